@@ -1,0 +1,109 @@
+/**
+ * The HTTP contract (API version 1): request and response bodies both sides parse with.
+ * See ../../shared/DESIGN.md "HTTP API"; the push rows follow RxDB's replication protocol.
+ */
+import { z } from 'zod';
+import { dispenseSchema, isoInstant } from './dispense';
+
+export const MAX_PUSH_ROWS = 1000;
+export const ROLES = ['pharmacist', 'admin'] as const;
+
+/** Every error the API returns has this body. */
+export const errorIssueSchema = z.object({
+  path: z.array(z.union([z.string(), z.number()])),
+  code: z.string(),
+  message: z.string(),
+});
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    issues: z.array(errorIssueSchema).optional(),
+  }),
+});
+export type ErrorIssue = z.infer<typeof errorIssueSchema>;
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+export const loginRequestSchema = z.strictObject({
+  username: z.string().trim().min(1, 'Username is required').max(64),
+  password: z.string().min(1, 'Password is required').max(200),
+});
+export type LoginRequest = z.infer<typeof loginRequestSchema>;
+
+export const userSchema = z.object({
+  id: z.number().int(),
+  username: z.string(),
+  displayName: z.string(),
+  siteId: z.string(),
+  role: z.enum(ROLES),
+});
+export type User = z.infer<typeof userSchema>;
+
+export const loginResponseSchema = z.object({
+  token: z.string(),
+  expiresAt: isoInstant(),
+  user: userSchema,
+});
+export type LoginResponse = z.infer<typeof loginResponseSchema>;
+
+/**
+ * One push row as RxDB sends it. The record itself is parsed row by row (a bad record is
+ * rejected, the rest of the batch lands), so the envelope only checks that it is an object.
+ */
+export const pushRowSchema = z.strictObject({
+  newDocumentState: z.record(z.string(), z.unknown()),
+  assumedMasterState: z.record(z.string(), z.unknown()).nullable().optional(),
+});
+export const pushRequestSchema = z.strictObject({
+  rows: z.array(pushRowSchema).min(1, 'A push needs at least one row'),
+});
+export type PushRow = z.infer<typeof pushRowSchema>;
+
+export const rejectedRowSchema = z.object({
+  externalId: z.string().nullable(),
+  code: z.string(),
+  message: z.string(),
+  issues: z.array(errorIssueSchema).optional(),
+});
+export type RejectedRow = z.infer<typeof rejectedRowSchema>;
+
+export const pushResponseSchema = z.object({
+  conflicts: z.array(dispenseSchema),
+  rejected: z.array(rejectedRowSchema),
+});
+export type PushResponse = z.infer<typeof pushResponseSchema>;
+
+export const syncStatusSchema = z.object({
+  serverTime: isoInstant(),
+  totalRecords: z.number().int(),
+  siteRecords: z.number().int(),
+  lastPushAt: isoInstant().nullable(),
+});
+export type SyncStatus = z.infer<typeof syncStatusSchema>;
+
+export const listQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  /** Opaque cursor from the previous page's `nextCursor`. */
+  cursor: z.string().regex(/^\d{4}-\d\d-\d\dT[\d:.]+Z_[0-9a-f-]{36}$/, 'Invalid cursor').optional(),
+});
+export const dispensePageSchema = z.object({
+  items: z.array(dispenseSchema),
+  nextCursor: z.string().nullable(),
+});
+export type DispensePage = z.infer<typeof dispensePageSchema>;
+
+export const auditEntrySchema = z.object({
+  id: z.number().int(),
+  action: z.enum(['create', 'update', 'void']),
+  actor: z.string(),
+  deviceId: z.string().nullable(),
+  requestId: z.string().nullable(),
+  createdAt: isoInstant(),
+  changed: z.array(z.string()),
+  before: dispenseSchema.nullable(),
+  after: dispenseSchema,
+});
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+export const dispenseDetailSchema = z.object({ record: dispenseSchema, audit: z.array(auditEntrySchema) });
+
+export const healthSchema = z.object({ status: z.enum(['ok', 'degraded']), database: z.enum(['up', 'down']) });

@@ -1,0 +1,79 @@
+/**
+ * The dispense record: the one definition both the browser and the server parse with.
+ * The RxDB collection schema is derived from it (see rxdb-schema.ts), so no field is defined twice.
+ */
+import { z } from 'zod';
+
+export const UNITS = ['tablet', 'capsule', 'ml', 'g', 'mg', 'unit', 'dose', 'drop', 'puff', 'patch', 'sachet', 'vial', 'ampoule', 'pack'] as const;
+export const DISPENSE_STATUSES = ['dispensed', 'voided'] as const;
+
+/** ISO instant in UTC with milliseconds, the form `Date.prototype.toISOString()` gives; canonical so equality is string equality. */
+export const isoInstant = () =>
+  z.iso
+    .datetime({ precision: 3, error: 'Expected an ISO date-time in UTC with milliseconds, e.g. 2026-11-25T09:30:00.000Z' })
+    .max(24);
+
+/** Text that is not blank. Not trimmed by the schema: a parsed record equals what was sent, so a re-push compares equal. */
+const text = (max: number, label: string) =>
+  z.string().max(max, `${label} must be at most ${max} characters`).regex(/\S/, `${label} is required`);
+const optionalText = (max: number, label: string) => text(max, label).optional();
+
+export const dispenseShape = {
+  externalId: z.uuid({ error: 'Expected a UUID made on the device' }).max(36),
+  siteId: text(64, 'Site'),
+  patientId: text(64, 'Patient ID'),
+  patientName: optionalText(200, 'Patient name'),
+  medicationCode: text(64, 'Medication code'),
+  medicationName: text(200, 'Medication name'),
+  quantity: z
+    .number({ error: 'Quantity must be a number' })
+    .positive('Quantity must be more than 0')
+    .max(100000, 'Quantity must be at most 100000'),
+  unit: z.enum(UNITS),
+  batchNumber: optionalText(64, 'Batch number'),
+  expiryDate: z.iso.date({ error: 'Expected a date, e.g. 2027-03-31' }).optional(),
+  prescriber: optionalText(200, 'Prescriber'),
+  prescriptionRef: optionalText(64, 'Prescription reference'),
+  dispensedAt: isoInstant(),
+  dispensedBy: text(64, 'Dispensed by'),
+  status: z.enum(DISPENSE_STATUSES),
+  voidReason: optionalText(500, 'Void reason'),
+  notes: optionalText(1000, 'Notes'),
+  updatedAt: isoInstant(),
+};
+
+/** The record without its cross-field rules: what the RxDB JSON schema is derived from. */
+export const dispenseObjectSchema = z.strictObject(dispenseShape);
+
+/** Cross-field rules that JSON schema cannot say; applied by every parser of a record. */
+export function checkDispenseRules(
+  d: Pick<z.infer<typeof dispenseObjectSchema>, 'expiryDate' | 'dispensedAt' | 'status' | 'voidReason'>,
+  ctx: z.RefinementCtx,
+): void {
+  if (d.expiryDate && d.expiryDate < d.dispensedAt.slice(0, 10)) {
+    ctx.addIssue({ code: 'custom', path: ['expiryDate'], message: 'Expiry date is before the dispense date: this stock had expired' });
+  }
+  if (d.status === 'voided' && !d.voidReason) {
+    ctx.addIssue({ code: 'custom', path: ['voidReason'], message: 'A voided record needs a reason' });
+  }
+  if (d.status === 'dispensed' && d.voidReason) {
+    ctx.addIssue({ code: 'custom', path: ['voidReason'], message: 'Only a voided record has a void reason' });
+  }
+}
+
+export const dispenseSchema = dispenseObjectSchema.superRefine(checkDispenseRules);
+export type Dispense = z.infer<typeof dispenseSchema>;
+export type Unit = (typeof UNITS)[number];
+
+/** Field names of the record, in schema order. */
+export const DISPENSE_FIELDS = Object.keys(dispenseShape) as (keyof Dispense)[];
+
+/** True when two records hold the same values (absent and undefined optional fields are equal). */
+export function sameDispense(a: Dispense, b: Dispense): boolean {
+  return DISPENSE_FIELDS.every((f) => (a[f] ?? null) === (b[f] ?? null));
+}
+
+/** The fields whose values differ between two versions of a record, for the audit trail. */
+export function changedFields(before: Dispense, after: Dispense): (keyof Dispense)[] {
+  return DISPENSE_FIELDS.filter((f) => (before[f] ?? null) !== (after[f] ?? null));
+}

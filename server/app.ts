@@ -1,0 +1,119 @@
+/**
+ * Builds the Express app from its dependencies; main.ts listens. Handlers stay thin: parse
+ * with the shared zod schemas, call a domain function, send JSON, pass failures to next().
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Knex } from 'knex';
+import { listQuerySchema, loginRequestSchema, MAX_PUSH_ROWS, pushRequestSchema } from '../schemas/api';
+import { configurePassport, login, requireAuth } from './auth';
+import { isDatabaseUp } from './db';
+import type { Config } from './env';
+import { AppError, errorBody, errorMiddleware } from './errors';
+import { pushDispenses } from './push';
+import { consume, type Limiters } from './rate-limit';
+import { getDispense, listDispenses, syncStatus } from './records';
+
+export interface AppDeps {
+  db: Knex;
+  config: Config;
+  limiters: Limiters;
+  log?: (line: string) => void;
+}
+
+const DEVICE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export function createApp({ db, config, limiters, log = console.log }: AppDeps): express.Express {
+  const app = express();
+  const auth = configurePassport(db, config);
+  const signedIn = requireAuth(auth);
+  const apiLimit: RequestHandler = (req, _res, next) =>
+    consume(limiters.api, String(req.user!.id), 'Too many requests.').then(() => next(), next);
+
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(helmet());
+  app.use((req, res, next) => {
+    const incoming = req.header('x-request-id');
+    const id = incoming && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = id;
+    res.setHeader('X-Request-Id', id);
+    if (config.LOG_LEVEL !== 'silent') {
+      const start = process.hrtime.bigint();
+      // Method, path, status and user id only: never bodies or query strings (patient data).
+      res.on('finish', () => {
+        const ms = Number(process.hrtime.bigint() - start) / 1e6;
+        log(`${req.method} ${req.path} ${res.statusCode} ${ms.toFixed(1)}ms user=${req.user?.id ?? '-'} req=${id}`);
+      });
+    }
+    next();
+  });
+  app.use('/api', express.json({ limit: config.BODY_LIMIT }));
+
+  app.get('/api/health', async (_req, res) => {
+    const up = await isDatabaseUp(db);
+    res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'degraded', database: up ? 'up' : 'down' });
+  });
+
+  app.post('/api/auth/login', async (req, res) => {
+    const body = loginRequestSchema.parse(req.body);
+    res.json(await login(db, config, limiters, body, req.ip ?? 'unknown'));
+  });
+
+  app.get('/api/auth/me', signedIn, apiLimit, (req, res) => {
+    res.json(req.user);
+  });
+
+  app.post('/api/sync/dispenses/push', signedIn, async (req, res) => {
+    const rows = (req.body as { rows?: unknown } | undefined)?.rows;
+    if (Array.isArray(rows) && rows.length > MAX_PUSH_ROWS) {
+      throw new AppError(413, 'batch_too_large', `A push takes at most ${MAX_PUSH_ROWS} rows; this one has ${rows.length}`);
+    }
+    const body = pushRequestSchema.parse(req.body);
+    await consume(limiters.push, String(req.user!.id), 'Too many pushes.');
+    const deviceId = req.header('x-device-id');
+    const result = await pushDispenses(db, {
+      user: req.user!,
+      deviceId: deviceId && DEVICE_ID.test(deviceId) ? deviceId : null,
+      requestId: res.locals.requestId as string,
+    }, body.rows);
+    res.json(result);
+  });
+
+  app.get('/api/sync/status', signedIn, apiLimit, async (req, res) => {
+    res.json(await syncStatus(db, req.user!.siteId));
+  });
+
+  app.get('/api/dispenses', signedIn, apiLimit, async (req, res) => {
+    const q = listQuerySchema.parse(req.query);
+    res.json(await listDispenses(db, req.user!.siteId, q.limit, q.cursor));
+  });
+
+  app.get('/api/dispenses/:externalId', signedIn, apiLimit, async (req, res) => {
+    const id = String(req.params.externalId);
+    const found = /^[0-9a-f-]{36}$/i.test(id) ? await getDispense(db, req.user!.siteId, id) : undefined;
+    // Another site's record answers exactly like a missing one.
+    if (!found) throw new AppError(404, 'not_found', 'No such record at your site');
+    res.json(found);
+  });
+
+  app.use('/api', (_req, res) => {
+    res.status(404).json(errorBody('not_found', 'No such API route'));
+  });
+
+  // The built client, same origin as the API; any other path is the single-page app.
+  const clientDir = path.resolve(config.CLIENT_DIST);
+  if (fs.existsSync(path.join(clientDir, 'index.html'))) {
+    app.use(express.static(clientDir, { index: false, maxAge: '1h' }));
+    app.get(/^\/(?!api\/).*/, (_req, res) => {
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(path.join(clientDir, 'index.html'));
+    });
+  }
+
+  app.use(errorMiddleware(log));
+  return app;
+}

@@ -1,0 +1,113 @@
+/**
+ * Sign-in and bearer tokens: HS256 JWTs of 24 hours, checked by passport-jwt on every API route
+ * but login and health. Each way a token can fail gets its own 401 code; the user is read
+ * from the database on each request, so a deleted user's token stops working at once.
+ */
+import type { RequestHandler } from 'express';
+import jwt from 'jsonwebtoken';
+import passport from 'passport';
+import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
+import type { Knex } from 'knex';
+import type { LoginRequest, LoginResponse, User } from '../schemas/api';
+import type { Config } from './env';
+import { AppError } from './errors';
+import { DUMMY_HASH_PROMISE, verifyPassword } from './passwords';
+import { consume, tooManyRequests, type Limiters } from './rate-limit';
+import { findUserById, findUserForLogin } from './users';
+
+const ISSUER = 'sems-dispense';
+const AUDIENCE = 'sems-dispense-api';
+
+export function issueToken(config: Config, user: User): { token: string; expiresAt: string } {
+  const expiresAt = new Date(Date.now() + config.TOKEN_TTL_SECONDS * 1000);
+  const token = jwt.sign({ username: user.username, site: user.siteId }, config.JWT_SECRET, {
+    algorithm: 'HS256',
+    subject: String(user.id),
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    expiresIn: config.TOKEN_TTL_SECONDS,
+  });
+  return { token, expiresAt: expiresAt.toISOString() };
+}
+
+export async function login(
+  db: Knex,
+  config: Config,
+  limiters: Limiters,
+  body: LoginRequest,
+  ip: string,
+): Promise<LoginResponse> {
+  const key = `${body.username.toLowerCase()}|${ip}`;
+  const failures = await limiters.loginFailuresByUserIp.get(key);
+  if (failures && failures.consumedPoints >= config.RATE_LOGIN_FAILURES) {
+    throw tooManyRequests(failures.msBeforeNext, 'Too many failed sign-ins.');
+  }
+  await consume(limiters.loginByIp, ip, 'Too many sign-in attempts from this address.');
+  const found = await findUserForLogin(db, body.username);
+  const ok = await verifyPassword(body.password, found?.passwordHash ?? (await DUMMY_HASH_PROMISE));
+  if (!found || !ok) {
+    await limiters.loginFailuresByUserIp.penalty(key, 1);
+    throw new AppError(401, 'invalid_credentials', 'The username or password is wrong');
+  }
+  await limiters.loginFailuresByUserIp.delete(key);
+  const { passwordHash: _hash, ...user } = found;
+  return { ...issueToken(config, user), user };
+}
+
+export function configurePassport(db: Knex, config: Config): passport.PassportStatic {
+  const instance = new passport.Passport();
+  instance.use(
+    new JwtStrategy(
+      {
+        jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+        secretOrKey: config.JWT_SECRET,
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+      },
+      (payload: { sub?: string }, done: (err: unknown, user?: User | false) => void) => {
+        findUserById(db, Number(payload.sub))
+          .then((user) => done(null, user ?? false))
+          .catch((err) => done(err));
+      },
+    ),
+  );
+  return instance as unknown as passport.PassportStatic;
+}
+
+function tokenFailure(info: unknown, hasHeader: boolean): AppError {
+  const e = info as { name?: string; message?: string } | undefined;
+  if (!hasHeader) return new AppError(401, 'token_missing', 'Sign in: this request needs a Bearer token');
+  if (e?.name === 'TokenExpiredError') return new AppError(401, 'token_expired', 'The session has expired; sign in again');
+  if (e?.message === 'invalid signature') return new AppError(401, 'token_invalid_signature', 'The token is not signed by this server');
+  if (e?.name === 'JsonWebTokenError' || e?.name === 'NotBeforeError') {
+    return new AppError(401, 'token_malformed', 'The token is malformed or not accepted by this server');
+  }
+  if (e?.message === 'No auth token') return new AppError(401, 'token_malformed', 'The Authorization header is not "Bearer <token>"');
+  return new AppError(401, 'user_not_found', 'The user of this token no longer exists');
+}
+
+export function requireAuth(auth: passport.PassportStatic): RequestHandler {
+  return (req, res, next) => {
+    auth.authenticate('jwt', { session: false }, (err: unknown, user: User | false, info: unknown) => {
+      if (err) return next(err);
+      if (!user) return next(tokenFailure(info, Boolean(req.headers.authorization)));
+      req.user = user;
+      next();
+    })(req, res, next);
+  };
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    // passport attaches the signed-in user here
+    interface User {
+      id: number;
+      username: string;
+      displayName: string;
+      siteId: string;
+      role: 'pharmacist' | 'admin';
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Opens the database through knex: PostgreSQL when DATABASE_URL is set, else an embedded
+ * PostgreSQL (PGlite) kept in SEMS_DATA_DIR. Both run the same migrations and queries.
+ */
+import path from 'node:path';
+import fs from 'node:fs';
+import knex, { type Knex } from 'knex';
+import pg from 'pg';
+import { migrationSource } from '../migrations';
+
+// DATE stays 'YYYY-MM-DD' (no time-zone shift through a JS Date); counts come back as numbers.
+const DATE_OID = 1082;
+const INT8_OID = 20;
+pg.types.setTypeParser(DATE_OID, (v) => v);
+pg.types.setTypeParser(INT8_OID, (v) => Number(v));
+
+export type Database = Knex & { embedded: boolean };
+
+export async function openDatabase(opts: { url?: string; dataDir: string; poolMax?: number }): Promise<Database> {
+  let db: Knex;
+  if (opts.url) {
+    db = knex({
+      client: 'pg',
+      connection: { connectionString: opts.url, connectionTimeoutMillis: 5000 },
+      pool: { min: 0, max: opts.poolMax ?? 10 },
+      acquireConnectionTimeout: 10000,
+    });
+  } else {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { default: ClientPgLite } = await import('knex-pglite');
+    const dir = path.resolve(opts.dataDir, 'pglite');
+    fs.mkdirSync(dir, { recursive: true });
+    const pglite = new PGlite(dir, { parsers: { [DATE_OID]: (v: string) => v, [INT8_OID]: (v: string) => Number(v) } });
+    db = knex({ client: ClientPgLite as unknown as typeof knex.Client, connection: { pglite } as never });
+  }
+  return Object.assign(db, { embedded: !opts.url });
+}
+
+export async function migrateLatest(db: Knex): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}
+
+export async function isDatabaseUp(db: Knex, timeoutMs = 2000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([db.raw('select 1').then(() => true), timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

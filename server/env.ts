@@ -1,0 +1,51 @@
+/**
+ * The server's configuration: the one place that reads process.env, parsed once by zod at
+ * start. A bad value stops the server with the field and the reason.
+ */
+import { z } from 'zod';
+
+const DEV_JWT_SECRET = 'sems-dev-secret-not-for-production-use-0000';
+
+const intFrom = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: intFrom(3000, 0, 65535),
+    DATABASE_URL: z
+      .url({ protocol: /^postgres(ql)?$/, error: 'DATABASE_URL must be a postgres:// URL' })
+      .optional()
+      .or(z.literal('').transform(() => undefined)),
+    SEMS_DATA_DIR: z.string().min(1).default('./data'),
+    JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
+    TOKEN_TTL_SECONDS: intFrom(24 * 60 * 60, 60, 7 * 24 * 60 * 60),
+    BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/, 'BODY_LIMIT is a size such as 5mb').default('5mb'),
+    RATE_LOGIN_FAILURES: intFrom(5, 1, 1000),
+    RATE_LOGIN_WINDOW_SECONDS: intFrom(15 * 60, 1, 24 * 60 * 60),
+    RATE_PUSH_PER_MINUTE: intFrom(120, 1, 100000),
+    RATE_API_PER_MINUTE: intFrom(600, 1, 100000),
+    SHUTDOWN_GRACE_SECONDS: intFrom(25, 0, 600),
+    LOG_LEVEL: z.enum(['silent', 'info']).default('info'),
+    CLIENT_DIST: z.string().min(1).default('dist/client'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'JWT_SECRET is required when NODE_ENV=production' });
+    }
+  });
+
+export type Config = Omit<z.infer<typeof envSchema>, 'JWT_SECRET'> & { JWT_SECRET: string };
+
+export function parseEnv(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const { JWT_SECRET, ...rest } = parsed.data;
+  if (!JWT_SECRET && rest.NODE_ENV !== 'test') {
+    console.warn('WARNING: JWT_SECRET is not set; using a development secret. Set JWT_SECRET (32+ characters) before real use.');
+  }
+  return { ...rest, JWT_SECRET: JWT_SECRET ?? DEV_JWT_SECRET };
+}

@@ -1,0 +1,61 @@
+/**
+ * Rate limits by tier: login failures per username+IP (strict) and per IP, pushes per user,
+ * other API calls per user. Counters live in PostgreSQL when the server runs on one, so
+ * several instances share them; the embedded database is one process, so memory suffices.
+ */
+import type { Pool } from 'pg';
+import {
+  RateLimiterMemory,
+  RateLimiterPostgres,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+  type IRateLimiterStoreOptions,
+} from 'rate-limiter-flexible';
+import type { Config } from './env';
+import { AppError } from './errors';
+
+export interface Limiters {
+  loginFailuresByUserIp: RateLimiterAbstract;
+  loginByIp: RateLimiterAbstract;
+  push: RateLimiterAbstract;
+  api: RateLimiterAbstract;
+}
+
+export function createLimiters(config: Config, pool?: Pool): Limiters {
+  const make = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
+    const opts = { keyPrefix, points, duration };
+    if (!pool) return new RateLimiterMemory(opts);
+    const storeOpts: IRateLimiterStoreOptions & { tableCreated: boolean; clearExpiredByTimeout: boolean } = {
+      ...opts,
+      storeClient: pool,
+      storeType: 'pool',
+      tableName: 'rate_limits',
+      tableCreated: true, // made by the migrations
+      clearExpiredByTimeout: false,
+    };
+    return new RateLimiterPostgres(storeOpts);
+  };
+  return {
+    loginFailuresByUserIp: make('login_fail', config.RATE_LOGIN_FAILURES, config.RATE_LOGIN_WINDOW_SECONDS),
+    loginByIp: make('login_ip', config.RATE_LOGIN_FAILURES * 20, config.RATE_LOGIN_WINDOW_SECONDS),
+    push: make('push', config.RATE_PUSH_PER_MINUTE, 60),
+    api: make('api', config.RATE_API_PER_MINUTE, 60),
+  };
+}
+
+export function tooManyRequests(msBeforeNext: number, message: string): AppError {
+  const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  return new AppError(429, 'rate_limited', `${message} Try again in ${seconds} s.`, undefined, {
+    'Retry-After': String(seconds),
+  });
+}
+
+/** Takes one point; a refusal becomes 429 with Retry-After, a store failure is passed on. */
+export async function consume(limiter: RateLimiterAbstract, key: string, message: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (err) {
+    if (err instanceof RateLimiterRes) throw tooManyRequests(err.msBeforeNext, message);
+    throw err;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Dispense records in PostgreSQL: the mapping between the record and its snake_case row,
+ * and the reads behind the list, the detail with its audit trail, and the sync status.
+ */
+import type { Knex } from 'knex';
+import type { AuditEntry, DispensePage, SyncStatus } from '../schemas/api';
+import type { Dispense } from '../schemas/dispense';
+
+/** Record field → column. The push SQL and every read use this one list. */
+export const COLUMNS = {
+  externalId: 'external_id',
+  siteId: 'site_id',
+  patientId: 'patient_id',
+  patientName: 'patient_name',
+  medicationCode: 'medication_code',
+  medicationName: 'medication_name',
+  quantity: 'quantity',
+  unit: 'unit',
+  batchNumber: 'batch_number',
+  expiryDate: 'expiry_date',
+  prescriber: 'prescriber',
+  prescriptionRef: 'prescription_ref',
+  dispensedAt: 'dispensed_at',
+  dispensedBy: 'dispensed_by',
+  status: 'status',
+  voidReason: 'void_reason',
+  notes: 'notes',
+  updatedAt: 'updated_at',
+} as const satisfies Record<keyof Dispense, string>;
+
+/** SQL types of the columns, for reading records out of JSON inside a statement. */
+export const COLUMN_TYPES: Record<keyof Dispense, string> = {
+  externalId: 'uuid',
+  siteId: 'text',
+  patientId: 'text',
+  patientName: 'text',
+  medicationCode: 'text',
+  medicationName: 'text',
+  quantity: 'double precision',
+  unit: 'text',
+  batchNumber: 'text',
+  expiryDate: 'date',
+  prescriber: 'text',
+  prescriptionRef: 'text',
+  dispensedAt: 'timestamptz',
+  dispensedBy: 'text',
+  status: 'text',
+  voidReason: 'text',
+  notes: 'text',
+  updatedAt: 'timestamptz',
+};
+
+export type DispenseRow = { [K in keyof typeof COLUMNS as (typeof COLUMNS)[K]]: unknown };
+const FIELDS = Object.keys(COLUMNS) as (keyof Dispense)[];
+
+const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
+
+export function rowToDispense(row: DispenseRow): Dispense {
+  const out: Record<string, unknown> = {};
+  for (const f of FIELDS) {
+    const v = row[COLUMNS[f]];
+    if (v === null || v === undefined) continue;
+    if (f === 'dispensedAt' || f === 'updatedAt') out[f] = iso(v);
+    else if (f === 'quantity') out[f] = Number(v);
+    else out[f] = v;
+  }
+  return out as Dispense;
+}
+
+const SELECT_COLUMNS = FIELDS.map((f) => COLUMNS[f]);
+
+/** The site's records, newest first; the cursor is the last item's `dispensedAt_externalId`. */
+export async function listDispenses(db: Knex, siteId: string, limit: number, cursor?: string): Promise<DispensePage> {
+  const q = db('dispenses')
+    .select(SELECT_COLUMNS)
+    .where({ site_id: siteId })
+    .orderBy([
+      { column: 'dispensed_at', order: 'desc' },
+      { column: 'external_id', order: 'desc' },
+    ])
+    .limit(limit + 1);
+  if (cursor) {
+    const [at, id] = cursor.split('_');
+    q.andWhereRaw('(dispensed_at, external_id) < (?::timestamptz, ?::uuid)', [at, id]);
+  }
+  const rows = (await q) as DispenseRow[];
+  const items = rows.slice(0, limit).map(rowToDispense);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? `${last.dispensedAt}_${last.externalId}` : null };
+}
+
+export async function getDispense(db: Knex, siteId: string, externalId: string): Promise<{ record: Dispense; audit: AuditEntry[] } | undefined> {
+  const row = (await db('dispenses').select(SELECT_COLUMNS).where({ external_id: externalId, site_id: siteId }).first()) as
+    | DispenseRow
+    | undefined;
+  if (!row) return undefined;
+  const audit = await db('audit_logs')
+    .select('id', 'action', 'actor', 'device_id', 'request_id', 'created_at', 'changed', 'before', 'after')
+    .where({ entity: 'dispense', entity_id: externalId })
+    .orderBy('id');
+  return {
+    record: rowToDispense(row),
+    audit: audit.map((a) => ({
+      id: Number(a.id),
+      action: a.action,
+      actor: a.actor,
+      deviceId: a.device_id,
+      requestId: a.request_id,
+      createdAt: iso(a.created_at),
+      changed: a.changed,
+      before: a.before,
+      after: a.after,
+    })),
+  };
+}
+
+export async function syncStatus(db: Knex, siteId: string): Promise<SyncStatus> {
+  const { rows } = (await db.raw(
+    `SELECT (SELECT count(*)::int FROM dispenses) AS total,
+            (SELECT count(*)::int FROM dispenses WHERE site_id = ?) AS site,
+            (SELECT last_push_at FROM site_sync WHERE site_id = ?) AS last_push_at,
+            now() AS server_time`,
+    [siteId, siteId],
+  )) as { rows: { total: number; site: number; last_push_at: Date | null; server_time: Date }[] };
+  const r = rows[0];
+  return {
+    serverTime: iso(r.server_time),
+    totalRecords: r.total,
+    siteRecords: r.site,
+    lastPushAt: r.last_push_at ? iso(r.last_push_at) : null,
+  };
+}

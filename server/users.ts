@@ -1,0 +1,69 @@
+/** The users table: sign-in lookups, the user command and the demo user of a new install. */
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { User } from '../schemas/api';
+import { hashPassword } from './passwords';
+
+interface UserRow {
+  id: number;
+  username: string;
+  display_name: string;
+  site_id: string;
+  role: User['role'];
+  password_hash: string;
+}
+
+const toUser = (r: UserRow): User => ({
+  id: r.id,
+  username: r.username,
+  displayName: r.display_name,
+  siteId: r.site_id,
+  role: r.role,
+});
+
+export async function findUserForLogin(db: Knex, username: string): Promise<(User & { passwordHash: string }) | undefined> {
+  const row = await db<UserRow>('users').where({ username }).first();
+  return row && { ...toUser(row), passwordHash: row.password_hash };
+}
+
+export async function findUserById(db: Knex, id: number): Promise<User | undefined> {
+  const row = await db<UserRow>('users').where({ id }).first();
+  return row && toUser(row);
+}
+
+/** The usernames among `names` that are users of `siteId`. */
+export async function usersOfSite(db: Knex, siteId: string, names: string[]): Promise<Set<string>> {
+  if (names.length === 0) return new Set();
+  const rows = await db<UserRow>('users').select('username').where({ site_id: siteId }).whereIn('username', names);
+  return new Set(rows.map((r) => r.username));
+}
+
+export interface NewUser {
+  username: string;
+  password: string;
+  siteId: string;
+  role: User['role'];
+  displayName?: string;
+}
+
+export async function addUser(db: Knex, u: NewUser): Promise<User> {
+  const [row] = await db<UserRow>('users')
+    .insert({
+      username: u.username,
+      display_name: u.displayName ?? u.username,
+      site_id: u.siteId,
+      role: u.role,
+      password_hash: await hashPassword(u.password),
+    })
+    .returning('*');
+  return toUser(row as UserRow);
+}
+
+/** On an empty database outside production, makes a demo user and returns its password (shown once). */
+export async function ensureDemoUser(db: Knex): Promise<{ username: string; password: string; siteId: string } | null> {
+  const [{ count }] = await db('users').count<{ count: number }[]>({ count: '*' });
+  if (Number(count) > 0) return null;
+  const demo = { username: 'demo', password: randomBytes(9).toString('base64url'), siteId: 'site-demo' };
+  await addUser(db, { ...demo, role: 'pharmacist', displayName: 'Demo Pharmacist' });
+  return demo;
+}
