@@ -32,7 +32,8 @@ interface Update {
 
 const FIELDS = Object.keys(COLUMNS) as (keyof Dispense)[];
 const RECORD_COLUMNS = FIELDS.map((f) => `"${f}" ${COLUMN_TYPES[f]}`).join(', ');
-const TABLE_COLUMNS = FIELDS.map((f) => COLUMNS[f]).join(', ');
+const SELECT_COLUMNS = FIELDS.map((f) => COLUMNS[f]);
+const TABLE_COLUMNS = SELECT_COLUMNS.join(', ');
 const INPUT_COLUMNS = FIELDS.map((f) => `"${f}"`).join(', ');
 const SET_COLUMNS = FIELDS.filter((f) => f !== 'externalId')
   .map((f) => `${COLUMNS[f]} = i."${f}"`)
@@ -76,7 +77,7 @@ function reject(externalId: string | null, code: string, message: string, issues
   return issues ? { externalId, code, message, issues } : { externalId, code, message };
 }
 
-/** Step 1: parse each row on its own, so one bad record does not stop the batch. */
+/** Parses each row on its own; a bad one is rejected with its issues. */
 function parseRows(rows: PushRow[], user: User, rejected: RejectedRow[]): Map<string, Candidate> {
   const candidates = new Map<string, Candidate>();
   for (const row of rows) {
@@ -102,14 +103,59 @@ function parseRows(rows: PushRow[], user: User, rejected: RejectedRow[]): Map<st
   return candidates;
 }
 
+async function readRecords(q: Knex, ids: string[], lock: boolean): Promise<Map<string, Dispense>> {
+  const out = new Map<string, Dispense>();
+  if (ids.length === 0) return out;
+  const query = q('dispenses').select(SELECT_COLUMNS).whereIn('external_id', ids).orderBy('external_id');
+  if (lock) query.forUpdate();
+  for (const row of (await query) as DispenseRow[]) out.set(row.external_id as string, rowToDispense(row));
+  return out;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True when a raw pushed record has exactly the fields and values of the stored one. */
+function equalsStored(raw: Record<string, unknown>, stored: Dispense): boolean {
+  const keys = Object.keys(raw);
+  const storedKeys = FIELDS.filter((f) => stored[f] !== undefined);
+  return keys.length === storedKeys.length && storedKeys.every((f) => raw[f] === stored[f]);
+}
+
 export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[]): Promise<PushResponse> {
   const rejected: RejectedRow[] = [];
-  const candidates = parseRows(rows, ctx.user, rejected);
-  if (candidates.size === 0) return { conflicts: [], rejected };
 
-  // Step 2: a new record must name a dispenser of this site (the session's user, or a
+  // Step 1: read what the server holds, without locks. A row equal to its stored record (which
+  // was valid when stored) is done, with no parse and no write: a re-push after a lost
+  // checkpoint costs one read.
+  const rawIds = rows.map((r) => r.newDocumentState.externalId).filter((id): id is string => typeof id === 'string' && UUID.test(id));
+  const snapshot = await readRecords(db, [...new Set(rawIds)], false);
+  const changed = rows.filter((row) => {
+    const stored = snapshot.get(row.newDocumentState.externalId as string);
+    if (!stored || !equalsStored(row.newDocumentState, stored)) return true;
+    if (stored.siteId !== ctx.user.siteId) rejected.push(reject(stored.externalId, 'wrong_site', 'This record belongs to another site'));
+    return false;
+  });
+
+  // Step 2: parse the other rows one by one, so one bad record does not stop the batch.
+  const candidates = parseRows(changed, ctx.user, rejected);
+  for (const [id, { doc }] of candidates) {
+    const stored = snapshot.get(id);
+    if (stored && stored.siteId !== ctx.user.siteId) {
+      rejected.push(reject(id, 'wrong_site', 'This record belongs to another site'));
+      candidates.delete(id);
+    } else if (stored && sameDispense(stored, doc)) {
+      candidates.delete(id);
+    }
+  }
+  if (candidates.size === 0) {
+    await noteSitePush(db, ctx.user.siteId);
+    return { conflicts: [], rejected };
+  }
+
+  // Step 3: a new record must name a dispenser of this site (the session's user, or a
   // colleague whose record is pushed from a shared device after a change of user).
-  const dispensers = await usersOfSite(db, ctx.user.siteId, [...new Set([...candidates.values()].map((c) => c.doc.dispensedBy))]);
+  const newDispensers = [...candidates.values()].filter((c) => !snapshot.has(c.doc.externalId)).map((c) => c.doc.dispensedBy);
+  const dispensers = await usersOfSite(db, ctx.user.siteId, [...new Set(newDispensers)]);
   const auditArgs = [ctx.user.username, ctx.deviceId, ctx.requestId];
 
   for (let attempt = 1; ; attempt++) {
@@ -118,25 +164,20 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
         const txRejected = [...rejected];
         const conflicts: Dispense[] = [];
 
-        // Step 3: insert the records the server does not hold yet, with their audit rows.
-        const insertable = [...candidates.values()].filter((c) => dispensers.has(c.doc.dispensedBy)).map((c) => c.doc);
+        // Step 4: insert the records the server did not hold, with their audit rows. One that
+        // another request inserted meanwhile is left alone here and decided in step 5.
+        const insertable = [...candidates.values()]
+          .filter((c) => !snapshot.has(c.doc.externalId) && dispensers.has(c.doc.dispensedBy))
+          .map((c) => c.doc);
         const created = new Set<string>();
         if (insertable.length > 0) {
           const res = (await trx.raw(INSERT_SQL, [JSON.stringify(insertable), ...auditArgs])) as { rows: { entity_id: string }[] };
           for (const r of res.rows) created.add(r.entity_id);
         }
 
-        // Step 4: lock the records that exist and decide, row by row, what the push means.
+        // Step 5: lock the records that exist and decide, row by row, what the push means.
         const rest = [...candidates.keys()].filter((id) => !created.has(id));
-        const existing = new Map<string, Dispense>();
-        if (rest.length > 0) {
-          const found = (await trx('dispenses')
-            .select(FIELDS.map((f) => COLUMNS[f]))
-            .whereIn('external_id', rest)
-            .orderBy('external_id')
-            .forUpdate()) as DispenseRow[];
-          for (const row of found) existing.set(row.external_id as string, rowToDispense(row));
-        }
+        const existing = await readRecords(trx, rest, true);
         const updates: Update[] = [];
         for (const id of rest) {
           const { doc, assumedUpdatedAt } = candidates.get(id)!;
@@ -146,7 +187,7 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
           } else if (server.siteId !== ctx.user.siteId) {
             txRejected.push(reject(id, 'wrong_site', 'This record belongs to another site'));
           } else if (sameDispense(server, doc)) {
-            // Already holds this state (a re-push after a lost answer): nothing to write.
+            // Another request wrote this very state meanwhile: nothing to write.
           } else if (assumedUpdatedAt !== server.updatedAt) {
             conflicts.push(server); // the client decides with RxDB's conflict handler
           } else if (doc.dispensedBy !== server.dispensedBy) {
@@ -157,17 +198,13 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
           }
         }
 
-        // Step 5: write the changes and their audit rows (before, after, what changed).
+        // Step 6: write the changes and their audit rows (before, after, what changed).
         if (updates.length > 0) {
           await trx.raw(UPDATE_SQL, [JSON.stringify(updates), ...auditArgs]);
         }
 
-        // Step 6: note the site's last push (last statement: its row lock is held only to commit).
-        await trx.raw(
-          `INSERT INTO site_sync (site_id, last_push_at) VALUES (?, now())
-           ON CONFLICT (site_id) DO UPDATE SET last_push_at = GREATEST(site_sync.last_push_at, EXCLUDED.last_push_at)`,
-          [ctx.user.siteId],
-        );
+        // Step 7: note the site's last push (last statement: its row lock is held only to commit).
+        await noteSitePush(trx, ctx.user.siteId);
         return { conflicts, rejected: txRejected };
       });
     } catch (err) {
@@ -176,4 +213,12 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
       throw err;
     }
   }
+}
+
+function noteSitePush(q: Knex, siteId: string): Promise<unknown> {
+  return q.raw(
+    `INSERT INTO site_sync (site_id, last_push_at) VALUES (?, now())
+     ON CONFLICT (site_id) DO UPDATE SET last_push_at = GREATEST(site_sync.last_push_at, EXCLUDED.last_push_at)`,
+    [siteId],
+  );
 }
