@@ -1,0 +1,76 @@
+/**
+ * The signed-in session: the JWT, when it expires and who it belongs to, persisted in
+ * localStorage (`sems_session`) so a reload or a day offline keeps the pharmacist working.
+ * Signing out forgets the token only: records still waiting to sync stay in the local database.
+ */
+import { create } from 'zustand';
+import { createJSONStorage, persist } from 'zustand/middleware';
+import { errorBodySchema, loginResponseSchema, type User } from '../../schemas/api';
+
+export interface SessionState {
+  token: string | null;
+  expiresAt: string | null;
+  user: User | null;
+  /** Stable per browser, sent with pushes so the audit trail says which device wrote a change. */
+  deviceId: string;
+  signIn: (username: string, password: string) => Promise<void>;
+  signOut: () => void;
+}
+
+/** A random id; `crypto.randomUUID` exists only in secure contexts (not on plain http over a LAN). */
+export function newDeviceId(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Turns a failed login answer into the sentence shown under the form. */
+async function loginFailure(res: Response): Promise<Error> {
+  const parsed = errorBodySchema.safeParse(await res.json().catch(() => null));
+  if (res.status === 401) return new Error('Wrong username or password.');
+  if (res.status === 429) {
+    const wait = Number(res.headers.get('retry-after'));
+    const after = wait > 0 ? ` Try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.` : '';
+    return new Error(`Too many failed sign-ins.${after}`);
+  }
+  return new Error(parsed.success ? parsed.data.error.message : `Sign-in failed (HTTP ${res.status}).`);
+}
+
+export const useSession = create<SessionState>()(
+  persist(
+    (set) => ({
+      token: null,
+      expiresAt: null,
+      user: null,
+      deviceId: newDeviceId(),
+      signIn: async (username, password) => {
+        let res: Response;
+        try {
+          res = await fetch('/api/auth/login', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ username, password }),
+          });
+        } catch {
+          throw new Error('Cannot reach the server. Check the connection and try again.');
+        }
+        if (!res.ok) throw await loginFailure(res);
+        const body = loginResponseSchema.parse(await res.json());
+        set({ token: body.token, expiresAt: body.expiresAt, user: body.user });
+      },
+      signOut: () => set({ token: null, expiresAt: null, user: null }),
+    }),
+    {
+      name: 'sems_session',
+      storage: createJSONStorage(() => localStorage),
+      partialize: ({ token, expiresAt, user, deviceId }) => ({ token, expiresAt, user, deviceId }),
+    },
+  ),
+);
+
+// Another tab signed in or out: follow it, so no tab keeps pushing with a forgotten token.
+if (typeof window !== 'undefined') {
+  window.addEventListener('storage', (e) => {
+    if (e.key === 'sems_session') void useSession.persist.rehydrate();
+  });
+}
