@@ -13,9 +13,20 @@ export const isoInstant = () =>
     .datetime({ precision: 3, error: 'Expected an ISO date-time in UTC with milliseconds, e.g. 2026-11-25T09:30:00.000Z' })
     .max(24);
 
+/**
+ * PostgreSQL's text and jsonb cannot hold NUL or a lone UTF-16 surrogate (pasted or scanned
+ * text can carry either): such a record would fail its whole batch on the server, so it is
+ * refused where it is typed. A refinement, so the derived RxDB schema does not change.
+ */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** Text that is not blank. Not trimmed by the schema: a parsed record equals what was sent, so a re-push compares equal. */
 const text = (max: number, label: string) =>
-  z.string().max(max, `${label} must be at most ${max} characters`).regex(/\S/, `${label} is required`);
+  z
+    .string()
+    .max(max, `${label} must be at most ${max} characters`)
+    .regex(/\S/, `${label} is required`)
+    .refine((v) => !UNSTORABLE.test(v), `${label} contains a character that cannot be stored (NUL or a broken surrogate)`);
 const optionalText = (max: number, label: string) => text(max, label).optional();
 
 export const dispenseShape = {
