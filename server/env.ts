@@ -13,10 +13,7 @@ export const envSchema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: intFrom(3000, 0, 65535),
-    DATABASE_URL: z
-      .url({ protocol: /^postgres(ql)?$/, error: 'DATABASE_URL must be a postgres:// URL' })
-      .optional()
-      .or(z.literal('').transform(() => undefined)),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'DATABASE_URL must be a postgres:// URL' }).optional(),
     SEMS_DATA_DIR: z.string().min(1).default('./data'),
     JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
     TOKEN_TTL_SECONDS: intFrom(24 * 60 * 60, 60, 7 * 24 * 60 * 60),
@@ -38,7 +35,10 @@ export const envSchema = z
 export type Config = Omit<z.infer<typeof envSchema>, 'JWT_SECRET'> & { JWT_SECRET: string };
 
 export function parseEnv(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
+  // A variable set to '' (PORT= in a .env file or compose) means unset: coerced, '' would be
+  // port 0 (a random port) and an empty JWT_SECRET would fail instead of warning.
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = envSchema.safeParse(set);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);

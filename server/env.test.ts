@@ -1,0 +1,82 @@
+import { parseEnv } from './env';
+
+describe('parsing the environment', () => {
+  let warn: jest.SpyInstance;
+  beforeEach(() => {
+    warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+  });
+  afterEach(() => warn.mockRestore());
+
+  test('an empty environment gives the documented defaults: embedded database, port 3000, 24 h tokens', () => {
+    const config = parseEnv({});
+    expect(config).toMatchObject({
+      NODE_ENV: 'development',
+      HOST: '127.0.0.1',
+      PORT: 3000,
+      SEMS_DATA_DIR: './data',
+      TOKEN_TTL_SECONDS: 86400,
+      BODY_LIMIT: '5mb',
+    });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
+  });
+
+  test('outside production without JWT_SECRET, a development secret is used and a warning names JWT_SECRET', () => {
+    parseEnv({ NODE_ENV: 'development' });
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('JWT_SECRET'));
+  });
+
+  test('with JWT_SECRET set, it is used and nothing is warned', () => {
+    const secret = 'a-real-secret-of-more-than-32-characters';
+    expect(parseEnv({ JWT_SECRET: secret }).JWT_SECRET).toBe(secret);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  test('production without JWT_SECRET is refused with an error naming JWT_SECRET', () => {
+    expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: JWT_SECRET is required when NODE_ENV=production/);
+  });
+
+  test('production with a JWT_SECRET is accepted', () => {
+    const config = parseEnv({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) });
+    expect(config.NODE_ENV).toBe('production');
+  });
+
+  test.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['JWT_SECRET', 'too-short'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['DATABASE_URL', 'not a url'],
+    ['NODE_ENV', 'staging'],
+    ['TOKEN_TTL_SECONDS', '10'],
+    ['BODY_LIMIT', 'lots'],
+    ['RATE_LOGIN_FAILURES', '0'],
+    ['RATE_PUSH_PER_MINUTE', '1.5'],
+    ['LOG_LEVEL', 'debug'],
+  ])('a bad %s (%p) stops the start with an error naming that field', (field, value) => {
+    expect(() => parseEnv({ [field]: value })).toThrow(new RegExp(`Invalid configuration:\\n(.*\\n)*  ${field}: `));
+  });
+
+  test('several bad values are all named at once', () => {
+    expect(() => parseEnv({ PORT: 'abc', NODE_ENV: 'staging' })).toThrow(/NODE_ENV[\s\S]*PORT|PORT[\s\S]*NODE_ENV/);
+  });
+
+  test('numbers come from strings', () => {
+    expect(parseEnv({ PORT: '8080', RATE_PUSH_PER_MINUTE: '7' })).toMatchObject({ PORT: 8080, RATE_PUSH_PER_MINUTE: 7 });
+  });
+
+  test.each(['postgres://u:p@db:5432/sems', 'postgresql://localhost/sems'])('DATABASE_URL %s selects PostgreSQL', (url) => {
+    expect(parseEnv({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
+  });
+
+  test('a variable set to an empty string counts as unset, so PORT= does not become port 0 (a random port)', () => {
+    const config = parseEnv({ PORT: '', DATABASE_URL: '', JWT_SECRET: '', RATE_PUSH_PER_MINUTE: '' });
+    expect(config).toMatchObject({ PORT: 3000, RATE_PUSH_PER_MINUTE: 120 });
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  test('production with JWT_SECRET set to an empty string is refused like an unset one', () => {
+    expect(() => parseEnv({ NODE_ENV: 'production', JWT_SECRET: '' })).toThrow(/JWT_SECRET is required when NODE_ENV=production/);
+  });
+});
