@@ -17,6 +17,7 @@ import { findUserById, findUserForLogin } from './users';
 
 const ISSUER = 'sems-dispense';
 const AUDIENCE = 'sems-dispense-api';
+const MAX_USER_ID = 2147483647; // users.id is a PostgreSQL integer
 
 export function issueToken(config: Config, user: User): { token: string; expiresAt: string } {
   const expiresAt = new Date(Date.now() + config.TOKEN_TTL_SECONDS * 1000);
@@ -65,8 +66,12 @@ export function configurePassport(db: Knex, config: Config): passport.PassportSt
         issuer: ISSUER,
         audience: AUDIENCE,
       },
-      (payload: { sub?: string }, done: (err: unknown, user?: User | false) => void) => {
-        findUserById(db, Number(payload.sub))
+      (payload: { sub?: unknown }, done: (err: unknown, user?: User | false) => void) => {
+        // Only this server's tokens get here, but a subject that is not a user id must be a
+        // 401 like a deleted user, not a failed integer cast in the query (a 500).
+        const id = typeof payload.sub === 'string' && /^[1-9]\d{0,9}$/.test(payload.sub) ? Number(payload.sub) : 0;
+        if (id < 1 || id > MAX_USER_ID) return done(null, false);
+        findUserById(db, id)
           .then((user) => done(null, user ?? false))
           .catch((err) => done(err));
       },
@@ -75,11 +80,17 @@ export function configurePassport(db: Knex, config: Config): passport.PassportSt
   return instance as unknown as passport.PassportStatic;
 }
 
+const SIGNATURE_FAILURES = new Set(['invalid signature', 'jwt signature is required', 'invalid algorithm']);
+
 function tokenFailure(info: unknown, hasHeader: boolean): AppError {
   const e = info as { name?: string; message?: string } | undefined;
   if (!hasHeader) return new AppError(401, 'token_missing', 'Sign in: this request needs a Bearer token');
   if (e?.name === 'TokenExpiredError') return new AppError(401, 'token_expired', 'The session has expired; sign in again');
-  if (e?.message === 'invalid signature') return new AppError(401, 'token_invalid_signature', 'The token is not signed by this server');
+  // An unsigned token (alg none) or one signed with another algorithm is as untrusted as a
+  // wrong signature; jsonwebtoken reports each with its own message.
+  if (e?.message && SIGNATURE_FAILURES.has(e.message)) {
+    return new AppError(401, 'token_invalid_signature', 'The token is not signed by this server');
+  }
   if (e?.name === 'JsonWebTokenError' || e?.name === 'NotBeforeError') {
     return new AppError(401, 'token_malformed', 'The token is malformed or not accepted by this server');
   }
