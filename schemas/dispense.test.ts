@@ -149,7 +149,7 @@ describe('dispense record schema', () => {
     expect(r.error!.issues[0]).toMatchObject({ code: 'unrecognized_keys', keys: ['price'] });
   });
 
-  test.each(['not-a-uuid', '6f1c2a4e8b3d4c5e9f701a2b3c4d5e6f', '6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f0'])('externalId %s is not a UUID and is invalid', (externalId) => {
+  test.each(['not-a-uuid', '6f1c2a4e8b3d4c5e9f701a2b3c4d5e6f', '6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f0', '6F1C2A4E-8B3D-4C5E-9F70-1A2B3C4D5E6F'])('externalId %s is not a lower-case UUID and is invalid', (externalId) => {
     expect(failures({ ...valid, externalId })).toEqual(['externalId']);
   });
 

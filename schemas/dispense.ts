@@ -30,7 +30,12 @@ const text = (max: number, label: string) =>
 const optionalText = (max: number, label: string) => text(max, label).optional();
 
 export const dispenseShape = {
-  externalId: z.uuid({ error: 'Expected a UUID made on the device' }).max(36),
+  // Lower case only: PostgreSQL's uuid ignores case, so 'A…' and 'a…' would be two records on the
+  // device but one row on the server (crypto.randomUUID() makes lower case).
+  externalId: z
+    .uuid({ error: 'Expected a UUID made on the device' })
+    .max(36)
+    .refine((v) => v === v.toLowerCase(), 'Expected the UUID in lower case'),
   siteId: text(64, 'Site'),
   patientId: text(64, 'Patient ID'),
   patientName: optionalText(200, 'Patient name'),

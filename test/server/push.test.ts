@@ -296,6 +296,17 @@ describe('rows the server refuses', () => {
     expect(await storedRecord(doc.externalId)).toMatchObject({ quantity: 21 });
   });
 
+  test('when an externalId is an upper-case UUID (the same row as its lower-case form in PostgreSQL), it is rejected and nothing is written', async () => {
+    const doc = record(1, { externalId: randomUUID().toUpperCase() });
+    const before = await counter.counts();
+    const res = await push(server.url, alice, pushBody([doc]));
+    expect(res.body).toEqual({
+      conflicts: [],
+      rejected: [expect.objectContaining({ externalId: doc.externalId, code: 'invalid_record', issues: [expect.objectContaining({ path: ['externalId'] })] })],
+    });
+    expect(await counter.counts()).toEqual(before);
+  });
+
   test('when every row is rejected, the answer is still 200 with the rejections (RxDB must not retry them forever)', async () => {
     const res = await push(server.url, alice, pushBody([{ ...record(1), quantity: -1 }]));
     expect(res.status).toBe(200);
