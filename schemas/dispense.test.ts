@@ -123,7 +123,7 @@ describe('dispense record schema', () => {
     expect(r.error!.issues).toEqual([expect.objectContaining({ path: ['expiryDate'], message: expect.stringMatching(/expired/) })]);
   });
 
-  test.each(['2027-02-30', '2027-13-01', '27-03-31', '2027-03-31T00:00:00.000Z'])('expiry date %s is not a date and is invalid', (expiryDate) => {
+  test.each(['2027-02-30', '2027-13-01', '27-03-31', '2027-03-31T00:00:00.000Z', '0000-03-31'])('expiry date %s is not a date and is invalid', (expiryDate) => {
     expect(failures({ ...valid, expiryDate })).toEqual(['expiryDate']);
   });
 
@@ -161,6 +161,7 @@ describe('dispense record schema', () => {
     '2026-11-25',
     '2026-02-30T09:30:00.000Z',
     '2026-11-25T24:00:00.000Z',
+    '0000-06-01T09:30:00.000Z', // valid ISO, but no such year in PostgreSQL
   ])('dispensedAt and updatedAt %s are not canonical ISO instants and are invalid', (at) => {
     expect(failures({ ...valid, dispensedAt: at })).toContain('dispensedAt');
     expect(failures({ ...valid, updatedAt: at })).toEqual(['updatedAt']);

@@ -7,11 +7,16 @@ import { z } from 'zod';
 export const UNITS = ['tablet', 'capsule', 'ml', 'g', 'mg', 'unit', 'dose', 'drop', 'puff', 'patch', 'sachet', 'vial', 'ampoule', 'pack'] as const;
 export const DISPENSE_STATUSES = ['dispensed', 'voided'] as const;
 
+// Year 0000 is valid ISO but not a PostgreSQL date: it would fail the whole push batch.
+const notYearZero = (v: string) => !v.startsWith('0000');
+const YEAR_ZERO = 'Year 0000 is not a date';
+
 /** ISO instant in UTC with milliseconds, the form `Date.prototype.toISOString()` gives; canonical so equality is string equality. */
 export const isoInstant = () =>
   z.iso
     .datetime({ precision: 3, error: 'Expected an ISO date-time in UTC with milliseconds, e.g. 2026-11-25T09:30:00.000Z' })
-    .max(24);
+    .max(24)
+    .refine(notYearZero, YEAR_ZERO);
 
 /**
  * PostgreSQL's text and jsonb cannot hold NUL or a lone UTF-16 surrogate (pasted or scanned
@@ -47,7 +52,7 @@ export const dispenseShape = {
     .max(100000, 'Quantity must be at most 100000'),
   unit: z.enum(UNITS),
   batchNumber: optionalText(64, 'Batch number'),
-  expiryDate: z.iso.date({ error: 'Expected a date, e.g. 2027-03-31' }).optional(),
+  expiryDate: z.iso.date({ error: 'Expected a date, e.g. 2027-03-31' }).refine(notYearZero, YEAR_ZERO).optional(),
   prescriber: optionalText(200, 'Prescriber'),
   prescriptionRef: optionalText(64, 'Prescription reference'),
   dispensedAt: isoInstant(),

@@ -231,6 +231,7 @@ describe('rows the server refuses', () => {
       loneSurrogate,
       { ...record(10), externalId: 'not-a-uuid' },
       { patientId: 'P1' },
+      { ...record(11), dispensedAt: '0000-06-01T09:00:00.000Z', expiryDate: undefined },
     ];
     const before = await counter.counts();
     const res = await push(server.url, alice, { rows: [good[0], ...bad, good[1], good[2]].map((d) => ({ newDocumentState: d, assumedMasterState: null })) });
@@ -247,6 +248,7 @@ describe('rows the server refuses', () => {
       [loneSurrogate.externalId, 'invalid_record', ['patientName']],
       ['not-a-uuid', 'invalid_record', ['externalId']],
       [null, 'invalid_record', expect.arrayContaining(['externalId', 'siteId'])],
+      [bad[8].externalId, 'invalid_record', ['dispensedAt']],
     ]);
     expect(body.rejected.every((r) => r.message.length > 0)).toBe(true);
     expect(await counter.counts()).toEqual({ dispenses: before.dispenses + 3, audit: before.audit + 3 });
