@@ -3,7 +3,7 @@
  * See ../../shared/DESIGN.md "HTTP API"; the push rows follow RxDB's replication protocol.
  */
 import { z } from 'zod';
-import { dispenseSchema, isoInstant } from './dispense';
+import { dispenseSchema, dispenseShape, isoInstant } from './dispense';
 
 export const MAX_PUSH_ROWS = 1000;
 export const ROLES = ['pharmacist', 'admin'] as const;
@@ -81,10 +81,16 @@ export const syncStatusSchema = z.object({
 });
 export type SyncStatus = z.infer<typeof syncStatusSchema>;
 
+/** A page cursor is the last item's `dispensedAt_externalId`; both halves are checked so the query cannot fail on a cast. */
+function isCursor(cursor: string): boolean {
+  const [at, id, ...rest] = cursor.split('_');
+  return rest.length === 0 && isoInstant().safeParse(at).success && dispenseShape.externalId.safeParse(id).success;
+}
+
 export const listQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   /** Opaque cursor from the previous page's `nextCursor`. */
-  cursor: z.string().regex(/^\d{4}-\d\d-\d\dT[\d:.]+Z_[0-9a-f-]{36}$/, 'Invalid cursor').optional(),
+  cursor: z.string().max(100).refine(isCursor, 'Invalid cursor').optional(),
 });
 export const dispensePageSchema = z.object({
   items: z.array(dispenseSchema),

@@ -9,6 +9,7 @@ import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Knex } from 'knex';
 import { listQuerySchema, loginRequestSchema, MAX_PUSH_ROWS, pushRequestSchema } from '../schemas/api';
+import { dispenseShape } from '../schemas/dispense';
 import { configurePassport, login, requireAuth } from './auth';
 import { isDatabaseUp } from './db';
 import type { Config } from './env';
@@ -94,7 +95,8 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
 
   app.get('/api/dispenses/:externalId', signedIn, apiLimit, async (req, res) => {
     const id = String(req.params.externalId);
-    const found = /^[0-9a-f-]{36}$/i.test(id) ? await getDispense(db, req.user!.siteId, id) : undefined;
+    // Checked as the record's own id rule, so a near-UUID is a 404 rather than a failed cast (500).
+    const found = dispenseShape.externalId.safeParse(id).success ? await getDispense(db, req.user!.siteId, id) : undefined;
     // Another site's record answers exactly like a missing one.
     if (!found) throw new AppError(404, 'not_found', 'No such record at your site');
     res.json(found);
