@@ -1,0 +1,102 @@
+import { makeDispense } from '../support/records';
+import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { startTestServer, type TestServer } from '../support/server';
+import { call, expectError, openCounter, push, pushBody, type Counter } from './http';
+
+const LIMITS = { RATE_PUSH_PER_MINUTE: '3', RATE_LOGIN_FAILURES: '3', RATE_LOGIN_WINDOW_SECONDS: '600' };
+
+let database: TestDatabase;
+let one: TestServer;
+let two: TestServer; // a second instance on the same database: the counters must be shared
+let counter: Counter;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  one = await startTestServer(LIMITS, { database });
+  two = await startTestServer(LIMITS, { database });
+  counter = openCounter(database.url);
+  for (const u of ['alice', 'bob', 'carol', 'dave', 'erin']) await one.addUser(u, 'site-a');
+});
+
+afterAll(async () => {
+  await counter?.close();
+  await one?.stop();
+  await two?.stop();
+  await database?.drop();
+});
+
+const newPush = (user: string) => pushBody([makeDispense({ siteId: 'site-a', dispensedBy: user })]);
+const login = (server: TestServer, username: string, password: string) =>
+  call(server.url, 'POST', '/api/auth/login', { body: { username, password } });
+
+function retryAfter(res: { headers: Headers }): number {
+  const value = res.headers.get('retry-after');
+  expect(value).toMatch(/^\d+$/);
+  return Number(value);
+}
+
+describe('push rate limit (RATE_PUSH_PER_MINUTE=3)', () => {
+  test('the push over the limit answers 429 rate_limited with Retry-After in seconds, and writes nothing', async () => {
+    const { token } = await one.login('alice');
+    for (let i = 0; i < 3; i++) expect((await push(one.url, token, newPush('alice'))).status).toBe(200);
+    const before = await counter.counts();
+
+    const res = await push(one.url, token, newPush('alice'));
+    expectError(res, 429, 'rate_limited');
+    const seconds = retryAfter(res);
+    expect(seconds).toBeGreaterThanOrEqual(1);
+    expect(seconds).toBeLessThanOrEqual(60);
+    expect(await counter.counts()).toEqual(before);
+  });
+
+  test('the limit is per user: another user of the same site still pushes', async () => {
+    const { token } = await one.login('bob');
+    expect((await push(one.url, token, newPush('bob'))).status).toBe(200);
+  });
+
+  test('two instances on one database share the counter: pushes spread over both are limited together', async () => {
+    const { token } = await one.login('carol');
+    const servers = [one, two, one];
+    for (const s of servers) expect((await push(s.url, token, newPush('carol'))).status).toBe(200);
+    const before = await counter.counts();
+    const res = await push(two.url, token, newPush('carol'));
+    expectError(res, 429, 'rate_limited');
+    expect(retryAfter(res)).toBeGreaterThanOrEqual(1);
+    expect(await counter.counts()).toEqual(before);
+    const [row] = await counter.query("SELECT points FROM rate_limits WHERE key LIKE 'push%' ORDER BY points DESC LIMIT 1");
+    expect(row.points).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('sign-in failures (RATE_LOGIN_FAILURES=3 per username and address)', () => {
+  test('after 3 wrong passwords, the next attempt answers 429 with Retry-After, even with the right password', async () => {
+    for (let i = 0; i < 3; i++) expectError(await login(one, 'dave', 'wrong-password'), 401, 'invalid_credentials');
+    const refused = await login(one, 'dave', 'password123');
+    expectError(refused, 429, 'rate_limited');
+    const seconds = retryAfter(refused);
+    expect(seconds).toBeGreaterThan(500);
+    expect(seconds).toBeLessThanOrEqual(600);
+    expect(JSON.stringify(refused.body)).not.toContain('token');
+  });
+
+  test('the other instance refuses too: the failures are counted in PostgreSQL', async () => {
+    expectError(await login(two, 'dave', 'password123'), 429, 'rate_limited');
+  });
+
+  test('another username from the same address is not locked out', async () => {
+    expect((await login(one, 'erin', 'password123')).status).toBe(200);
+  });
+
+  test('a successful sign-in clears the failures, so an earlier typo does not count later', async () => {
+    for (let i = 0; i < 2; i++) expectError(await login(one, 'bob', 'typo'), 401, 'invalid_credentials');
+    expect((await login(one, 'bob', 'password123')).status).toBe(200);
+    for (let i = 0; i < 2; i++) expectError(await login(one, 'bob', 'typo'), 401, 'invalid_credentials');
+    expect((await login(two, 'bob', 'password123')).status).toBe(200);
+  });
+
+  test('the username is counted case-insensitively, so changing its case does not earn more guesses', async () => {
+    await one.addUser('frank', 'site-a');
+    for (const name of ['frank', 'FRANK', 'Frank']) expectError(await login(one, name, 'wrong-password'), 401, 'invalid_credentials');
+    expectError(await login(one, 'frank', 'password123'), 429, 'rate_limited');
+  });
+});
