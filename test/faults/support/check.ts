@@ -1,0 +1,88 @@
+/**
+ * The count every scenario ends with, read over a connection of the test's own: rows in
+ * PostgreSQL against the records the clients made, no externalId twice, audit rows against
+ * the real changes, and every stored row re-validated with the shared dispenseSchema.
+ */
+import pg from 'pg';
+import { dispenseSchema, sameDispense, type Dispense } from '../../../schemas/dispense';
+import { rowToDispense, type DispenseRow } from '../../../server/records';
+
+export interface Inspection {
+  rows: number;
+  /** Rows beyond one per externalId plus records with more than one "create" audit row. */
+  duplicated: number;
+  audit: number;
+  /** Stored rows that fail dispenseSchema, with the first issue. */
+  invalid: { externalId: string; issue: string }[];
+  /** Audit rows whose "after" (or non-null "before") fails dispenseSchema. */
+  invalidAudit: number;
+  /** The stored records, by externalId. */
+  byId: Map<string, Dispense>;
+  /** Audit rows per externalId. */
+  auditById: Map<string, number>;
+}
+
+export async function inspectDatabase(databaseUrl: string): Promise<Inspection> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<DispenseRow>('SELECT * FROM dispenses');
+    const byId = new Map<string, Dispense>();
+    const invalid: Inspection['invalid'] = [];
+    for (const row of rows) {
+      const doc = rowToDispense(row);
+      byId.set(String(row.external_id), doc);
+      const parsed = dispenseSchema.safeParse(doc);
+      if (!parsed.success) invalid.push({ externalId: String(row.external_id), issue: JSON.stringify(parsed.error.issues[0]) });
+    }
+    const [dups] = (
+      await client.query<{ extra: number; creates: number }>(
+        `SELECT (SELECT count(*) - count(DISTINCT external_id) FROM dispenses)::int AS extra,
+                (SELECT count(*) FROM (SELECT entity_id FROM audit_logs WHERE action = 'create'
+                   GROUP BY entity_id HAVING count(*) > 1) x)::int AS creates`,
+      )
+    ).rows;
+    const audit = await client.query<{ entity_id: string; n: number }>('SELECT entity_id, count(*)::int AS n FROM audit_logs GROUP BY entity_id');
+    let invalidAudit = 0;
+    const trail = await client.query<{ before: unknown; after: unknown }>('SELECT before, after FROM audit_logs');
+    for (const a of trail.rows) {
+      if (!dispenseSchema.safeParse(a.after).success || (a.before !== null && !dispenseSchema.safeParse(a.before).success)) invalidAudit++;
+    }
+    const auditById = new Map(audit.rows.map((r) => [r.entity_id, r.n]));
+    return {
+      rows: rows.length,
+      duplicated: dups.extra + dups.creates,
+      audit: audit.rows.reduce((s, r) => s + r.n, 0),
+      invalid,
+      invalidAudit,
+      byId,
+      auditById,
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Records the clients made (their latest state) that the database does not hold in that state.
+ * `expected` maps externalId → the record's final state on its client.
+ */
+export function lostRecords(expected: Map<string, Dispense>, found: Inspection): string[] {
+  const lost: string[] = [];
+  for (const [id, doc] of expected) {
+    const stored = found.byId.get(id);
+    if (!stored || !sameDispense(stored, doc)) lost.push(id);
+  }
+  return lost;
+}
+
+/** Runs a query on the database (for setup such as deleting a user, or extra counts). */
+export async function sql<R extends pg.QueryResultRow = any>(databaseUrl: string, text: string, values?: unknown[]): Promise<R[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
