@@ -16,14 +16,23 @@ pg.types.setTypeParser(INT8_OID, (v) => Number(v));
 
 export type Database = Knex & { embedded: boolean };
 
-export async function openDatabase(opts: { url?: string; dataDir: string; poolMax?: number }): Promise<Database> {
+export async function openDatabase(opts: {
+  url?: string;
+  dataDir: string;
+  poolMax?: number;
+  /** Where knex's warnings go (a lost connection, say); knex writes to the console otherwise. */
+  log?: (line: string) => void;
+}): Promise<Database> {
   let db: Knex;
   if (opts.url) {
+    const log = opts.log ?? console.log;
+    const say = (message: unknown) => log(`database: ${String(message)}`);
     db = knex({
       client: 'pg',
       connection: { connectionString: opts.url, connectionTimeoutMillis: 5000 },
       pool: { min: 0, max: opts.poolMax ?? 10 },
       acquireConnectionTimeout: 10000,
+      log: { warn: say, error: say, deprecate: say, debug: say },
     });
   } else {
     const { PGlite } = await import('@electric-sql/pglite');
