@@ -20,23 +20,31 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, log: (line: string) => void = console.log): Promise<RunningServer> {
-  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.SEMS_DATA_DIR });
-  await migrateLatest(db);
-  if (config.NODE_ENV !== 'production') {
-    const demo = await ensureDemoUser(db);
-    if (demo) {
-      log(`Created a demo user (shown once): username "${demo.username}", password "${demo.password}", site "${demo.siteId}"`);
-    }
-  }
+  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.SEMS_DATA_DIR, log });
   // Rate-limit counters in PostgreSQL, shared by every instance on the same database.
   const limiterPool = config.DATABASE_URL ? new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 }) : undefined;
   limiterPool?.on('error', () => {}); // an idle client lost with the database; the next query reports it
-  const app = createApp({ db, config, limiters: createLimiters(config, limiterPool), log });
 
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
-    s.once('error', reject);
-  });
+  let server: Server;
+  try {
+    await migrateLatest(db);
+    if (config.NODE_ENV !== 'production') {
+      const demo = await ensureDemoUser(db);
+      if (demo) {
+        log(`Created a demo user (shown once): username "${demo.username}", password "${demo.password}", site "${demo.siteId}"`);
+      }
+    }
+    const app = createApp({ db, config, limiters: createLimiters(config, limiterPool), log });
+    // Express 5 calls the listen callback with the error too (EADDRINUSE), not only on success.
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.PORT, config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+  } catch (err) {
+    // A failed start (database unreachable, port taken) leaves no pool open behind it.
+    await limiterPool?.end();
+    await db.destroy();
+    throw err;
+  }
   server.keepAliveTimeout = 5000;
   const port = (server.address() as AddressInfo).port;
 
@@ -45,9 +53,13 @@ export async function startServer(config: Config, log: (line: string) => void = 
     (closing ??= (async () => {
       // Stop accepting, let in-flight requests finish (bounded), then release the database.
       const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      // A connection whose request finishes now turns idle but stays open for keepAliveTimeout,
+      // holding up close(): sweep idle connections until every request is done.
       server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.SHUTDOWN_GRACE_SECONDS * 1000).unref());
       await Promise.race([done, grace]);
+      clearInterval(sweep);
       server.closeAllConnections();
       await limiterPool?.end();
       await db.destroy();
