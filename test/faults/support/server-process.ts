@@ -1,0 +1,100 @@
+/**
+ * The real server as a separate node process (server/main.ts bundled with esbuild), so a
+ * scenario can SIGKILL it mid-batch and start it again on the same port, run several
+ * instances on one database, and read everything it printed (stdout and stderr).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { TEST_JWT_SECRET } from '../../support/server';
+
+const ROOT = path.resolve(__dirname, '../../..');
+// One bundle per jest worker: parallel test files must not write the same file.
+const BUNDLE = path.join(ROOT, `dist/faults/server-${process.pid}.cjs`);
+let built: Promise<unknown> | undefined;
+
+export interface ServerProcess {
+  url: string;
+  port: number;
+  pid: number;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output: () => string;
+  /** Sends a signal and waits for the process to exit. */
+  kill: (signal?: NodeJS.Signals) => Promise<void>;
+  /** SIGTERM: in-flight requests finish, then the process exits. */
+  stop: () => Promise<void>;
+  exited: () => boolean;
+}
+
+export interface ServerProcessOptions {
+  /** Listen on this port (to restart where clients already point); default a random one. */
+  port?: number;
+  /** Called with each chunk the process prints. */
+  onOutput?: (chunk: string) => void;
+}
+
+export async function startServerProcess(env: Record<string, string>, opts: ServerProcessOptions = {}): Promise<ServerProcess> {
+  built ??= build({
+    entryPoints: [path.join(ROOT, 'server/main.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    format: 'cjs',
+    outfile: BUNDLE,
+    logLevel: 'warning',
+  });
+  await built;
+  const child: ChildProcess = spawn(process.execPath, [BUNDLE], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: String(opts.port ?? 0),
+      LOG_LEVEL: 'silent',
+      JWT_SECRET: TEST_JWT_SECRET,
+      SHUTDOWN_GRACE_SECONDS: '2',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const onData = (b: Buffer) => {
+    const s = b.toString();
+    out += s;
+    opts.onOutput?.(s);
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not listen within 30 s:\n${out}`)), 30_000);
+    const look = () => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout!.on('data', look);
+    void exit.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${child.exitCode ?? child.signalCode}) before listening:\n${out}`));
+    });
+  });
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    if (!exited) child.kill(signal);
+    await exit;
+  };
+  return {
+    url,
+    port: Number(new URL(url).port),
+    pid: child.pid!,
+    output: () => out,
+    kill,
+    stop: () => kill('SIGTERM'),
+    exited: () => exited,
+  };
+}
