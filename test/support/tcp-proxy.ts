@@ -17,6 +17,12 @@ export interface TcpProxy {
    * those bytes are dropped and the proxy cuts as cut() does. Resolves when it has happened.
    */
   cutWhenClientSends(marker: string): Promise<void>;
+  /**
+   * The same for the other direction: when the target next sends bytes containing `marker`, they
+   * are dropped and the proxy cuts. The target has done the work, its answer never arrives: a
+   * COMMIT that PostgreSQL made but the server never heard of, or an HTTP 200 the client never got.
+   */
+  cutWhenServerSends(marker: string): Promise<void>;
   /** Connections open now. */
   readonly openConnections: number;
   /** Connections accepted since start (refused ones included). */
@@ -35,6 +41,7 @@ export async function start(targetPort: number, targetHost = '127.0.0.1'): Promi
   let isCut = false;
   let accepted = 0;
   let armed: { marker: string; done: () => void } | undefined;
+  let armedUpstream: { marker: string; done: () => void } | undefined;
 
   const cut = () => {
     isCut = true;
@@ -80,7 +87,24 @@ export async function start(targetPort: number, targetHost = '127.0.0.1'): Promi
       }
       upstream.write(chunk);
     });
-    upstream.pipe(client);
+    let upstreamTail = '';
+    upstream.on('data', (chunk: Buffer) => {
+      if (armedUpstream) {
+        const text = upstreamTail + chunk.toString('latin1');
+        upstreamTail = text.slice(-armedUpstream.marker.length);
+        if (text.includes(armedUpstream.marker)) {
+          const { done } = armedUpstream;
+          armedUpstream = undefined;
+          cut();
+          done();
+          return;
+        }
+      }
+      if (!client.write(chunk)) {
+        upstream.pause();
+        client.once('drain', () => upstream.resume());
+      }
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -99,6 +123,10 @@ export async function start(targetPort: number, targetHost = '127.0.0.1'): Promi
       new Promise<void>((resolve) => {
         armed = { marker, done: resolve };
       }),
+    cutWhenServerSends: (marker) =>
+      new Promise<void>((resolve) => {
+        armedUpstream = { marker, done: resolve };
+      }),
     get openConnections() {
       return pairs.size;
     },
@@ -107,7 +135,7 @@ export async function start(targetPort: number, targetHost = '127.0.0.1'): Promi
     },
     close: () =>
       new Promise<void>((resolve) => {
-        armed = undefined;
+        armed = armedUpstream = undefined;
         cut();
         server.close(() => resolve());
       }),
