@@ -94,7 +94,7 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
   });
 
   app.get('/api/dispenses/:externalId', signedIn, apiLimit, async (req, res) => {
-    const id = String(req.params.externalId);
+    const id = String(req.params.externalId).toLowerCase(); // ids are stored in lower case
     // Checked as the record's own id rule, so a near-UUID is a 404 rather than a failed cast (500).
     const found = dispenseShape.externalId.safeParse(id).success ? await getDispense(db, req.user!.siteId, id) : undefined;
     // Another site's record answers exactly like a missing one.

@@ -328,6 +328,7 @@ describe('malformed pushes are refused as a whole and write nothing', () => {
     ['a JSON array as body', { body: [valid()] }, 400, 'invalid_request'],
     ['a body sent as text/plain', { raw: JSON.stringify({ rows: [valid()] }), headers: { 'content-type': 'text/plain' } }, 400, 'invalid_request'],
     ['1001 rows', { body: { rows: Array.from({ length: 1001 }, valid) } }, 413, 'batch_too_large'],
+    ['a body over BODY_LIMIT (5mb)', { body: { rows: [{ newDocumentState: { ...record(1), notes: 'x'.repeat(6 * 1024 * 1024) } }] } }, 413, 'payload_too_large'],
   ];
 
   test.each(cases.map(([what, opts, status, code]) => ({ what, opts, status, code })))(

@@ -3,7 +3,7 @@ import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startTestServer, type TestServer } from '../support/server';
 import { call, expectError, openCounter, push, pushBody, type Counter } from './http';
 
-const LIMITS = { RATE_PUSH_PER_MINUTE: '3', RATE_LOGIN_FAILURES: '3', RATE_LOGIN_WINDOW_SECONDS: '600' };
+const LIMITS = { RATE_PUSH_PER_MINUTE: '3', RATE_LOGIN_FAILURES: '3', RATE_LOGIN_WINDOW_SECONDS: '600', RATE_API_PER_MINUTE: '5' };
 
 let database: TestDatabase;
 let one: TestServer;
@@ -65,6 +65,18 @@ describe('push rate limit (RATE_PUSH_PER_MINUTE=3)', () => {
     expect(await counter.counts()).toEqual(before);
     const [row] = await counter.query("SELECT points FROM rate_limits WHERE key LIKE 'push%' ORDER BY points DESC LIMIT 1");
     expect(row.points).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('other API calls (RATE_API_PER_MINUTE=5)', () => {
+  test('the read over the limit answers 429 with Retry-After, and pushes keep their own budget', async () => {
+    await one.addUser('gina', 'site-a');
+    const { token } = await one.login('gina');
+    for (let i = 0; i < 5; i++) expect((await call(i % 2 ? two.url : one.url, 'GET', '/api/sync/status', { token })).status).toBe(200);
+    const refused = await call(one.url, 'GET', '/api/dispenses', { token });
+    expectError(refused, 429, 'rate_limited');
+    expect(retryAfter(refused)).toBeLessThanOrEqual(60);
+    expect((await push(two.url, token, newPush('gina'))).status).toBe(200);
   });
 });
 

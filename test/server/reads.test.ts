@@ -110,6 +110,12 @@ describe('GET /api/dispenses/:externalId', () => {
     expect(detail.audit[0].id).toBeLessThan(detail.audit[1].id);
   });
 
+  test('the id may be given in upper case', async () => {
+    const res = await call(server.url, 'GET', `/api/dispenses/${siteA[1].externalId.toUpperCase()}`, { token: alice });
+    expect(res.status).toBe(200);
+    expect(res.body.record).toEqual(siteA[1]);
+  });
+
   test("another site's record answers 404 not_found, exactly like a record that does not exist", async () => {
     const other = await call(server.url, 'GET', `/api/dispenses/${siteB[0].externalId}`, { token: alice });
     const missing = await call(server.url, 'GET', `/api/dispenses/${randomUUID()}`, { token: alice });
