@@ -16,6 +16,11 @@ export interface Inspection {
   invalid: { externalId: string; issue: string }[];
   /** Audit rows whose "after" (or non-null "before") fails dispenseSchema. */
   invalidAudit: number;
+  /**
+   * Breaks of the audit chain of a record, which must be: one "create" (before null), then each
+   * row's before = the previous after, every after a real change, the last after = the stored row.
+   */
+  auditChainBreaks: string[];
   /** The stored records, by externalId. */
   byId: Map<string, Dispense>;
   /** Audit rows per externalId. */
@@ -44,9 +49,27 @@ export async function inspectDatabase(databaseUrl: string): Promise<Inspection> 
     ).rows;
     const audit = await client.query<{ entity_id: string; n: number }>('SELECT entity_id, count(*)::int AS n FROM audit_logs GROUP BY entity_id');
     let invalidAudit = 0;
-    const trail = await client.query<{ before: unknown; after: unknown }>('SELECT before, after FROM audit_logs');
+    const auditChainBreaks: string[] = [];
+    const trail = await client.query<{ entity_id: string; action: string; before: Dispense | null; after: Dispense }>(
+      'SELECT entity_id, action, before, after FROM audit_logs ORDER BY entity_id, id',
+    );
+    let prev: { entity_id: string; after: Dispense } | undefined;
+    const last = new Map<string, Dispense>();
     for (const a of trail.rows) {
       if (!dispenseSchema.safeParse(a.after).success || (a.before !== null && !dispenseSchema.safeParse(a.before).success)) invalidAudit++;
+      const first = prev?.entity_id !== a.entity_id;
+      if (first && (a.action !== 'create' || a.before !== null)) auditChainBreaks.push(`${a.entity_id}: first audit row is ${a.action}`);
+      if (!first && (a.action === 'create' || !a.before || !sameDispense(a.before, prev!.after))) {
+        auditChainBreaks.push(`${a.entity_id}: ${a.action} does not follow the previous version`);
+      }
+      if (!first && a.before && sameDispense(a.before, a.after)) auditChainBreaks.push(`${a.entity_id}: ${a.action} changes nothing`);
+      last.set(a.entity_id, a.after);
+      prev = a;
+    }
+    for (const [id, doc] of byId) {
+      const after = last.get(id);
+      if (!after) auditChainBreaks.push(`${id}: stored without an audit row`);
+      else if (!sameDispense(after, doc)) auditChainBreaks.push(`${id}: the last audit row is not the stored version`);
     }
     const auditById = new Map(audit.rows.map((r) => [r.entity_id, r.n]));
     return {
@@ -55,6 +78,7 @@ export async function inspectDatabase(databaseUrl: string): Promise<Inspection> 
       audit: audit.rows.reduce((s, r) => s + r.n, 0),
       invalid,
       invalidAudit,
+      auditChainBreaks,
       byId,
       auditById,
     };
