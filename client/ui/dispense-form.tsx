@@ -1,0 +1,86 @@
+/**
+ * The new-dispense form, built for a counter: type, Tab, Enter. It saves to the device first
+ * (sync happens later), then clears and puts the cursor back in the first field.
+ */
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { ZodError } from 'zod';
+import type { DispenseInput } from '../records';
+import { DispenseFields } from './dispense-fields';
+import { emptyValues, errorsFromIssues, toInput, validate, type FieldErrors, type FormValues, type InputField } from './dispense-input';
+
+interface Props {
+  save: (input: DispenseInput) => Promise<unknown>;
+}
+
+export function DispenseForm({ save }: Props) {
+  const [values, setValues] = useState<FormValues>(() => emptyValues());
+  // The starting "Dispensed at" stands for "the moment Save is pressed" until someone changes it.
+  const [defaultAt, setDefaultAt] = useState(() => values.dispensedAt);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [saving, setSaving] = useState(false);
+  const [saved, setSaved] = useState<string | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  const firstField = useRef<HTMLInputElement>(null);
+
+  // Ready to type as soon as the counter screen opens.
+  useEffect(() => firstField.current?.focus(), []);
+
+  const onChange = (field: InputField, value: string) => {
+    setValues((v) => ({ ...v, [field]: value }));
+    setErrors(({ [field]: _cleared, form: _form, ...rest }) => rest);
+  };
+
+  const focusFirstError = (found: FieldErrors) => {
+    const field = Object.keys(found).find((k) => k !== 'form');
+    formRef.current?.querySelector<HTMLElement>(`[name="${field}"]`)?.focus();
+  };
+
+  const reset = () => {
+    const fresh = emptyValues();
+    setValues(fresh);
+    setDefaultAt(fresh.dispensedAt);
+    setErrors({});
+    firstField.current?.focus();
+  };
+
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    if (saving) return;
+    const input = toInput(values, { local: defaultAt, iso: null });
+    const found = validate(input);
+    setSaved(null);
+    if (Object.keys(found).length > 0) {
+      setErrors(found);
+      focusFirstError(found);
+      return;
+    }
+    setSaving(true);
+    try {
+      await save(input);
+      setSaved(`Saved: ${input.quantity} ${input.unit} ${input.medicationName} for ${input.patientId}`);
+      reset();
+    } catch (err) {
+      const failed = err instanceof ZodError ? errorsFromIssues(err.issues) : { form: `Not saved: ${(err as Error).message}` };
+      setErrors(failed);
+      focusFirstError(failed);
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  return (
+    <form ref={formRef} className="card dispense-form" aria-labelledby="new-dispense-title" noValidate onSubmit={onSubmit}>
+      <div className="card-head">
+        <h2 id="new-dispense-title">New dispense</h2>
+        <p className="muted">Saved on this device at once, sent by the next sync.</p>
+      </div>
+      <DispenseFields idPrefix="new" values={values} errors={errors} onChange={onChange} firstFieldRef={firstField} />
+      {errors.form ? <p className="form-error" role="alert">{errors.form}</p> : null}
+      <div className="actions">
+        <button type="submit" className="primary" disabled={saving}>Save dispense</button>
+        <button type="button" onClick={reset}>Clear</button>
+      </div>
+      <p className="saved" role="status" aria-live="polite">{saved}</p>
+    </form>
+  );
+}

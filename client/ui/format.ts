@@ -1,0 +1,30 @@
+/** Dates and durations as the counter reads them: local clock times and plain "5 minutes ago". */
+
+const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dateTime = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+
+/** "14:05" today, "3 Dec, 14:05" on another day. */
+export function formatWhen(iso: string, now = Date.now()): string {
+  const d = new Date(iso);
+  return new Date(now).toDateString() === d.toDateString() ? time.format(d) : dateTime.format(d);
+}
+
+/** A duration in words, rounded down: "less than a minute", "1 minute", "3 hours", "2 days". */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return s < 5 ? 'a few seconds' : `${s} seconds`;
+  const units: [number, string][] = [[86400, 'day'], [3600, 'hour'], [60, 'minute']];
+  for (const [size, name] of units) {
+    const n = Math.floor(s / size);
+    if (n >= 1) return `${n} ${name}${n === 1 ? '' : 's'}`;
+  }
+  return `${s} seconds`;
+}
+
+export const ago = (iso: string, now = Date.now()) => `${formatDuration(now - new Date(iso).getTime())} ago`;
+
+/** "in 25 seconds", or "now" when the moment has come. */
+export function fromNow(iso: string, now = Date.now()): string {
+  const ms = new Date(iso).getTime() - now;
+  return ms <= 1000 ? 'now' : `in ${formatDuration(ms)}`;
+}

@@ -1,0 +1,91 @@
+/**
+ * Recent dispenses on this device, newest first, each with where it stands: pending (only here),
+ * synced (the server has it) or rejected (with the server's reason). Only a page is rendered,
+ * so a device holding thousands of records still opens at once.
+ */
+import type { Dispense } from '../../schemas/dispense';
+import type { RecordSyncState } from '../records';
+import { formatWhen } from './format';
+import { useNow } from './use-observable';
+
+interface Props {
+  dispenses: Dispense[];
+  /** null until the sync marks have been read: nothing is called synced before that. */
+  states: Map<string, RecordSyncState> | null;
+  loading: boolean;
+  hasMore: boolean;
+  onMore: () => void;
+  onEdit: (d: Dispense) => void;
+  onVoid: (d: Dispense) => void;
+}
+
+function SyncBadge({ state, known }: { state: RecordSyncState | undefined; known: boolean }) {
+  if (!known) return <span className="badge">Checking…</span>;
+  if (!state) return <span className="badge ok">Synced</span>;
+  if (state.state === 'pending') return <span className="badge pending">Pending</span>;
+  return (
+    <span className="rejected">
+      <span className="badge bad">Rejected</span>
+      {state.reason ? <span className="reason">{state.reason}</span> : null}
+    </span>
+  );
+}
+
+export function RecentList({ dispenses, states, loading, hasMore, onMore, onEdit, onVoid }: Props) {
+  const now = useNow(60_000);
+  return (
+    <section className="card recent" aria-labelledby="recent-title">
+      <div className="card-head">
+        <h2 id="recent-title">Recent dispenses</h2>
+        <p className="muted">Newest first. Records are never deleted: edit a mistake or void it with a reason.</p>
+      </div>
+      {dispenses.length === 0 ? (
+        <p className="empty">{loading ? 'Opening the records on this device…' : 'No dispenses on this device yet.'}</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Dispensed</th>
+              <th scope="col">Patient</th>
+              <th scope="col">Medication</th>
+              <th scope="col" className="num">Quantity</th>
+              <th scope="col">Sync</th>
+              <th scope="col"><span className="sr-only">Actions</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            {dispenses.map((d) => {
+              const voided = d.status === 'voided';
+              const who = d.patientName ? `${d.patientName} (${d.patientId})` : d.patientId;
+              return (
+                <tr key={d.externalId} className={voided ? 'voided' : undefined} data-external-id={d.externalId}>
+                  <td className="when">{formatWhen(d.dispensedAt, now)}</td>
+                  <td className="patient">
+                    <span className="primary-line">{d.patientName ?? d.patientId}</span>
+                    {d.patientName ? <span className="code">{d.patientId}</span> : null}
+                  </td>
+                  <td className="medication">
+                    <span className="primary-line med">{d.medicationName}</span>
+                    <span className="code">{d.medicationCode}{d.batchNumber ? ` · batch ${d.batchNumber}` : ''}</span>
+                    {voided ? <span className="void-note">Voided: {d.voidReason}</span> : null}
+                  </td>
+                  <td className="num">{d.quantity} {d.unit}</td>
+                  <td><SyncBadge state={states?.get(d.externalId)} known={states !== null} /></td>
+                  <td className="row-actions">
+                    {voided ? null : (
+                      <>
+                        <button type="button" className="small" aria-label={`Edit dispense for ${who}`} onClick={() => onEdit(d)}>Edit</button>
+                        <button type="button" className="small danger" aria-label={`Void dispense for ${who}`} onClick={() => onVoid(d)}>Void</button>
+                      </>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      {hasMore ? <button type="button" className="more" onClick={onMore}>Show older dispenses</button> : null}
+    </section>
+  );
+}

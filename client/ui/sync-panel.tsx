@@ -1,0 +1,46 @@
+/**
+ * The sync panel in the header: a one-line summary that never says "synced" while anything is
+ * pending, expanding into the whole truth (state, pending count and age, last sync, last result,
+ * errors, rejected records) and the controls: "Auto sync", "Sync interval", "Sync now".
+ */
+import { useState } from 'react';
+import { useSyncStatus } from '../stores/sync-status';
+import { SyncControls } from './sync-controls';
+import { SyncDetails } from './sync-details';
+import { STATE_LABEL, summary } from './sync-summary';
+
+interface Props {
+  syncNow: (() => Promise<void>) | null;
+  /** False until the local sync marks have been read once: until then the counts are unknown. */
+  countsKnown: boolean;
+  onSignInAgain: () => void;
+}
+
+export function SyncPanel({ syncNow, countsKnown, onSignInAgain }: Props) {
+  const [open, setOpen] = useState(false);
+  const status = useSyncStatus();
+  return (
+    <div className={`sync-panel state-${status.state}`}>
+      <button type="button" className="sync-toggle" aria-expanded={open} aria-controls="sync-panel-body"
+        onClick={() => setOpen((o) => !o)}>
+        <span className="dot" aria-hidden="true" />
+        <span className="sr-only">Sync status: </span>
+        <span data-testid="sync-summary">{summary(status, countsKnown)}</span>
+        <span className="chevron" aria-hidden="true">{open ? '▴' : '▾'}</span>
+      </button>
+      <section id="sync-panel-body" className="sync-body" aria-label="Sync" hidden={!open}>
+        {status.needsSignIn ? (
+          <div className="notice" role="alert">
+            The server no longer accepts this session. Records stay on this device until you sign in again.
+            <button type="button" className="small" onClick={onSignInAgain}>Sign in again</button>
+          </div>
+        ) : null}
+        <SyncDetails status={status} stateLabel={STATE_LABEL[status.state]} />
+        <SyncControls syncNow={syncNow} syncing={status.state === 'syncing'} />
+        {!status.isLeader ? (
+          <p className="muted small-print">Another tab of this browser is sending the records; this one shows its progress.</p>
+        ) : null}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,25 @@
+import { INITIAL_SYNC_STATUS } from '../stores/sync-status';
+import { summary } from './sync-summary';
+
+const status = (over: Partial<typeof INITIAL_SYNC_STATUS>) => ({ ...INITIAL_SYNC_STATUS, ...over });
+
+describe('the sync summary line', () => {
+  test('while anything is pending it gives the count and never says synced', () => {
+    for (const state of ['ready', 'syncing', 'offline', 'error', 'paused'] as const) {
+      const line = summary(status({ state, pendingCount: 3, lastSyncAt: '2026-11-25T09:00:00.000Z' }), true);
+      expect(line).toContain('3 pending');
+      expect(line).not.toMatch(/synced/i);
+    }
+  });
+
+  test('before the local counts are read it says it is counting, not synced', () => {
+    expect(summary(status({ lastSyncAt: '2026-11-25T09:00:00.000Z' }), false)).toBe('Ready · counting…');
+  });
+
+  test('with nothing pending after a sync it says all synced; rejected records are named', () => {
+    expect(summary(status({ lastSyncAt: '2026-11-25T09:00:00.000Z' }), true)).toBe('Ready · all synced');
+    const rejected = [{ externalId: 'x', code: 'invalid_record', message: 'bad' }];
+    expect(summary(status({ rejected, lastSyncAt: '2026-11-25T09:00:00.000Z' }), true)).toBe('Ready · 1 rejected');
+    expect(summary(status({ needsSignIn: true, pendingCount: 2 }), true)).toBe('Ready · sign in again · 2 pending');
+  });
+});

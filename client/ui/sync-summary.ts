@@ -1,0 +1,26 @@
+/** The sync panel's one-line summary: the state, then what is still waiting. Never "synced" while anything is pending. */
+import type { SyncStatusFields } from '../stores/sync-status';
+
+export const STATE_LABEL: Record<SyncStatusFields['state'], string> = {
+  ready: 'Ready',
+  syncing: 'Syncing',
+  offline: 'Offline',
+  error: 'Error',
+  paused: 'Paused',
+};
+
+/** The collapsed line: the state, then what is still waiting (pending beats everything else). */
+export function summary(
+  s: Pick<SyncStatusFields, 'state' | 'pendingCount' | 'rejected' | 'needsSignIn' | 'lastSyncAt'>,
+  countsKnown: boolean,
+): string {
+  const parts = [STATE_LABEL[s.state]];
+  if (!countsKnown) return `${parts[0]} · counting…`;
+  if (s.needsSignIn) parts.push('sign in again');
+  if (s.pendingCount > 0) parts.push(`${s.pendingCount} pending`);
+  if (s.rejected.length > 0) parts.push(`${s.rejected.length} rejected`);
+  if (s.pendingCount === 0 && s.rejected.length === 0 && s.state !== 'syncing') {
+    parts.push(s.lastSyncAt ? 'all synced' : 'nothing to send');
+  }
+  return parts.join(' · ');
+}

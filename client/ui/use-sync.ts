@@ -1,0 +1,54 @@
+/**
+ * The app's hold on the local database and the replication: the database opens once per page;
+ * sync starts when a session exists and stops on sign-out. Starts and stops run one after the
+ * other, so a quick sign-out and sign-in never leaves two replications on one collection.
+ */
+import { useEffect, useState } from 'react';
+import { openDispenseDatabase, type DispenseDatabase } from '../db';
+import { useSession } from '../stores/session';
+import { startSync, type SyncController } from '../sync';
+
+let opening: Promise<DispenseDatabase> | null = null;
+
+export function useDatabase(): { db: DispenseDatabase | null; error: Error | null } {
+  const [db, setDb] = useState<DispenseDatabase | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  useEffect(() => {
+    let live = true;
+    const open = (opening ??= openDispenseDatabase());
+    open.then((d) => live && setDb(d), (e: Error) => live && setError(e));
+    // Ask the browser not to evict the records under storage pressure.
+    void navigator.storage?.persist?.().catch(() => false);
+    return () => {
+      live = false;
+    };
+  }, []);
+  return { db, error };
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+export function useSync(db: DispenseDatabase | null, token: string | null): SyncController | null {
+  const [controller, setController] = useState<SyncController | null>(null);
+  useEffect(() => {
+    if (!db || !token) return;
+    let cancelled = false;
+    let started: SyncController | null = null;
+    queue = queue.then(() => {
+      if (cancelled) return;
+      started = startSync(db, {
+        baseUrl: window.location.origin,
+        getToken: () => useSession.getState().token,
+        deviceId: useSession.getState().deviceId,
+        onUnauthorized: () => console.warn('The server refused the session; sync waits for a new sign-in.'),
+      });
+      setController(started);
+    });
+    return () => {
+      cancelled = true;
+      setController(null);
+      queue = queue.then(() => started?.stop()).catch((e) => console.error('Stopping sync failed', e));
+    };
+  }, [db, token]);
+  return controller;
+}

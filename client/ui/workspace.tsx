@@ -1,0 +1,75 @@
+/**
+ * The signed-in screen: the counter form beside the list of recent dispenses, with the edit and
+ * void dialogs. Every write goes to the local database; the sync panel reports what left it.
+ */
+import { useMemo, useState } from 'react';
+import type { User } from '../../schemas/api';
+import type { Dispense } from '../../schemas/dispense';
+import { createDispense, editDispense, recentDispenses$, recordSyncStates$, voidDispense, type RecordSyncState } from '../records';
+import { useSession } from '../stores/session';
+import { useSyncStatus } from '../stores/sync-status';
+import { DispenseForm } from './dispense-form';
+import { EditDialog } from './edit-dialog';
+import { Header } from './header';
+import { RecentList } from './recent-list';
+import { useDatabase, useSync } from './use-sync';
+import { useObservable } from './use-observable';
+import { VoidDialog } from './void-dialog';
+
+const PAGE = 50;
+
+export function Workspace({ user, onSignOut }: { user: User; onSignOut: () => void }) {
+  const token = useSession((s) => s.token);
+  const { db, error } = useDatabase();
+  const sync = useSync(db, token);
+  const needsSignIn = useSyncStatus((s) => s.needsSignIn);
+  const [limit, setLimit] = useState(PAGE);
+  const [editing, setEditing] = useState<Dispense | null>(null);
+  const [voiding, setVoiding] = useState<Dispense | null>(null);
+
+  // One more than shown, to know whether there is an older page.
+  const recent$ = useMemo(() => (db ? recentDispenses$(db, limit + 1) : null), [db, limit]);
+  const states$ = useMemo(() => (db ? recordSyncStates$(db) : null), [db]);
+  const recent = useObservable<Dispense[] | null>(recent$, null);
+  const states = useObservable<Map<string, RecordSyncState> | null>(states$, null);
+
+  if (error) {
+    return (
+      <main className="fatal" role="alert">
+        <h1>This browser cannot open the local records</h1>
+        <p>{error.message}</p>
+        <p>Check that the browser allows site data (IndexedDB) and has free disk space, then reload.</p>
+      </main>
+    );
+  }
+
+  return (
+    <>
+      <Header user={user} syncNow={sync ? () => sync.syncNow() : null} countsKnown={states !== null} onSignOut={onSignOut} />
+      {needsSignIn ? (
+        <div className="banner" role="alert">
+          Your session has ended. Keep working: records stay on this device and are sent after you
+          <button type="button" className="link" onClick={onSignOut}>sign in again</button>.
+        </div>
+      ) : null}
+      <main className="workspace">
+        {db ? <DispenseForm save={(input) => createDispense(db, input, user)} /> : <p className="card">Opening local records…</p>}
+        <RecentList
+          dispenses={(recent ?? []).slice(0, limit)}
+          states={states}
+          loading={recent === null}
+          hasMore={(recent?.length ?? 0) > limit}
+          onMore={() => setLimit((l) => l + PAGE)}
+          onEdit={setEditing}
+          onVoid={setVoiding}
+        />
+      </main>
+      {db && editing ? (
+        <EditDialog record={editing} save={(changes) => editDispense(db, editing.externalId, changes)} onClose={() => setEditing(null)} />
+      ) : null}
+      {db && voiding ? (
+        <VoidDialog record={voiding} save={(reason) => voidDispense(db, voiding.externalId, reason)} onClose={() => setVoiding(null)} />
+      ) : null}
+    </>
+  );
+}
