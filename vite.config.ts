@@ -7,9 +7,24 @@ import path = require('node:path');
 import react = require('@vitejs/plugin-react');
 import vite = require('vite');
 
+const DEV_ONLY = /^rxdb\/plugins\/(dev-mode|validate-ajv)$/;
+const EXCLUDED = '\0excluded-rxdb-dev-mode';
+
+/**
+ * RxDB dev-mode loads a tracking iframe and a schema validator meant for development: a
+ * production build replaces it with a module that refuses to load, so it never ships.
+ */
+const noRxdbDevModeInBuild: vite.Plugin = {
+  name: 'no-rxdb-dev-mode-in-build',
+  apply: 'build',
+  enforce: 'pre',
+  resolveId: (id) => (DEV_ONLY.test(id) ? EXCLUDED : null),
+  load: (id) => (id === EXCLUDED ? "throw new Error('RxDB dev-mode is not part of a production build');" : null),
+};
+
 export = vite.defineConfig({
   root: path.resolve(__dirname, 'client'),
-  plugins: [react.default()],
+  plugins: [react.default(), noRxdbDevModeInBuild],
   build: {
     outDir: path.resolve(__dirname, 'dist/client'),
     emptyOutDir: true,
