@@ -1,0 +1,65 @@
+/** What a pharmacist does at the counter, as Playwright steps: fill a dispense, read the sync panel. */
+import type { Page } from 'playwright-core';
+
+export interface Entry {
+  patientId: string;
+  medicationCode: string;
+  medicationName: string;
+  quantity: string;
+  unit: string;
+  patientName?: string;
+}
+
+let counter = 0;
+export function entry(overrides: Partial<Entry> = {}): Entry {
+  counter += 1;
+  return {
+    patientId: `P-${String(counter).padStart(5, '0')}`,
+    patientName: `Test Patient ${counter}`,
+    medicationCode: 'AMOX500',
+    medicationName: 'Amoxicillin 500 mg capsules',
+    quantity: '21',
+    unit: 'capsule',
+    ...overrides,
+  };
+}
+
+/** Fills the new-dispense form by label and saves with Enter; waits until the form is cleared. */
+export async function dispense(page: Page, e: Entry = entry()): Promise<Entry> {
+  const form = page.getByRole('form', { name: 'New dispense' });
+  await form.getByLabel('Patient ID').fill(e.patientId);
+  if (e.patientName) await form.getByLabel('Patient name').fill(e.patientName);
+  await form.getByLabel('Medication code').fill(e.medicationCode);
+  await form.getByLabel('Medication name').fill(e.medicationName);
+  await form.getByLabel('Quantity').fill(e.quantity);
+  await form.getByLabel('Unit').selectOption(e.unit);
+  await form.getByLabel('Medication name').press('Enter');
+  await page.getByRole('row').filter({ hasText: e.patientId }).first().waitFor();
+  return e;
+}
+
+/** Opens the sync panel (if closed) and returns its region. */
+export async function openSyncPanel(page: Page) {
+  const toggle = page.getByRole('button', { name: /^Sync status/ });
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  return page.getByRole('region', { name: 'Sync' });
+}
+
+export const pendingCount = (page: Page) => page.getByTestId('pending-count');
+export const syncState = (page: Page) => page.getByTestId('sync-state');
+
+/** The sync badge in the list row of a patient. */
+export const rowSync = (page: Page, patientId: string) =>
+  page.getByRole('row').filter({ hasText: patientId }).locator('.badge');
+
+/** Push requests seen by a page, with the number of rows each carried. */
+export function recordPushes(page: Page): { rows: number[]; ids: string[] } {
+  const seen = { rows: [] as number[], ids: [] as string[] };
+  page.on('request', (req) => {
+    if (req.method() !== 'POST' || !req.url().endsWith('/api/sync/dispenses/push')) return;
+    const body = req.postDataJSON() as { rows: { newDocumentState: { externalId: string } }[] };
+    seen.rows.push(body.rows.length);
+    seen.ids.push(...body.rows.map((r) => r.newDocumentState.externalId));
+  });
+  return seen;
+}

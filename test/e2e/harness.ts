@@ -1,0 +1,102 @@
+/**
+ * End-to-end harness: the built client served by a real server on a fresh PostgreSQL database,
+ * driven in Debian's Chromium through playwright-core, with a signed-up pharmacist and direct
+ * SQL access to check what reached the database.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startTestServer, type TestServer } from '../support/server';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const hasChromium = fs.existsSync(CHROMIUM);
+const ROOT = path.resolve(__dirname, '../..');
+/** The built client under test; E2E_CLIENT_DIST points at another build, used as it is. */
+export const CLIENT_DIST = process.env.E2E_CLIENT_DIST ?? path.join(ROOT, 'dist/client');
+
+/** `describe`, or a skip that says why when Chromium is not installed. */
+export function describeE2E(name: string, fn: () => void): void {
+  if (hasChromium) return describe(name, fn);
+  describe.skip(`${name} (skipped: ${CHROMIUM} is missing; apt-get install -y chromium)`, fn);
+  // eslint-disable-next-line no-console
+  console.warn(`End-to-end tests skipped: ${CHROMIUM} not found. Install it with: apt-get install -y chromium`);
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    if (!file.endsWith('.test.ts')) newest = Math.max(newest, fs.statSync(file).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds the client when dist/client is missing or older than its sources (`npm test` builds
+ * first, so this is usually a no-op). A lock directory keeps parallel test files from building at once.
+ */
+export async function ensureClientBuilt(): Promise<void> {
+  const index = path.join(CLIENT_DIST, 'index.html');
+  const lock = path.join(ROOT, 'dist/.client-build.lock');
+  const sources = Math.max(newestMtime(path.join(ROOT, 'client')), newestMtime(path.join(ROOT, 'schemas')));
+  const fresh = () => fs.existsSync(index) && fs.statSync(index).mtimeMs >= sources;
+  for (let waited = 0; !fresh(); waited += 500) {
+    fs.mkdirSync(path.dirname(lock), { recursive: true });
+    try {
+      fs.mkdirSync(lock);
+    } catch {
+      if (waited > 180_000) throw new Error(`Timed out waiting for another client build (${lock})`);
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
+    try {
+      if (!fresh()) execFileSync(path.join(ROOT, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+    } finally {
+      fs.rmdirSync(lock);
+    }
+  }
+}
+
+export const USER = { username: 'pharm1', password: 'counter-pass-1', siteId: 'SITE-E2E' };
+
+export interface E2E {
+  server: TestServer;
+  browser: Browser;
+  /** Runs SQL on the test database. */
+  sql: <T extends pg.QueryResultRow = Record<string, unknown>>(text: string, values?: unknown[]) => Promise<T[]>;
+  newContext: () => Promise<BrowserContext>;
+  close: () => Promise<void>;
+}
+
+export async function startE2E(): Promise<E2E> {
+  if (!process.env.E2E_CLIENT_DIST) await ensureClientBuilt();
+  const server = await startTestServer({ CLIENT_DIST });
+  await server.addUser(USER.username, USER.siteId, USER.password);
+  const pool = new pg.Pool({ connectionString: server.database!.url, max: 2 });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  return {
+    server,
+    browser,
+    sql: async (text, values) => (await pool.query(text, values)).rows,
+    newContext: () => browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } }),
+    close: async () => {
+      await browser.close();
+      await pool.end();
+      await server.stop();
+    },
+  };
+}
+
+/** Signs in through the form, as a person would, and waits for the counter form. */
+export async function signIn(page: Page, user = USER): Promise<void> {
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'New dispense' }).waitFor();
+}

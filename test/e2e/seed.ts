@@ -1,0 +1,31 @@
+/** Puts many records in a browser's local database before the app opens (see seed-entry.ts). */
+import path from 'node:path';
+import { build } from 'esbuild';
+import type { Page } from 'playwright-core';
+
+let bundle: Promise<string> | null = null;
+
+function seedBundle(): Promise<string> {
+  bundle ??= build({
+    entryPoints: [path.join(__dirname, 'seed-entry.ts')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    target: 'chrome120',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    logLevel: 'warning',
+  }).then((r) => r.outputFiles[0].text);
+  return bundle;
+}
+
+/**
+ * Opens a same-origin page that is not the app (the health endpoint), writes `count` records
+ * there with the app's own code, and leaves. The next `page.goto('/')` finds them on the device.
+ */
+export async function seedRecords(page: Page, count: number, user: { username: string; siteId: string }): Promise<void> {
+  const code = await seedBundle();
+  await page.goto('/api/health');
+  await page.evaluate(code); // evaluate is not subject to the page's Content-Security-Policy
+  await page.evaluate(({ count, user }) => (globalThis as any).semsSeed(count, user), { count, user });
+}
