@@ -45,9 +45,19 @@ export async function openDatabase(opts: {
   return Object.assign(db, { embedded: !opts.url });
 }
 
+// Any fixed number, the same in every instance: the key of the migration's advisory lock.
+const MIGRATION_LOCK_KEY = 5_031_001;
+
 export async function migrateLatest(db: Knex): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
-  return applied;
+  const latest = async () => ((await db.migrate.latest({ migrationSource })) as [number, string[]])[1];
+  if (db.client.config.client !== 'pg') return latest(); // embedded: one process, nothing to race
+  // Instances started together on a new database race to create knex's own migration tables
+  // (the loser exits with "relation knex_migrations_lock already exists"): one migrates at a
+  // time, under an advisory lock held by a transaction on a connection of its own.
+  return db.transaction(async (trx) => {
+    await trx.raw('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY]);
+    return latest();
+  });
 }
 
 export async function isDatabaseUp(db: Knex, timeoutMs = 2000): Promise<boolean> {

@@ -64,6 +64,12 @@ export async function ensureDemoUser(db: Knex): Promise<{ username: string; pass
   const [{ count }] = await db('users').count<{ count: number }[]>({ count: '*' });
   if (Number(count) > 0) return null;
   const demo = { username: 'demo', password: randomBytes(9).toString('base64url'), siteId: 'site-demo' };
-  await addUser(db, { ...demo, role: 'pharmacist', displayName: 'Demo Pharmacist' });
+  try {
+    await addUser(db, { ...demo, role: 'pharmacist', displayName: 'Demo Pharmacist' });
+  } catch (err) {
+    // Instances starting together on a new database all saw it empty; one of them made the user.
+    if ((err as { code?: string }).code === '23505') return null;
+    throw err;
+  }
   return demo;
 }
