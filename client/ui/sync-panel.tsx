@@ -36,6 +36,9 @@ export function SyncPanel({ syncNow, countsKnown, onSignInAgain }: Props) {
           </div>
         ) : null}
         <SyncDetails status={status} stateLabel={STATE_LABEL[status.state]} />
+        {status.state === 'offline' ? (
+          <p className="muted">No connection to the server: records are kept on this device and sent when it is back.</p>
+        ) : null}
         <SyncControls syncNow={syncNow} syncing={status.state === 'syncing'} />
         {!status.isLeader ? (
           <p className="muted small-print">Another tab of this browser is sending the records; this one shows its progress.</p>

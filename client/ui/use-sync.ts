@@ -15,7 +15,8 @@ export function useDatabase(): { db: DispenseDatabase | null; error: Error | nul
   const [error, setError] = useState<Error | null>(null);
   useEffect(() => {
     let live = true;
-    const open = (opening ??= openDispenseDatabase());
+    // Dev-mode (schema checks) under `npm run dev` only; the production build leaves it out.
+    const open = (opening ??= openDispenseDatabase(undefined, { devMode: import.meta.env.DEV }));
     open.then((d) => live && setDb(d), (e: Error) => live && setError(e));
     // Ask the browser not to evict the records under storage pressure.
     void navigator.storage?.persist?.().catch(() => false);
