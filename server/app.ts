@@ -35,7 +35,8 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
     consume(limiters.api, String(req.user!.id), 'Too many requests.').then(() => next(), next);
 
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Which proxies' X-Forwarded-For to believe: the login limiter keys on the client's address.
+  app.set('trust proxy', /^\d+$/.test(config.TRUST_PROXY) ? Number(config.TRUST_PROXY) : config.TRUST_PROXY);
   app.use(helmet());
   app.use((req, res, next) => {
     const incoming = req.header('x-request-id');
@@ -52,14 +53,17 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
     }
     next();
   });
-  app.use('/api', express.json({ limit: config.BODY_LIMIT }));
+  // Bodies are parsed per route, after the token check: an anonymous caller cannot make the
+  // server parse megabytes.
+  const smallJson = express.json({ limit: '16kb' });
+  const pushJson = express.json({ limit: config.BODY_LIMIT });
 
   app.get('/api/health', async (_req, res) => {
     const up = await isDatabaseUp(db);
     res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'degraded', database: up ? 'up' : 'down' });
   });
 
-  app.post('/api/auth/login', async (req, res) => {
+  app.post('/api/auth/login', smallJson, async (req, res) => {
     const body = loginRequestSchema.parse(req.body);
     res.json(await login(db, config, limiters, body, req.ip ?? 'unknown'));
   });
@@ -68,7 +72,7 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
     res.json(req.user);
   });
 
-  app.post('/api/sync/dispenses/push', signedIn, async (req, res) => {
+  app.post('/api/sync/dispenses/push', signedIn, pushJson, async (req, res) => {
     const rows = (req.body as { rows?: unknown } | undefined)?.rows;
     if (Array.isArray(rows) && rows.length > MAX_PUSH_ROWS) {
       throw new AppError(413, 'batch_too_large', `A push takes at most ${MAX_PUSH_ROWS} rows; this one has ${rows.length}`);

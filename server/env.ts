@@ -24,6 +24,7 @@ export const envSchema = z
     RATE_API_PER_MINUTE: intFrom(600, 1, 100000),
     SHUTDOWN_GRACE_SECONDS: intFrom(25, 0, 600),
     LOG_LEVEL: z.enum(['silent', 'info']).default('info'),
+    TRUST_PROXY: z.string().min(1).default('loopback'),
     CLIENT_DIST: z.string().min(1).default('dist/client'),
   })
   .superRefine((env, ctx) => {

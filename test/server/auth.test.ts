@@ -165,6 +165,15 @@ describe('a push with a bad token is refused with 401 and writes nothing', () =>
     },
   );
 
+  test('a push without a token is refused with 401 before its body is read, even when the body is not JSON', async () => {
+    expectError(await call(server.url, 'POST', '/api/sync/dispenses/push', { raw: '{not json' + 'x'.repeat(100_000) }), 401, 'token_missing');
+  });
+
+  test('a sign-in body larger than 16 kB is refused with 413 payload_too_large', async () => {
+    const res = await call(server.url, 'POST', '/api/auth/login', { body: { username: 'alice', password: 'x'.repeat(20_000) } });
+    expectError(res, 413, 'payload_too_large');
+  });
+
   test('login and health need no token', async () => {
     expect((await call(server.url, 'GET', '/api/health')).status).toBe(200);
     expect((await call(server.url, 'POST', '/api/auth/login', { body: { username: 'alice', password: 'alice-password' } })).status).toBe(200);
