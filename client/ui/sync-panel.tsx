@@ -3,7 +3,7 @@
  * pending, expanding into the whole truth (state, pending count and age, last sync, last result,
  * errors, rejected records) and the controls: "Auto sync", "Sync interval", "Sync now".
  */
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useSyncStatus } from '../stores/sync-status';
 import { SyncControls } from './sync-controls';
 import { SyncDetails } from './sync-details';
@@ -19,8 +19,27 @@ interface Props {
 export function SyncPanel({ syncNow, countsKnown, onSignInAgain }: Props) {
   const [open, setOpen] = useState(false);
   const status = useSyncStatus();
+  const root = useRef<HTMLDivElement>(null);
+
+  // Like any drop-down: a click elsewhere or Escape closes it.
+  useEffect(() => {
+    if (!open) return;
+    const onPointer = (e: PointerEvent) => {
+      if (!root.current?.contains(e.target as Node)) setOpen(false);
+    };
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') setOpen(false);
+    };
+    document.addEventListener('pointerdown', onPointer);
+    document.addEventListener('keydown', onKey);
+    return () => {
+      document.removeEventListener('pointerdown', onPointer);
+      document.removeEventListener('keydown', onKey);
+    };
+  }, [open]);
+
   return (
-    <div className={`sync-panel state-${status.state}`}>
+    <div ref={root} className={`sync-panel state-${status.state}`}>
       <button type="button" className="sync-toggle" aria-expanded={open} aria-controls="sync-panel-body"
         onClick={() => setOpen((o) => !o)}>
         <span className="dot" aria-hidden="true" />

@@ -5,7 +5,7 @@
  * survive a reload (localStorage `sems_sync_config`).
  */
 import type { BrowserContext, Page } from 'playwright-core';
-import { dispense, openSyncPanel, pendingCount, recordPushes, rowSync } from './counter';
+import { dispense, openSyncPanel, readPending, readState, recordPushes, rowSync, syncNow, waitForPending } from './counter';
 import { describeE2E, signIn, startE2E, type E2E } from './harness';
 
 describeE2E('automatic sync on a timer', () => {
@@ -37,9 +37,9 @@ describeE2E('automatic sync on a timer', () => {
     await panel.getByLabel('Sync interval').selectOption({ label: '30 seconds' });
 
     const e = await dispense(page);
-    expect(await pendingCount(page).textContent()).toBe('1');
+    expect(await readPending(page)).toBe('1');
     await page.clock.runFor(31_000);
-    await pendingCount(page).filter({ hasText: /^0$/ }).waitFor();
+    await waitForPending(page, 0);
     await rowSync(page, e.patientId).filter({ hasText: 'Synced' }).waitFor();
     expect(await countRows()).toBe(1);
     expect(pushes.ids).toHaveLength(1);
@@ -51,7 +51,7 @@ describeE2E('automatic sync on a timer', () => {
     const before = pushes.rows.length;
     const e = await dispense(page);
     await page.clock.runFor(5 * 60_000);
-    expect(await pendingCount(page).textContent()).toBe('1');
+    expect(await readPending(page)).toBe('1');
     expect(pushes.rows.length).toBe(before);
 
     // Jump to the tick (fire it once) rather than run through the hour: the push then proceeds
@@ -77,11 +77,11 @@ describeE2E('automatic sync on a timer', () => {
     const before = pushes.rows.length;
     const e = await dispense(page);
     await page.clock.fastForward(2 * 60 * 60_000);
-    expect(await pendingCount(page).textContent()).toBe('1');
+    expect(await readPending(page)).toBe('1');
     expect(pushes.rows.length).toBe(before);
-    expect(await page.getByTestId('sync-state').textContent()).toBe('Paused');
+    expect(await readState(page)).toBe('Paused');
 
-    await (await openSyncPanel(page)).getByRole('button', { name: 'Sync now' }).click();
+    await syncNow(page);
     await rowSync(page, e.patientId).filter({ hasText: 'Synced' }).waitFor();
     expect(await countRows()).toBe(3);
   });

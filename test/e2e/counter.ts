@@ -45,8 +45,29 @@ export async function openSyncPanel(page: Page) {
   return page.getByRole('region', { name: 'Sync' });
 }
 
-export const pendingCount = (page: Page) => page.getByTestId('pending-count');
-export const syncState = (page: Page) => page.getByTestId('sync-state');
+/** Presses "Sync now" in the panel (opening it first: it closes when the page is clicked elsewhere). */
+export async function syncNow(page: Page): Promise<void> {
+  await (await openSyncPanel(page)).getByRole('button', { name: 'Sync now' }).click();
+}
+
+/** The exact pending count the panel shows. */
+export async function readPending(page: Page): Promise<string | null> {
+  return (await openSyncPanel(page)).getByTestId('pending-count').textContent();
+}
+
+/** Waits until the panel shows exactly `n` pending. */
+export async function waitForPending(page: Page, n: number, timeout?: number): Promise<void> {
+  const panel = await openSyncPanel(page);
+  await panel.getByTestId('pending-count').filter({ hasText: new RegExp(`^${n}$`) }).waitFor({ timeout });
+}
+
+export async function readState(page: Page): Promise<string | null> {
+  return (await openSyncPanel(page)).getByTestId('sync-state').textContent();
+}
+
+export async function waitForState(page: Page, label: string): Promise<void> {
+  await (await openSyncPanel(page)).getByTestId('sync-state').filter({ hasText: label }).waitFor();
+}
 
 /** The sync badge in the list row of a patient. */
 export const rowSync = (page: Page, patientId: string) =>

@@ -4,7 +4,7 @@
  * edit, void, and sign out without losing what has not been sent.
  */
 import type { BrowserContext, Page } from 'playwright-core';
-import { dispense, entry, openSyncPanel, pendingCount, rowSync } from './counter';
+import { dispense, entry, openSyncPanel, rowSync, syncNow, readPending, waitForPending } from './counter';
 import { describeE2E, signIn, startE2E, USER, type E2E } from './harness';
 
 describeE2E('dispensing at the counter', () => {
@@ -51,7 +51,7 @@ describeE2E('dispensing at the counter', () => {
     expect(await patientId.evaluate((el) => el === document.activeElement)).toBe(true);
     expect(await patientId.inputValue()).toBe('');
     await openSyncPanel(page);
-    expect(await pendingCount(page).textContent()).toBe('1');
+    expect(await readPending(page)).toBe('1');
   });
 
   test('a record the shared schema refuses shows the reason beside the field and is not saved', async () => {
@@ -73,9 +73,8 @@ describeE2E('dispensing at the counter', () => {
   });
 
   test('"Sync now" sends the pending record: 0 pending, the row shows synced, and PostgreSQL holds it', async () => {
-    const panel = await openSyncPanel(page);
-    await panel.getByRole('button', { name: 'Sync now' }).click();
-    await pendingCount(page).filter({ hasText: /^0$/ }).waitFor();
+    await syncNow(page);
+    await waitForPending(page, 0);
     await rowSync(page, 'P-KB-1').filter({ hasText: 'Synced' }).waitFor();
 
     const rows = await e2e.sql('SELECT * FROM dispenses WHERE patient_id = $1', ['P-KB-1']);
@@ -93,10 +92,10 @@ describeE2E('dispensing at the counter', () => {
     await dialog.getByLabel('Quantity').press('Enter');
     await dialog.waitFor({ state: 'hidden' });
     await rowSync(page, 'P-KB-1').filter({ hasText: 'Pending' }).waitFor();
-    expect(await pendingCount(page).textContent()).toBe('1');
+    expect(await readPending(page)).toBe('1');
 
-    await page.getByRole('button', { name: 'Sync now' }).click();
-    await pendingCount(page).filter({ hasText: /^0$/ }).waitFor();
+    await syncNow(page);
+    await waitForPending(page, 0);
     const [row] = await e2e.sql<{ quantity: number }>('SELECT quantity FROM dispenses WHERE patient_id = $1', ['P-KB-1']);
     expect(row.quantity).toBe(30);
     const audit = await e2e.sql<{ action: string }>(
@@ -114,8 +113,8 @@ describeE2E('dispensing at the counter', () => {
     await dialog.getByLabel('Reason for voiding').press('Enter');
     await page.getByRole('row').filter({ hasText: 'Voided: Wrong patient selected' }).waitFor();
 
-    await page.getByRole('button', { name: 'Sync now' }).click();
-    await pendingCount(page).filter({ hasText: /^0$/ }).waitFor();
+    await syncNow(page);
+    await waitForPending(page, 0);
     const [row] = await e2e.sql('SELECT status, void_reason FROM dispenses WHERE patient_id = $1', ['P-KB-1']);
     expect(row).toEqual({ status: 'voided', void_reason: 'Wrong patient selected' });
   });
@@ -128,7 +127,7 @@ describeE2E('dispensing at the counter', () => {
 
     await signIn(page);
     await rowSync(page, waiting.patientId).filter({ hasText: 'Pending' }).waitFor();
-    await (await openSyncPanel(page)).getByRole('button', { name: 'Sync now' }).click();
+    await syncNow(page);
     await rowSync(page, waiting.patientId).filter({ hasText: 'Synced' }).waitFor();
     expect(await e2e.sql('SELECT 1 FROM dispenses WHERE patient_id = $1', [waiting.patientId])).toHaveLength(1);
   });

@@ -3,7 +3,7 @@
  * (newest first) and the exact pending count, and one "Sync now" sends them all in batches.
  */
 import type { BrowserContext, Page } from 'playwright-core';
-import { openSyncPanel, pendingCount, recordPushes } from './counter';
+import { recordPushes, syncNow, waitForPending } from './counter';
 import { describeE2E, signIn, startE2E, USER, type E2E } from './harness';
 import { seedRecords } from './seed';
 
@@ -34,8 +34,7 @@ describeE2E('many records on the device', () => {
     await rows.filter({ hasText: `SEED-${String(COUNT - 1).padStart(6, '0')}` }).waitFor();
     expect(await rows.count()).toBe(1 + 50); // header + one page
     expect(await rows.nth(1).textContent()).toContain(`SEED-${String(COUNT - 1).padStart(6, '0')}`);
-    await openSyncPanel(page);
-    await pendingCount(page).filter({ hasText: new RegExp(`^${COUNT}$`) }).waitFor();
+    await waitForPending(page, COUNT);
 
     await page.getByRole('button', { name: 'Show older dispenses' }).click();
     await rows.nth(100).waitFor();
@@ -45,8 +44,8 @@ describeE2E('many records on the device', () => {
 
   test('one "Sync now" sends every record once, in batches, and PostgreSQL holds them all', async () => {
     const pushes = recordPushes(page);
-    await page.getByRole('button', { name: 'Sync now' }).click();
-    await pendingCount(page).filter({ hasText: /^0$/ }).waitFor({ timeout: 120_000 });
+    await syncNow(page);
+    await waitForPending(page, 0, 120_000);
     const [{ n }] = await e2e.sql<{ n: string }>('SELECT count(*) AS n FROM dispenses');
     expect(Number(n)).toBe(COUNT);
     expect(new Set(pushes.ids).size).toBe(COUNT);

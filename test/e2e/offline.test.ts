@@ -3,7 +3,7 @@
  * says offline, ticks send nothing; when the network is back, the pending push runs by itself.
  */
 import type { BrowserContext, Page } from 'playwright-core';
-import { dispense, openSyncPanel, pendingCount, recordPushes, syncState } from './counter';
+import { dispense, openSyncPanel, recordPushes, readPending, waitForPending, readState, waitForState } from './counter';
 import { describeE2E, signIn, startE2E, type E2E } from './harness';
 
 describeE2E('working offline', () => {
@@ -29,19 +29,19 @@ describeE2E('working offline', () => {
   test('offline, three records are saved: 3 pending, state offline, nothing sent; back online they reach PostgreSQL', async () => {
     const pushes = recordPushes(page);
     await context.setOffline(true);
-    await syncState(page).filter({ hasText: 'Offline' }).waitFor();
+    await waitForState(page, 'Offline');
     const made = [await dispense(page), await dispense(page), await dispense(page)];
-    expect(await pendingCount(page).textContent()).toBe('3');
+    expect(await readPending(page)).toBe('3');
     await page.clock.runFor(95_000); // three ticks, all skipped
-    expect(await syncState(page).textContent()).toBe('Offline');
-    expect(await pendingCount(page).textContent()).toBe('3');
+    expect(await readState(page)).toBe('Offline');
+    expect(await readPending(page)).toBe('3');
     expect(await page.getByTestId('sync-summary').textContent()).not.toMatch(/synced/i);
     expect(pushes.rows).toEqual([]);
 
     await context.setOffline(false);
-    await pendingCount(page).filter({ hasText: /^0$/ }).waitFor();
+    await waitForPending(page, 0);
     const rows = await e2e.sql<{ patient_id: string }>('SELECT patient_id FROM dispenses ORDER BY patient_id');
     expect(rows.map((r) => r.patient_id)).toEqual(made.map((m) => m.patientId).sort());
-    expect(await syncState(page).textContent()).not.toBe('Offline');
+    expect(await readState(page)).not.toBe('Offline');
   });
 });

@@ -3,7 +3,7 @@
  * pending) and the sync panel open, at 1280x800. Run: npx tsx test/e2e/screenshot.ts
  */
 import path from 'node:path';
-import { dispense, openSyncPanel, pendingCount } from './counter';
+import { dispense, openSyncPanel, syncNow, waitForPending } from './counter';
 import { signIn, startE2E } from './harness';
 
 const RECORDS = [
@@ -31,9 +31,8 @@ async function main(): Promise<void> {
     await page.goto('/');
     await signIn(page);
     for (const r of RECORDS.slice(0, SYNCED_FIRST)) await dispense(page, r);
-    const panel = await openSyncPanel(page);
-    await panel.getByRole('button', { name: 'Sync now' }).click();
-    await pendingCount(page).filter({ hasText: /^0$/ }).waitFor();
+    await syncNow(page);
+    await waitForPending(page, 0);
     for (const r of RECORDS.slice(SYNCED_FIRST)) await dispense(page, r);
     await openSyncPanel(page);
     const file = path.resolve(__dirname, '../../docs/screenshot.png');

@@ -3,7 +3,7 @@
  * truth, and no record goes to the server twice or lands twice in PostgreSQL.
  */
 import type { BrowserContext, Page } from 'playwright-core';
-import { dispense, openSyncPanel, pendingCount, recordPushes } from './counter';
+import { dispense, openSyncPanel, recordPushes, syncNow, waitForPending } from './counter';
 import { describeE2E, signIn, startE2E, type E2E } from './harness';
 
 describeE2E('two tabs open at the same time', () => {
@@ -36,13 +36,13 @@ describeE2E('two tabs open at the same time', () => {
       await dispense(second);
     }
     await openSyncPanel(second);
-    await pendingCount(second).filter({ hasText: /^6$/ }).waitFor();
+    await waitForPending(second, 6);
     expect(await second.getByLabel('Sync interval').inputValue()).toBe('30');
 
     // The 30-second tick comes in both tabs at once.
     await context.clock.fastForward(31_000);
-    await pendingCount(first).filter({ hasText: /^0$/ }).waitFor();
-    await pendingCount(second).filter({ hasText: /^0$/ }).waitFor();
+    await waitForPending(first, 0);
+    await waitForPending(second, 0);
 
     const sent = pushes.flatMap((p) => p.ids);
     expect(sent).toHaveLength(6);
@@ -58,11 +58,11 @@ describeE2E('two tabs open at the same time', () => {
     await dispense(first);
     await dispense(second);
     await Promise.all([
-      first.getByRole('button', { name: 'Sync now' }).click(),
-      second.getByRole('button', { name: 'Sync now' }).click(),
+      syncNow(first),
+      syncNow(second),
     ]);
-    await pendingCount(first).filter({ hasText: /^0$/ }).waitFor();
-    await pendingCount(second).filter({ hasText: /^0$/ }).waitFor();
+    await waitForPending(first, 0);
+    await waitForPending(second, 0);
     const sent = pushes.flatMap((p) => p.ids);
     expect(new Set(sent).size).toBe(2);
     expect(sent).toHaveLength(2);
