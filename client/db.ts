@@ -1,0 +1,76 @@
+/**
+ * The local database: RxDB on IndexedDB (the free Dexie storage), shared by every tab of the
+ * browser (multiInstance, leader election). `dispenses` holds the records, `syncmarks` what the
+ * server has confirmed of them (sync/marks.ts), local documents the sync status the leader tab
+ * publishes (sync/status-channel.ts).
+ */
+import { addRxPlugin, createRxDatabase, type RxDatabase, type RxStorage } from 'rxdb';
+import { RxDBLeaderElectionPlugin } from 'rxdb/plugins/leader-election';
+import { RxDBLocalDocumentsPlugin } from 'rxdb/plugins/local-documents';
+import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
+import type { RxCollection, RxJsonSchema } from 'rxdb';
+import type { Dispense } from '../schemas/dispense';
+import { dispenseRxJsonSchema } from '../schemas/rxdb-schema';
+import { dispenseConflictHandler } from './sync/conflict';
+import { syncMarkSchema, type SyncMarkCollection } from './sync/marks';
+
+export type DispenseCollection = RxCollection<Dispense>;
+
+export type DispenseDatabase = RxDatabase<{ dispenses: DispenseCollection; syncmarks: SyncMarkCollection }>;
+
+export interface OpenOptions {
+  /** Another RxStorage (tests pass the Dexie storage on fake-indexeddb). Default: Dexie on IndexedDB. */
+  storage?: RxStorage<any, any>;
+  /**
+   * RxDB dev-mode with schema validation. It loads a tracking iframe, so never in a production
+   * build: the browser entry passes `import.meta.env.DEV`; under jest (NODE_ENV=test) it is on.
+   */
+  devMode?: boolean;
+}
+
+addRxPlugin(RxDBLeaderElectionPlugin);
+addRxPlugin(RxDBLocalDocumentsPlugin);
+
+let devModeAdded = false;
+
+function defaultDevMode(): boolean {
+  // Not `process.env.NODE_ENV`: bundlers replace that literal; a browser build has no process.
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  return proc?.env?.NODE_ENV === 'test';
+}
+
+export async function openDispenseDatabase(name = 'sems-dispense', opts: OpenOptions = {}): Promise<DispenseDatabase> {
+  let storage: RxStorage<any, any> = opts.storage ?? getRxStorageDexie();
+  if (opts.devMode ?? defaultDevMode()) {
+    const [{ RxDBDevModePlugin, disableWarnings }, { wrappedValidateAjvStorage }] = await Promise.all([
+      import('rxdb/plugins/dev-mode'),
+      import('rxdb/plugins/validate-ajv'),
+    ]);
+    if (!devModeAdded) {
+      disableWarnings();
+      addRxPlugin(RxDBDevModePlugin);
+      devModeAdded = true;
+    }
+    storage = wrappedValidateAjvStorage({ storage });
+  }
+  const db = (await createRxDatabase({
+    name,
+    storage,
+    multiInstance: true,
+    localDocuments: true,
+    eventReduce: true,
+  })) as DispenseDatabase;
+  try {
+    await db.addCollections({
+      dispenses: {
+        schema: dispenseRxJsonSchema() as unknown as RxJsonSchema<Dispense>,
+        conflictHandler: dispenseConflictHandler,
+      },
+      syncmarks: { schema: syncMarkSchema },
+    });
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return db;
+}

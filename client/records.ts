@@ -1,0 +1,141 @@
+/**
+ * Local writes and reads of dispense records: the only code that writes `dispenses`. Every write
+ * is validated by the shared zod schema, stamps a new updatedAt and marks the record pending
+ * before it is stored (sync/marks.ts), so the pending count is never behind. Records are never
+ * deleted: a mistake is edited or voided with a reason.
+ */
+import { map, type Observable } from 'rxjs';
+import { dispenseSchema, type Dispense } from '../schemas/dispense';
+import type { DispenseDatabase } from './db';
+import { markLocalWrite, markReconciled, marksSummary$, updateMarks, type SyncMark } from './sync/marks';
+
+export type DispenseInput = Omit<Dispense, 'externalId' | 'siteId' | 'dispensedBy' | 'status' | 'voidReason' | 'updatedAt'>;
+
+export interface RecordUser {
+  username: string;
+  siteId: string;
+}
+
+export interface RecordSyncState {
+  state: 'pending' | 'rejected';
+  reason?: string;
+}
+
+const PROTECTED = ['externalId', 'siteId', 'dispensedBy', 'status', 'voidReason', 'updatedAt'] as const;
+
+/** An updatedAt later than `previous`, so each version of a record has its own. */
+function nextUpdatedAt(previous?: string): string {
+  const now = Date.now();
+  const after = previous ? Date.parse(previous) + 1 : 0;
+  return new Date(Math.max(now, after)).toISOString();
+}
+
+/** RxDB stores JSON: an optional field is absent, not undefined. */
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Marks first, then the records; if storing fails, the marks are put back in line at once. */
+async function store(db: DispenseDatabase, docs: Dispense[], write: () => Promise<unknown>): Promise<void> {
+  const now = new Date().toISOString();
+  const byId = new Map(docs.map((d) => [d.externalId, d]));
+  await updateMarks(db.syncmarks, [...byId.keys()], (m, id) => markLocalWrite(m, byId.get(id)!.updatedAt, now));
+  try {
+    await write();
+  } catch (err) {
+    const ids = [...byId.keys()];
+    const stored = await db.dispenses.findByIds(ids).exec();
+    const ours = (m: SyncMark | null, id: string) => m !== null && m.localUpdatedAt === byId.get(id)!.updatedAt;
+    const marks = await db.syncmarks.findByIds(ids).exec();
+    const neverStored = ids.filter((id) => !stored.has(id) && ours(marks.get(id) ?? null, id));
+    if (neverStored.length > 0) await db.syncmarks.bulkRemove(neverStored);
+    await updateMarks(db.syncmarks, ids.filter((id) => stored.has(id)), (m, id) =>
+      m && ours(m, id) ? markReconciled(m, stored.get(id)!.updatedAt, now) : m,
+    );
+    throw err;
+  }
+}
+
+function newRecord(input: DispenseInput, user: RecordUser, updatedAt: string): Dispense {
+  const candidate = withoutUndefined({
+    ...input,
+    externalId: crypto.randomUUID(),
+    siteId: user.siteId,
+    dispensedBy: user.username,
+    status: 'dispensed' as const,
+    updatedAt,
+  });
+  return withoutUndefined(dispenseSchema.parse(candidate)); // a ZodError carries the issues per field
+}
+
+/** Saves a new record on this device. Throws the ZodError of a bad input. */
+export async function createDispense(db: DispenseDatabase, input: DispenseInput, user: RecordUser): Promise<Dispense> {
+  const [doc] = await createDispenses(db, [input], user);
+  return doc;
+}
+
+/** Saves many new records in one write (imports, tests). All are validated before any is stored. */
+export async function createDispenses(db: DispenseDatabase, inputs: DispenseInput[], user: RecordUser): Promise<Dispense[]> {
+  const updatedAt = nextUpdatedAt();
+  const docs = inputs.map((input) => newRecord(input, user, updatedAt));
+  await store(db, docs, async () => {
+    const res = await db.dispenses.bulkInsert(docs);
+    if (res.error.length > 0) throw new Error(`Saving ${res.error.length} record(s) failed: ${res.error[0].status}`);
+  });
+  return docs;
+}
+
+async function change(db: DispenseDatabase, externalId: string, makeNext: (current: Dispense) => Dispense): Promise<Dispense> {
+  const doc = await db.dispenses.findOne(externalId).exec();
+  if (!doc) throw new Error(`No record ${externalId} on this device`);
+  const current = doc.toMutableJSON() as Dispense;
+  if (current.status === 'voided') throw new Error('A voided record cannot be changed');
+  const next = withoutUndefined(dispenseSchema.parse(makeNext(current)));
+  await store(db, [next], () => doc.incrementalModify(() => next));
+  return next;
+}
+
+/**
+ * Changes a record. A key present in `changes` with the value undefined clears that optional
+ * field; an absent key keeps it. Who, where and the status cannot be changed here.
+ */
+export function editDispense(db: DispenseDatabase, externalId: string, changes: Partial<DispenseInput>): Promise<Dispense> {
+  return change(db, externalId, (current) => {
+    const next: Record<string, unknown> = { ...current };
+    for (const [k, v] of Object.entries(changes)) {
+      if ((PROTECTED as readonly string[]).includes(k)) continue;
+      if (v === undefined) delete next[k];
+      else next[k] = v;
+    }
+    return { ...(next as Dispense), updatedAt: nextUpdatedAt(current.updatedAt) };
+  });
+}
+
+/** Voids a record with a reason; the record stays, and the server's audit trail keeps the void. */
+export function voidDispense(db: DispenseDatabase, externalId: string, reason: string): Promise<Dispense> {
+  return change(db, externalId, (current) => ({
+    ...current,
+    status: 'voided',
+    voidReason: reason.trim(),
+    updatedAt: nextUpdatedAt(current.updatedAt),
+  }));
+}
+
+/** The newest records by dispense time, live. */
+export function recentDispenses$(db: DispenseDatabase, limit: number): Observable<Dispense[]> {
+  return db.dispenses
+    .find({ sort: [{ dispensedAt: 'desc' }, { externalId: 'desc' }], limit })
+    .$.pipe(map((docs) => docs.map((d) => d.toJSON() as Dispense)));
+}
+
+/** Records not yet confirmed by the server, live; a record absent from the map is synced. */
+export function recordSyncStates$(db: DispenseDatabase): Observable<Map<string, RecordSyncState>> {
+  return marksSummary$(db.syncmarks).pipe(
+    map(({ pending, rejected }) => {
+      const states = new Map<string, RecordSyncState>();
+      for (const m of pending) states.set(m.externalId, { state: 'pending' });
+      for (const m of rejected) states.set(m.externalId, { state: 'rejected', reason: m.reason });
+      return states;
+    }),
+  );
+}

@@ -1,0 +1,49 @@
+/**
+ * What the sync panel shows. Not persisted: startSync fills it. The counts of pending and
+ * rejected records come from the local database in every tab; the run's outcome (state, last
+ * sync, errors, next try) comes from the leader tab, which publishes it for the others.
+ */
+import { create } from 'zustand';
+
+export type SyncState = 'ready' | 'syncing' | 'offline' | 'error' | 'paused';
+
+export interface RejectedRecord {
+  externalId: string;
+  code: string;
+  message: string;
+}
+
+export interface SyncStatusFields {
+  state: SyncState;
+  /** Records with a change the server has not confirmed yet (exact, rejected ones excluded). */
+  pendingCount: number;
+  /** When the oldest of those changes was saved on this device. */
+  oldestPendingAt: string | null;
+  /** End of the last run that left nothing failed (ISO). */
+  lastSyncAt: string | null;
+  /** The last run's result in words, e.g. "Synced 12 records". */
+  lastResult: string | null;
+  lastError: string | null;
+  /** When the next automatic attempt is due (ISO), if one is planned. */
+  nextTryAt: string | null;
+  rejected: RejectedRecord[];
+  /** The server refused the session: records stay pending until the user signs in again. */
+  needsSignIn: boolean;
+  /** This tab is the one that sends; the others show its progress. */
+  isLeader: boolean;
+}
+
+export const INITIAL_SYNC_STATUS: SyncStatusFields = {
+  state: 'ready',
+  pendingCount: 0,
+  oldestPendingAt: null,
+  lastSyncAt: null,
+  lastResult: null,
+  lastError: null,
+  nextTryAt: null,
+  rejected: [],
+  needsSignIn: false,
+  isLeader: false,
+};
+
+export const useSyncStatus = create<SyncStatusFields>()(() => ({ ...INITIAL_SYNC_STATUS }));

@@ -1,0 +1,117 @@
+/**
+ * The push replication of `dispenses` (RxDB replicateRxCollection, push only) and one run of it.
+ * The replication is live but idle between runs: `autoStart: false`, and each run is
+ * start() → awaitInSync() raced against the first failure and a timeout → pause(). start() walks on
+ * from the checkpoint RxDB keeps in its meta storage, so a reload or a crash resumes there.
+ * `toggleOnDocumentVisible: false`: RxDB's default would start() on every tab focus.
+ */
+import { merge, Subject, type Subscription } from 'rxjs';
+import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
+import type { Dispense } from '../../schemas/dispense';
+import type { DispenseDatabase } from '../db';
+import { createPushHandler, PushFailure, type BatchReport, type PushDeps } from './push';
+
+export const REPLICATION_ID = 'sems-dispenses-push-v1';
+export const DEFAULT_BATCH_SIZE = 500;
+
+export interface RunReport {
+  acked: number;
+  rejected: BatchReport['rejected'];
+  conflicts: number;
+  superseded: number;
+}
+
+export type RunResult = { ok: true; report: RunReport } | { ok: false; failure: PushFailure; report: RunReport };
+
+export interface DispenseReplication {
+  /** Pushes every pending change; resolves when in sync, at the first failure, or at the timeout. */
+  run(timeoutMs?: number): Promise<RunResult>;
+  cancel(): Promise<void>;
+  readonly state: RxReplicationState<Dispense, unknown>;
+}
+
+export interface ReplicationOptions extends Omit<PushDeps, 'marks' | 'onBatch' | 'onFailure'> {
+  batchSize?: number;
+}
+
+const emptyReport = (): RunReport => ({ acked: 0, rejected: [], conflicts: 0, superseded: 0 });
+
+export function createDispenseReplication(db: DispenseDatabase, opts: ReplicationOptions): DispenseReplication {
+  let report = emptyReport();
+  const failures = new Subject<PushFailure>();
+  const handler = createPushHandler({
+    ...opts,
+    marks: db.syncmarks,
+    onBatch: (b) => {
+      report.acked += b.acked;
+      report.rejected.push(...b.rejected);
+      report.conflicts += b.conflicts;
+      report.superseded += b.superseded;
+    },
+    onFailure: (f) => failures.next(f),
+  });
+  const state = replicateRxCollection<Dispense, unknown>({
+    replicationIdentifier: REPLICATION_ID,
+    collection: db.dispenses,
+    push: { handler, batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE },
+    live: true,
+    autoStart: false,
+    toggleOnDocumentVisible: false,
+    // Leadership is checked by startSync before every run (a manual start() ignores this flag).
+    waitForLeadership: false,
+    // RxDB retries a failed push itself after retryTime unless paused; a run pauses at the first
+    // failure, so this only bounds how long RxDB's retry loop sleeps before it notices.
+    retryTime: 1000,
+  });
+
+  // Failures that do not come through the handler (storage errors, a failed start).
+  const otherErrors = new Subject<PushFailure>();
+  const errorSub = state.error$.subscribe((err) => {
+    const errors = (err as { parameters?: { errors?: { name?: string }[] } }).parameters?.errors ?? [];
+    const fromHandler = errors.some((e) => e?.name === 'PushFailure');
+    if (!fromHandler) otherErrors.next(new PushFailure('server', `Local sync error: ${err.message.split('\n')[0]}`, err.code ?? null));
+  });
+
+  let running: Promise<RunResult> | null = null;
+
+  async function runOnce(timeoutMs: number): Promise<RunResult> {
+    report = emptyReport();
+    let sub: Subscription | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const failed = new Promise<PushFailure>((resolve) => {
+      sub = merge(failures, otherErrors).subscribe(resolve);
+    });
+    const timedOut = new Promise<PushFailure>((resolve) => {
+      timer = setTimeout(() => resolve(new PushFailure('network', 'The server is too slow to answer; will try again', 'timeout')), timeoutMs);
+    });
+    try {
+      const started = state.start().then(
+        () => state.awaitInSync().then(() => null),
+        (err: Error) => new PushFailure('server', `Sync could not start: ${err.message.split('\n')[0]}`, 'start_failed'),
+      );
+      const failure = await Promise.race([started, failed, timedOut]);
+      return failure ? { ok: false, failure, report } : { ok: true, report };
+    } finally {
+      sub?.unsubscribe();
+      clearTimeout(timer);
+      // Idle until the next run. A push in flight now has its answer discarded and is sent again
+      // next run: at least once, which the server's idempotent upsert makes exactly once.
+      await state.pause();
+    }
+  }
+
+  return {
+    state,
+    run(timeoutMs = 5 * 60_000) {
+      running ??= runOnce(timeoutMs).finally(() => {
+        running = null;
+      });
+      return running;
+    },
+    async cancel() {
+      errorSub.unsubscribe();
+      await running?.catch(() => {});
+      await state.cancel();
+    },
+  };
+}
