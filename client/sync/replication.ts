@@ -4,6 +4,12 @@
  * start() → awaitInSync() raced against the first failure and a timeout → pause(). start() walks on
  * from the checkpoint RxDB keeps in its meta storage, so a reload or a crash resumes there.
  * `toggleOnDocumentVisible: false`: RxDB's default would start() on every tab focus.
+ *
+ * A run that fails or times out cancels the replication instead of pausing it, and the next run
+ * makes a new one on the same checkpoint. Pausing is only safe in sync: in rxdb 17.6 a batch that
+ * fails while paused drops its rows, and a queued batch with no rows left then stores the latest
+ * checkpoint (upstream.ts, `docIds.length === 0`), so those rows were never sent (seen with the
+ * server stopped in the middle of a run). A canceled replication stores no checkpoint.
  */
 import { merge, Subject, type Subscription } from 'rxjs';
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
@@ -27,7 +33,6 @@ export interface DispenseReplication {
   /** Pushes every pending change; resolves when in sync, at the first failure, or at the timeout. */
   run(timeoutMs?: number): Promise<RunResult>;
   cancel(): Promise<void>;
-  readonly state: RxReplicationState<Dispense, unknown>;
 }
 
 export interface ReplicationOptions extends Omit<PushDeps, 'marks' | 'onBatch' | 'onFailure'> {
@@ -35,6 +40,13 @@ export interface ReplicationOptions extends Omit<PushDeps, 'marks' | 'onBatch' |
 }
 
 const emptyReport = (): RunReport => ({ acked: 0, rejected: [], conflicts: 0, superseded: 0 });
+
+interface Live {
+  state: RxReplicationState<Dispense, unknown>;
+  /** Failures that do not come through the handler (storage errors, a failed start). */
+  errors: Subject<PushFailure>;
+  sub: Subscription;
+}
 
 export function createDispenseReplication(db: DispenseDatabase, opts: ReplicationOptions): DispenseReplication {
   let report = emptyReport();
@@ -50,58 +62,73 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
     },
     onFailure: (f) => failures.next(f),
   });
-  const state = replicateRxCollection<Dispense, unknown>({
-    replicationIdentifier: REPLICATION_ID,
-    collection: db.dispenses,
-    push: { handler, batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE },
-    live: true,
-    autoStart: false,
-    toggleOnDocumentVisible: false,
-    // Leadership is checked by startSync before every run (a manual start() ignores this flag).
-    waitForLeadership: false,
-    // RxDB retries a failed push itself after retryTime unless paused; a run pauses at the first
-    // failure, so this only bounds how long RxDB's retry loop sleeps before it notices.
-    retryTime: 1000,
-  });
 
-  // Failures that do not come through the handler (storage errors, a failed start).
-  const otherErrors = new Subject<PushFailure>();
-  const errorSub = state.error$.subscribe((err) => {
-    const errors = (err as { parameters?: { errors?: { name?: string }[] } }).parameters?.errors ?? [];
-    const fromHandler = errors.some((e) => e?.name === 'PushFailure');
-    if (!fromHandler) otherErrors.next(new PushFailure('server', `Local sync error: ${err.message.split('\n')[0]}`, err.code ?? null));
-  });
-
+  let live: Live | null = null;
   let running: Promise<RunResult> | null = null;
+
+  function replication(): Live {
+    if (live) return live;
+    const state = replicateRxCollection<Dispense, unknown>({
+      replicationIdentifier: REPLICATION_ID,
+      collection: db.dispenses,
+      push: { handler, batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE },
+      live: true,
+      autoStart: false,
+      toggleOnDocumentVisible: false,
+      // startSync checks leadership before every run (a manual start() ignores this flag).
+      waitForLeadership: false,
+      // RxDB retries a failed push itself after retryTime; a run ends at the first failure and
+      // cancels, so this only bounds how long RxDB's retry loop sleeps before it notices.
+      retryTime: 1000,
+    });
+    const errors = new Subject<PushFailure>();
+    const sub = state.error$.subscribe((err) => {
+      const causes = (err as { parameters?: { errors?: { name?: string }[] } }).parameters?.errors ?? [];
+      if (causes.some((e) => e?.name === 'PushFailure')) return; // already reported by the handler
+      errors.next(new PushFailure('server', `Local sync error: ${err.message.split('\n')[0]}`, err.code ?? null));
+    });
+    live = { state, errors, sub };
+    return live;
+  }
+
+  async function discard(): Promise<void> {
+    const l = live;
+    live = null;
+    if (!l) return;
+    l.sub.unsubscribe();
+    await l.state.cancel();
+  }
 
   async function runOnce(timeoutMs: number): Promise<RunResult> {
     report = emptyReport();
+    const { state, errors } = replication();
     let sub: Subscription | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const failed = new Promise<PushFailure>((resolve) => {
-      sub = merge(failures, otherErrors).subscribe(resolve);
+      sub = merge(failures, errors).subscribe(resolve);
     });
     const timedOut = new Promise<PushFailure>((resolve) => {
       timer = setTimeout(() => resolve(new PushFailure('network', 'The server is too slow to answer; will try again', 'timeout')), timeoutMs);
     });
+    let failure: PushFailure | null = null;
     try {
-      const started = state.start().then(
+      const inSync = state.start().then(
         () => state.awaitInSync().then(() => null),
         (err: Error) => new PushFailure('server', `Sync could not start: ${err.message.split('\n')[0]}`, 'start_failed'),
       );
-      const failure = await Promise.race([started, failed, timedOut]);
+      failure = await Promise.race([inSync, failed, timedOut]);
       return failure ? { ok: false, failure, report } : { ok: true, report };
     } finally {
       sub?.unsubscribe();
       clearTimeout(timer);
-      // Idle until the next run. A push in flight now has its answer discarded and is sent again
-      // next run: at least once, which the server's idempotent upsert makes exactly once.
-      await state.pause();
+      // Idle until the next run. A push in flight now has its answer discarded by RxDB and is
+      // sent again next run: at least once, which the server's idempotent upsert makes exactly once.
+      if (failure) await discard();
+      else await state.pause();
     }
   }
 
   return {
-    state,
     run(timeoutMs = 5 * 60_000) {
       running ??= runOnce(timeoutMs).finally(() => {
         running = null;
@@ -109,9 +136,8 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
       return running;
     },
     async cancel() {
-      errorSub.unsubscribe();
       await running?.catch(() => {});
-      await state.cancel();
+      await discard();
     },
   };
 }

@@ -1,0 +1,300 @@
+/**
+ * The browser's sync in Node, end to end below the UI: RxDB on fake-indexeddb, the real server
+ * on a random port, real PostgreSQL, real sign-in. Every test has its own site, user and browser.
+ */
+import './local-storage';
+import { firstValueFrom, filter } from 'rxjs';
+import type { DispenseDatabase } from '../../client/db';
+import { createDispense, createDispenses, editDispense, recordSyncStates$, voidDispense } from '../../client/records';
+import { useSyncStatus } from '../../client/stores/sync-status';
+import { startSync, type SyncController, type SyncDeps } from '../../client/sync';
+import { markLocalWrite, updateMarks } from '../../client/sync/marks';
+import type { LoginResponse } from '../../schemas/api';
+import type { Dispense } from '../../schemas/dispense';
+import { issueToken } from '../../server/auth';
+import { parseEnv } from '../../server/env';
+import { createTestDatabase } from '../support/postgres';
+import { makeDispense } from '../support/records';
+import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/server';
+import { inputFor, newBrowser, type Browser } from './support';
+
+let server: TestServer;
+let sites = 0;
+const open: { db: DispenseDatabase; sync?: SyncController }[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+afterEach(async () => {
+  // The open-source RxDB allows few open collections per process: close everything.
+  for (const o of open.splice(0)) {
+    await o.sync?.stop();
+    if (!o.db.closed) await o.db.remove();
+  }
+});
+
+/** A pharmacist of a site of their own, signed in. */
+async function pharmacist(s: TestServer = server): Promise<LoginResponse & { siteId: string }> {
+  const n = ++sites;
+  const siteId = `site-${process.pid}-${n}`;
+  await s.addUser(`user${n}`, siteId);
+  return { ...(await s.login(`user${n}`)), siteId };
+}
+
+/** fetch as the browser's, counting the pushes and their rows. */
+function countingFetch() {
+  const seen = { pushes: 0, rows: 0 };
+  const f: typeof fetch = async (url, init) => {
+    if (String(url).endsWith('/api/sync/dispenses/push')) {
+      seen.pushes += 1;
+      seen.rows += (JSON.parse(String(init?.body)) as { rows: unknown[] }).rows.length;
+    }
+    return fetch(url, init);
+  };
+  return { fetch: f, seen };
+}
+
+async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function openBrowser(browser: Browser = newBrowser()): Promise<DispenseDatabase> {
+  const db = await browser.open();
+  open.push({ db });
+  return db;
+}
+
+/** Starts sync as the app does and waits until this tab leads (it replicates). */
+async function sync(db: DispenseDatabase, deps: Partial<SyncDeps> & Pick<SyncDeps, 'getToken'>, s = server) {
+  const controller = startSync(db, { baseUrl: s.url, deviceId: 'test-device', ...deps });
+  open.find((o) => o.db === db)!.sync = controller;
+  await until('leadership', () => useSyncStatus.getState().isLeader);
+  return controller;
+}
+
+const status = () => useSyncStatus.getState();
+
+async function counts(siteId: string, s = server): Promise<{ rows: number; audit: number; creates: number }> {
+  const { rows } = await s.db.raw(
+    `SELECT (SELECT count(*)::int FROM dispenses WHERE site_id = ?) AS rows,
+            (SELECT count(*)::int FROM audit_logs a JOIN dispenses d ON d.external_id = a.entity_id WHERE d.site_id = ?) AS audit,
+            (SELECT count(*)::int FROM audit_logs a JOIN dispenses d ON d.external_id = a.entity_id WHERE d.site_id = ? AND a.action = 'create') AS creates`,
+    [siteId, siteId, siteId],
+  );
+  return rows[0];
+}
+
+async function auditActions(externalId: string): Promise<string[]> {
+  const rows = await server.db('audit_logs').where({ entity_id: externalId }).orderBy('id').select('action');
+  return rows.map((r: { action: string }) => r.action);
+}
+
+const user = (p: { user: { username: string }; siteId: string }) => ({ username: p.user.username, siteId: p.siteId });
+
+test('when 2,500 records saved on the device are synced by one "Sync now", PostgreSQL holds 2,500 rows and 2,500 audit rows, sent in batches of 500, and nothing is pending', async () => {
+  const p = await pharmacist();
+  const db = await openBrowser();
+  const net = countingFetch();
+  await createDispenses(db, Array.from({ length: 2500 }, (_, i) => inputFor(i)), user(p));
+  const controller = await sync(db, { getToken: () => p.token, fetch: net.fetch });
+  await until('2,500 pending', () => status().pendingCount === 2500);
+  expect(net.seen.pushes).toBe(0); // starting sync sends nothing by itself
+
+  await controller.syncNow();
+
+  expect(net.seen).toEqual({ pushes: 5, rows: 2500 });
+  expect(await counts(p.siteId)).toEqual({ rows: 2500, audit: 2500, creates: 2500 });
+  await until('0 pending', () => status().pendingCount === 0);
+  expect(status()).toMatchObject({ state: 'ready', oldestPendingAt: null, lastResult: 'Synced 2500 records', lastError: null, rejected: [] });
+  expect(status().lastSyncAt).not.toBeNull();
+});
+
+test('when the app is reloaded after a sync, the new database instance sends nothing again, and a record made after the reload is sent alone', async () => {
+  const p = await pharmacist();
+  const browser = newBrowser();
+  const first = await openBrowser(browser);
+  await createDispenses(first, Array.from({ length: 700 }, (_, i) => inputFor(i)), user(p));
+  await (await sync(first, { getToken: () => p.token })).syncNow();
+  expect((await counts(p.siteId)).rows).toBe(700);
+  const o = open.find((x) => x.db === first)!;
+  await o.sync!.stop();
+  o.sync = undefined;
+  await first.close();
+
+  const net = countingFetch();
+  const reloaded = await openBrowser(browser);
+  const controller = await sync(reloaded, { getToken: () => p.token, fetch: net.fetch });
+  await controller.syncNow();
+  expect(net.seen).toEqual({ pushes: 0, rows: 0 });
+  expect(status().pendingCount).toBe(0);
+  expect(status().lastResult).toBe('Nothing new to send');
+
+  const one = await createDispense(reloaded, inputFor(9000), user(p));
+  await until('1 pending', () => status().pendingCount === 1);
+  await controller.syncNow();
+  expect(net.seen).toEqual({ pushes: 1, rows: 1 });
+  expect(await counts(p.siteId)).toEqual({ rows: 701, audit: 701, creates: 701 });
+  expect(await auditActions(one.externalId)).toEqual(['create']);
+});
+
+test('when the server stops in the middle of a run and starts again on the same database, every record lands exactly once and nothing stays pending', async () => {
+  const database = await createTestDatabase();
+  const env = { SHUTDOWN_GRACE_SECONDS: '0' };
+  let s = await startTestServer(env, { database });
+  try {
+    const p = await pharmacist(s);
+    const db = await openBrowser();
+    await createDispenses(db, Array.from({ length: 2500 }, (_, i) => inputFor(i)), user(p));
+    let pushes = 0;
+    let stopping: Promise<void> | null = null;
+    const f: typeof fetch = async (url, init) => {
+      pushes += 1;
+      if (pushes === 3) stopping = s.close(); // the server goes down with the third batch in flight
+      return fetch(url, init);
+    };
+    const controller = await sync(db, { getToken: () => p.token, fetch: f }, s);
+    await controller.syncNow();
+    await stopping;
+
+    const landed = (await counts(p.siteId, s).catch(() => null)) ?? null;
+    expect(landed).toBeNull(); // the server's pool is closed: PostgreSQL is only read after the restart
+    expect(status().state).toBe('offline');
+    expect(status().lastError).toMatch(/Cannot reach the server/);
+    expect(status().nextTryAt).not.toBeNull();
+    expect(status().pendingCount).toBeGreaterThan(0);
+    expect(status().pendingCount).toBeLessThan(2500);
+
+    s = await startTestServer({ ...env, PORT: String(s.port) }, { database });
+    await controller.syncNow();
+
+    await until('0 pending', () => status().pendingCount === 0);
+    expect(await counts(p.siteId, s)).toEqual({ rows: 2500, audit: 2500, creates: 2500 });
+    expect(status()).toMatchObject({ state: 'ready', lastError: null });
+  } finally {
+    await s.close();
+    await database.drop();
+  }
+});
+
+test('when the server refuses the token (expired or invalid), records stay pending, the panel asks to sign in again, and a new sign-in sends them', async () => {
+  const p = await pharmacist();
+  const db = await openBrowser();
+  await createDispenses(db, Array.from({ length: 3 }, (_, i) => inputFor(i)), user(p));
+  const expired = issueToken({ ...parseEnv({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET }), TOKEN_TTL_SECONDS: -3600 }, p.user).token;
+  let token: string | null = expired;
+  let unauthorized = 0;
+  const net = countingFetch();
+  const controller = await sync(db, { getToken: () => token, fetch: net.fetch, onUnauthorized: () => (unauthorized += 1) });
+
+  await controller.syncNow();
+  expect(status()).toMatchObject({ needsSignIn: true, state: 'error', pendingCount: 3 });
+  expect(status().lastError).toMatch(/token_expired/);
+  expect(unauthorized).toBe(1);
+  expect(net.seen.pushes).toBe(1);
+
+  token = 'not-a-token';
+  await controller.syncNow();
+  expect(status()).toMatchObject({ needsSignIn: true, pendingCount: 3 });
+  expect(status().lastError).toMatch(/token_malformed/);
+  expect((await counts(p.siteId)).rows).toBe(0);
+  expect(await firstValueFrom(recordSyncStates$(db))).toEqual(new Map(
+    [...(await db.dispenses.find().exec())].map((d) => [d.externalId, { state: 'pending' }]),
+  ));
+
+  token = p.token;
+  await controller.syncNow();
+  expect(status()).toMatchObject({ needsSignIn: false, pendingCount: 0, lastError: null });
+  expect((await counts(p.siteId)).rows).toBe(3);
+});
+
+test('when a synced record is edited and then voided, each change is pushed as an update with its own audit row', async () => {
+  const p = await pharmacist();
+  const db = await openBrowser();
+  const controller = await sync(db, { getToken: () => p.token });
+  const made = await createDispense(db, inputFor(1, { quantity: 21 }), user(p));
+  await controller.syncNow();
+  expect(status().pendingCount).toBe(0);
+
+  const edited = await editDispense(db, made.externalId, { quantity: 28, notes: 'Course extended' });
+  expect(edited.updatedAt > made.updatedAt).toBe(true);
+  await until('1 pending', () => status().pendingCount === 1);
+  await controller.syncNow();
+  const row = await server.db('dispenses').where({ external_id: made.externalId }).first();
+  expect(row).toMatchObject({ quantity: 28, notes: 'Course extended' });
+  expect(await auditActions(made.externalId)).toEqual(['create', 'update']);
+
+  await voidDispense(db, made.externalId, 'Wrong patient');
+  await controller.syncNow();
+  expect(await server.db('dispenses').where({ external_id: made.externalId }).first()).toMatchObject({ status: 'voided', void_reason: 'Wrong patient' });
+  expect(await auditActions(made.externalId)).toEqual(['create', 'update', 'void']);
+  expect(status()).toMatchObject({ pendingCount: 0, lastResult: 'Synced 1 record' });
+});
+
+test('when the server rejects a record, it shows as rejected with the reason while the rest of the batch lands; after an edit that fixes it, it lands', async () => {
+  const p = await pharmacist();
+  const db = await openBrowser();
+  const good = await createDispenses(db, [inputFor(1), inputFor(2)], user(p));
+  // Saved by an older app version that did not check expiry against the dispense date.
+  const bad: Dispense = makeDispense({ siteId: p.siteId, dispensedBy: p.user.username, expiryDate: '2020-01-31', updatedAt: new Date().toISOString() }, 3);
+  await updateMarks(db.syncmarks, [bad.externalId], (m) => markLocalWrite(m, bad.updatedAt, new Date().toISOString()));
+  await db.dispenses.insert(bad);
+  const controller = await sync(db, { getToken: () => p.token });
+  await until('3 pending', () => status().pendingCount === 3);
+
+  await controller.syncNow();
+  expect((await counts(p.siteId)).rows).toBe(2);
+  await until('1 rejected', () => status().rejected.length === 1);
+  expect(status()).toMatchObject({ pendingCount: 0, lastResult: 'Synced 2 records; 1 record rejected by the server' });
+  expect(status().rejected[0]).toMatchObject({ externalId: bad.externalId, code: 'invalid_record' });
+  expect(status().rejected[0].message).toMatch(/expiryDate: Expiry date is before the dispense date/);
+  const states = await firstValueFrom(recordSyncStates$(db));
+  expect(states.get(bad.externalId)).toEqual({ state: 'rejected', reason: status().rejected[0].message });
+  expect(states.has(good[0].externalId)).toBe(false); // synced
+
+  await editDispense(db, bad.externalId, { expiryDate: '2028-06-30' });
+  await until('the fixed record pending', () => status().pendingCount === 1 && status().rejected.length === 0);
+  await controller.syncNow();
+  expect(await counts(p.siteId)).toEqual({ rows: 3, audit: 3, creates: 3 });
+  expect(status()).toMatchObject({ pendingCount: 0, rejected: [] });
+  await firstValueFrom(recordSyncStates$(db).pipe(filter((m) => m.size === 0)));
+});
+
+test('when the server holds a newer version from another device, a void there wins over an edit here, and the edit is kept on the device as superseded', async () => {
+  const p = await pharmacist();
+  const db = await openBrowser();
+  const controller = await sync(db, { getToken: () => p.token });
+  const made = await createDispense(db, inputFor(1), user(p));
+  await controller.syncNow();
+
+  // Another device voids the record (it pushes with the state it knows).
+  const voided = { ...made, status: 'voided' as const, voidReason: 'Duplicate entry', updatedAt: new Date(Date.parse(made.updatedAt) + 1).toISOString() };
+  const res = await fetch(`${server.url}/api/sync/dispenses/push`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${p.token}` },
+    body: JSON.stringify({ rows: [{ newDocumentState: voided, assumedMasterState: made }] }),
+  });
+  expect(await res.json()).toEqual({ conflicts: [], rejected: [] });
+
+  // Here the record is edited later than the void.
+  await new Promise((r) => setTimeout(r, 5));
+  const edited = await editDispense(db, made.externalId, { notes: 'Patient asked for blister packs' });
+  await controller.syncNow();
+
+  await until('the void on the device', async () => (await db.dispenses.findOne(made.externalId).exec())?.status === 'voided');
+  expect(status().pendingCount).toBe(0);
+  expect(status().lastResult).toMatch(/1 record replaced by a newer version from the server/);
+  const mark = await db.syncmarks.findOne(made.externalId).exec();
+  expect(JSON.parse(mark!.superseded!)).toEqual(edited);
+  expect(await server.db('dispenses').where({ external_id: made.externalId }).first()).toMatchObject({ status: 'voided', notes: null });
+});
