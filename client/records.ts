@@ -35,6 +35,13 @@ function withoutUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** A full disk reaches Dexie as an AbortError wrapping QuotaExceededError: say so in words. */
+function storageError(err: unknown): unknown {
+  const text = `${(err as Error)?.name} ${(err as Error)?.message} ${String((err as { inner?: unknown })?.inner ?? '')}`;
+  if (!/QuotaExceeded/i.test(text)) return err;
+  return new Error('This device has no storage space left: the record was not saved. Free some space, then try again.', { cause: err });
+}
+
 /** Marks first, then the records; if storing fails, the marks are put back in line at once. */
 async function store(db: DispenseDatabase, docs: Dispense[], write: () => Promise<unknown>): Promise<void> {
   const now = new Date().toISOString();
@@ -43,17 +50,23 @@ async function store(db: DispenseDatabase, docs: Dispense[], write: () => Promis
   try {
     await write();
   } catch (err) {
-    const ids = [...byId.keys()];
-    const stored = await db.dispenses.findByIds(ids).exec();
-    const ours = (m: SyncMark | null, id: string) => m !== null && m.localUpdatedAt === byId.get(id)!.updatedAt;
-    const marks = await db.syncmarks.findByIds(ids).exec();
-    const neverStored = ids.filter((id) => !stored.has(id) && ours(marks.get(id) ?? null, id));
-    if (neverStored.length > 0) await db.syncmarks.bulkRemove(neverStored);
-    await updateMarks(db.syncmarks, ids.filter((id) => stored.has(id)), (m, id) =>
-      m && ours(m, id) ? markReconciled(m, stored.get(id)!.updatedAt, now) : m,
-    );
-    throw err;
+    // If this fails too (a full disk), reconcileMarks puts the marks right before the next sync.
+    await revertMarks(db, byId, now).catch(() => {});
+    throw storageError(err);
   }
+}
+
+/** After a failed write: marks of records never stored go, the others follow what is stored. */
+async function revertMarks(db: DispenseDatabase, byId: Map<string, Dispense>, now: string): Promise<void> {
+  const ids = [...byId.keys()];
+  const stored = await db.dispenses.findByIds(ids).exec();
+  const ours = (m: SyncMark | null, id: string) => m !== null && m.localUpdatedAt === byId.get(id)!.updatedAt;
+  const marks = await db.syncmarks.findByIds(ids).exec();
+  const neverStored = ids.filter((id) => !stored.has(id) && ours(marks.get(id) ?? null, id));
+  if (neverStored.length > 0) await db.syncmarks.bulkRemove(neverStored);
+  await updateMarks(db.syncmarks, ids.filter((id) => stored.has(id)), (m, id) =>
+    m && ours(m, id) ? markReconciled(m, stored.get(id)!.updatedAt, now) : m,
+  );
 }
 
 function newRecord(input: DispenseInput, user: RecordUser, updatedAt: string): Dispense {

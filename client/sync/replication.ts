@@ -65,6 +65,7 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
 
   let live: Live | null = null;
   let running: Promise<RunResult> | null = null;
+  const stopping = new Subject<PushFailure>();
 
   function replication(): Live {
     if (live) return live;
@@ -105,7 +106,7 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
     let sub: Subscription | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const failed = new Promise<PushFailure>((resolve) => {
-      sub = merge(failures, errors).subscribe(resolve);
+      sub = merge(failures, errors, stopping).subscribe(resolve);
     });
     const timedOut = new Promise<PushFailure>((resolve) => {
       timer = setTimeout(() => resolve(new PushFailure('network', 'The server is too slow to answer; will try again', 'timeout')), timeoutMs);
@@ -136,6 +137,8 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
       return running;
     },
     async cancel() {
+      // Ends a run in flight at once (sign-out should not wait for a slow server).
+      stopping.next(new PushFailure('network', 'Sync was stopped', 'stopped'));
       await running?.catch(() => {});
       await discard();
     },

@@ -242,8 +242,7 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
       async dispose() {
         offSettings();
         requests.unsubscribe();
-        await scheduler.dispose();
-        await replication.cancel();
+        await Promise.all([scheduler.dispose(), replication.cancel()]);
         await publishing;
       },
     };
