@@ -39,9 +39,12 @@ function defaultDevMode(): boolean {
   return proc?.env?.NODE_ENV === 'test';
 }
 
-export async function openDispenseDatabase(name = 'sems-dispense', opts: OpenOptions = {}): Promise<DispenseDatabase> {
-  let storage: RxStorage<any, any> = opts.storage ?? getRxStorageDexie();
-  if (opts.devMode ?? defaultDevMode()) {
+/**
+ * Dev-mode checks and schema validation around `storage`. A build without the dev-mode plugin
+ * (a production build excludes it) opens the records without it rather than not at all.
+ */
+async function withDevMode(storage: RxStorage<any, any>): Promise<RxStorage<any, any>> {
+  try {
     const [{ RxDBDevModePlugin, disableWarnings }, { wrappedValidateAjvStorage }] = await Promise.all([
       import('rxdb/plugins/dev-mode'),
       import('rxdb/plugins/validate-ajv'),
@@ -51,8 +54,16 @@ export async function openDispenseDatabase(name = 'sems-dispense', opts: OpenOpt
       addRxPlugin(RxDBDevModePlugin);
       devModeAdded = true;
     }
-    storage = wrappedValidateAjvStorage({ storage });
+    return wrappedValidateAjvStorage({ storage });
+  } catch (err) {
+    console.warn('RxDB dev-mode is not available in this build; opening the database without it.', err);
+    return storage;
   }
+}
+
+export async function openDispenseDatabase(name = 'sems-dispense', opts: OpenOptions = {}): Promise<DispenseDatabase> {
+  let storage: RxStorage<any, any> = opts.storage ?? getRxStorageDexie();
+  if (opts.devMode ?? defaultDevMode()) storage = await withDevMode(storage);
   const db = (await createRxDatabase({
     name,
     storage,
