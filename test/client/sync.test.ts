@@ -298,3 +298,26 @@ test('when the server holds a newer version from another device, a void there wi
   expect(JSON.parse(mark!.superseded!)).toEqual(edited);
   expect(await server.db('dispenses').where({ external_id: made.externalId }).first()).toMatchObject({ status: 'voided', notes: null });
 });
+
+test('when the server holds an older version this device never saw acknowledged, the later edit here wins and is pushed over it', async () => {
+  const p = await pharmacist();
+  const db = await openBrowser();
+  const controller = await sync(db, { getToken: () => p.token });
+  const made = await createDispense(db, inputFor(1), user(p));
+  // The first version reached the server, but its answer was lost (here: pushed by hand).
+  const res = await fetch(`${server.url}/api/sync/dispenses/push`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${p.token}` },
+    body: JSON.stringify({ rows: [{ newDocumentState: made, assumedMasterState: null }] }),
+  });
+  expect(await res.json()).toEqual({ conflicts: [], rejected: [] });
+  const edited = await editDispense(db, made.externalId, { quantity: 42 });
+
+  // RxDB pushes the edit as a new record; the server answers with its version; the edit wins.
+  await controller.syncNow();
+  await until('0 pending', () => status().pendingCount === 0);
+  expect(await server.db('dispenses').where({ external_id: made.externalId }).first()).toMatchObject({ quantity: 42 });
+  expect(await auditActions(made.externalId)).toEqual(['create', 'update']);
+  expect((await db.dispenses.findOne(made.externalId).exec())!.toJSON()).toEqual(edited);
+  expect((await db.syncmarks.findOne(made.externalId).exec())!.superseded).toBeUndefined();
+});
