@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PushResponse } from '../../../schemas/api';
-import { sameDispense, type Dispense } from '../../../schemas/dispense';
+import type { Dispense } from '../../../schemas/dispense';
 import { push, sleep, Tally, type Reply } from './http';
 
 /** The conflict rule of client/sync/conflict.ts: a void wins; else the later updatedAt; a tie goes to the server. */
@@ -41,8 +41,10 @@ export interface ClientStats {
   /** Conflicts the server's version won: the local version was replaced (by the rule, not lost). */
   serverWon: number;
   rejected: { externalId: string | null; code: string }[];
-  /** New states the server acknowledged per record (create + changes; a re-push of a known state is not one). */
-  ackedStates: Map<string, number>;
+  /** Versions (`externalId@updatedAt`) the server acknowledged holding. */
+  ackedVersions: Set<string>;
+  /** Conflicts answered although the assumed state was the server's (never, by DESIGN.md). */
+  conflictsOnCurrentState: number;
 }
 
 let clock = Date.now();
@@ -65,7 +67,8 @@ export class PlainClient {
     conflicts: 0,
     serverWon: 0,
     rejected: [],
-    ackedStates: new Map(),
+    ackedVersions: new Set(),
+    conflictsOnCurrentState: 0,
   };
   readonly deviceId = randomUUID();
 
@@ -126,19 +129,20 @@ export class PlainClient {
       }
       if (r.status !== 200) throw new Error(`${this.opts.name}: push answered ${r.status} ${r.text.slice(0, 300)}`);
       backoff = this.opts.backoffMs ?? 100;
-      this.settle(docs, r.body);
+      this.settle(body.rows, r.body);
     }
   }
 
   /** What a 200 means for each row sent: acknowledged, rejected, or a conflict to resolve. */
-  private settle(sent: Dispense[], answer: PushResponse): void {
+  private settle(sent: { newDocumentState: Dispense; assumedMasterState: Dispense | null }[], answer: PushResponse): void {
     const conflicts = new Map(answer.conflicts.map((d) => [d.externalId, d]));
     const rejected = new Map(answer.rejected.map((r) => [r.externalId, r]));
-    for (const doc of sent) {
+    for (const { newDocumentState: doc, assumedMasterState: assumed } of sent) {
       const id = doc.externalId;
       const server = conflicts.get(id);
       if (server) {
         this.stats.conflicts++;
+        if (assumed && assumed.updatedAt === server.updatedAt) this.stats.conflictsOnCurrentState++;
         this.master.set(id, server);
         if (conflictWinner(doc, server) === 'server') {
           this.stats.serverWon++;
@@ -156,8 +160,7 @@ export class PlainClient {
         this.pending.delete(id);
         continue;
       }
-      const known = this.master.get(id);
-      if (!known || !sameDispense(known, doc)) this.stats.ackedStates.set(id, (this.stats.ackedStates.get(id) ?? 0) + 1);
+      this.stats.ackedVersions.add(`${id}@${doc.updatedAt}`);
       this.master.set(id, doc);
       if (this.local.get(id) === doc) this.pending.delete(id);
     }
