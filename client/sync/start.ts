@@ -59,6 +59,9 @@ async function storedUpdatedAt(db: DispenseDatabase, ids: string[]): Promise<Map
   return new Map([...docs].map(([id, d]) => [id, d.updatedAt]));
 }
 
+/** One sync per database in a tab: a second startSync stops the first (two replications on one collection push twice). */
+const ACTIVE = new WeakMap<DispenseDatabase, SyncController>();
+
 interface Leader {
   syncNow(): Promise<void>;
   refresh(): void;
@@ -73,6 +76,8 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
   let leader: Leader | null = null;
   let published: PublishedStatus | null = null;
 
+  const previous = ACTIVE.get(db);
+  const previousStopped = previous ? previous.stop() : Promise.resolve();
   setStatus({ isLeader: false });
 
   // Every tab: the exact pending count, its age and the rejected records, from the marks.
@@ -99,10 +104,12 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
     else setStatus({ state: isOnline() ? 'ready' : 'offline' });
   };
   const offNetwork = [onWindow('online', onNetwork), onWindow('offline', onNetwork)];
+  if (!isOnline()) onNetwork();
 
   void db
     .waitForLeadership()
     .then(async () => {
+      await previousStopped;
       if (stopped || db.closed) return;
       // Read, not awaited from the observable: which requests were handled must be known first.
       const prev = await db.getLocal<PublishedStatus>(STATUS_DOC);
@@ -248,7 +255,7 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
     };
   }
 
-  return {
+  const controller: SyncController = {
     syncNow() {
       if (stopped) return Promise.resolve();
       return leader ? leader.syncNow() : requestRun(db);
@@ -256,6 +263,7 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (ACTIVE.get(db) === controller) ACTIVE.delete(db);
       subs.forEach((s) => s.unsubscribe());
       offNetwork.forEach((off) => off());
       const l = leader;
@@ -264,4 +272,6 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
       setStatus({ isLeader: false });
     },
   };
+  ACTIVE.set(db, controller);
+  return controller;
 }
