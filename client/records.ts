@@ -8,6 +8,7 @@ import { map, type Observable } from 'rxjs';
 import { dispenseSchema, type Dispense } from '../schemas/dispense';
 import type { DispenseDatabase } from './db';
 import { markLocalWrite, markReconciled, marksSummary$, updateMarks, type SyncMark } from './sync/marks';
+import { uuidV4 } from './uuid';
 
 export type DispenseInput = Omit<Dispense, 'externalId' | 'siteId' | 'dispensedBy' | 'status' | 'voidReason' | 'updatedAt'>;
 
@@ -72,7 +73,7 @@ async function revertMarks(db: DispenseDatabase, byId: Map<string, Dispense>, no
 function newRecord(input: DispenseInput, user: RecordUser, updatedAt: string): Dispense {
   const candidate = withoutUndefined({
     ...input,
-    externalId: crypto.randomUUID(),
+    externalId: uuidV4(),
     siteId: user.siteId,
     dispensedBy: user.username,
     status: 'dispensed' as const,

@@ -6,6 +6,7 @@
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
 import { errorBodySchema, loginResponseSchema, type User } from '../../schemas/api';
+import { uuidV4 } from '../uuid';
 
 export interface SessionState {
   token: string | null;
@@ -17,12 +18,8 @@ export interface SessionState {
   signOut: () => void;
 }
 
-/** A random id; `crypto.randomUUID` exists only in secure contexts (not on plain http over a LAN). */
-export function newDeviceId(): string {
-  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
+/** A stable random id for this browser, sent as X-Device-Id for the audit trail. */
+export const newDeviceId = uuidV4;
 
 /** Turns a failed login answer into the sentence shown under the form. */
 async function loginFailure(res: Response): Promise<Error> {

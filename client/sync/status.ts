@@ -8,6 +8,7 @@ import { filter, firstValueFrom, map, race, timer, type Observable } from 'rxjs'
 import type { DispenseDatabase } from '../db';
 import type { SyncState, SyncStatusFields } from '../stores/sync-status';
 import type { RunReport } from './replication';
+import { uuidV4 } from '../uuid';
 
 /** What the leader publishes: the status of its runs, not the counts (every tab reads those itself). */
 export interface PublishedStatus {
@@ -81,7 +82,7 @@ export function runRequests$(db: DispenseDatabase): Observable<RunRequest | null
  * request (or `timeoutMs`, e.g. while a new leader is still being elected).
  */
 export async function requestRun(db: DispenseDatabase, timeoutMs = 120_000): Promise<void> {
-  const request: RunRequest = { id: crypto.randomUUID(), at: new Date().toISOString() };
+  const request: RunRequest = { id: uuidV4(), at: new Date().toISOString() };
   const handled = firstValueFrom(
     race(publishedStatus$(db).pipe(filter((p) => p?.handledRequestId === request.id)), timer(timeoutMs)),
     { defaultValue: null },

@@ -53,7 +53,12 @@ export async function ensureClientBuilt(): Promise<void> {
       continue;
     }
     try {
-      if (!fresh()) execFileSync(path.join(ROOT, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+      if (!fresh()) execFileSync(path.join(ROOT, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], {
+          cwd: ROOT,
+          stdio: 'inherit',
+          // jest sets NODE_ENV=test, which would make a development bundle; test what users get.
+          env: { ...process.env, NODE_ENV: 'production' },
+        });
     } finally {
       fs.rmdirSync(lock);
     }
