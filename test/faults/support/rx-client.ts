@@ -1,0 +1,145 @@
+/**
+ * The real browser client in Node for the fault scenarios: RxDB on fake-indexeddb (the client
+ * tests' own helper), the app's startSync with its push handler, conflict rule and scheduler,
+ * a fetch that reports each push (so a fault can be aimed at a batch in flight), and the
+ * client's own view of what it made and what is still pending.
+ */
+import '../../client/local-storage';
+import type { DispenseDatabase } from '../../../client/db';
+import { createDispenses, editDispense, voidDispense } from '../../../client/records';
+import { startSync, type SyncController, type SyncDeps } from '../../../client/sync';
+import type { MarkState } from '../../../client/sync/marks';
+import type { Dispense } from '../../../schemas/dispense';
+import { inputFor, newBrowser, type Browser } from '../../client/support';
+import { sleep } from './http';
+
+export interface PushSeen {
+  /** Pushes sent, and the rows in them. */
+  pushes: number;
+  rows: number;
+  /** Pushes whose request has left and whose answer has not come. */
+  inFlight: number;
+  /** Statuses answered; a push that got no answer at all counts in networkErrors. */
+  statuses: Map<number, number>;
+  networkErrors: number;
+}
+
+export interface RxClient {
+  name: string;
+  browser: Browser;
+  db: DispenseDatabase;
+  sync: SyncController;
+  seen: PushSeen;
+  user: { username: string; siteId: string };
+  /** Makes `n` records as the pharmacist would (numbered from `from`), in one write per 500. */
+  make: (n: number, from: number) => Promise<Dispense[]>;
+  edit: (externalId: string, notes: string) => Promise<Dispense>;
+  void: (externalId: string, reason: string) => Promise<Dispense>;
+  /** Marks in each state, as the panel counts them. */
+  marks: () => Promise<{ pending: number; rejected: number; synced: number }>;
+  /** Records this device has confirmed as on the server (marks in state synced). */
+  syncedIds: () => Promise<string[]>;
+  /** The records on this device, in their latest state. */
+  records: () => Promise<Map<string, Dispense>>;
+  /** Sync now until nothing is pending (bounded); returns the runs it took. */
+  syncUntilDone: (deadlineMs: number) => Promise<number>;
+  /** Stops sync and closes the database (kept in fake-indexeddb, so `reopen` is a page reload). */
+  close: () => Promise<void>;
+  /** Closes and removes the database. */
+  remove: () => Promise<void>;
+}
+
+export interface RxClientOptions {
+  name: string;
+  baseUrl: string | (() => string);
+  user: { username: string; siteId: string };
+  getToken: () => string | null;
+  browser?: Browser;
+  batchSize?: number;
+  /** Called when a push leaves, with its row count; may delay it (a fault aimed at it). */
+  beforePush?: (rows: number) => Promise<void> | void;
+  onUnauthorized?: () => void;
+}
+
+export async function openRxClient(opts: RxClientOptions): Promise<RxClient> {
+  const browser = opts.browser ?? newBrowser(`sems-faults-${process.pid}-${opts.name}-${Date.now()}`);
+  const db = await browser.open();
+  const seen: PushSeen = { pushes: 0, rows: 0, inFlight: 0, statuses: new Map(), networkErrors: 0 };
+  const baseUrl = typeof opts.baseUrl === 'string' ? () => opts.baseUrl as string : opts.baseUrl;
+  const watched: typeof fetch = async (url, init) => {
+    const isPush = String(url).endsWith('/api/sync/dispenses/push');
+    // The client is built for one origin; the test may move the server (a restart on a new port).
+    const target = String(url).replace(/^https?:\/\/[^/]+/, baseUrl());
+    if (!isPush) return fetch(target, init);
+    const rows = (JSON.parse(String(init?.body)) as { rows: unknown[] }).rows.length;
+    seen.pushes++;
+    seen.rows += rows;
+    await opts.beforePush?.(rows);
+    seen.inFlight++;
+    try {
+      const res = await fetch(target, init);
+      seen.statuses.set(res.status, (seen.statuses.get(res.status) ?? 0) + 1);
+      return res;
+    } catch (err) {
+      seen.networkErrors++;
+      throw err;
+    } finally {
+      seen.inFlight--;
+    }
+  };
+  const deps: SyncDeps = {
+    baseUrl: baseUrl(),
+    getToken: opts.getToken,
+    deviceId: `device-${opts.name}`,
+    fetch: watched,
+    batchSize: opts.batchSize,
+    onUnauthorized: opts.onUnauthorized,
+    // Fast retries: the scenarios inject many failures in a short time.
+    scheduler: { backoffBaseMs: 200, backoffMaxMs: 2000 },
+  };
+  const sync = startSync(db, deps);
+  for (let t = 0; t < 200 && !db.isLeader(); t++) await sleep(25);
+
+  const countMarks = async (state: MarkState) => db.syncmarks.count({ selector: { state } }).exec();
+  const client: RxClient = {
+    name: opts.name,
+    browser,
+    db,
+    sync,
+    seen,
+    user: opts.user,
+    async make(n, from) {
+      const out: Dispense[] = [];
+      for (let k = 0; k < n; k += 500) {
+        const inputs = Array.from({ length: Math.min(500, n - k) }, (_, j) => inputFor(from + k + j, { patientId: `PT-${opts.name}-${from + k + j}` }));
+        out.push(...(await createDispenses(db, inputs, opts.user)));
+      }
+      return out;
+    },
+    edit: (id, notes) => editDispense(db, id, { notes }),
+    void: (id, reason) => voidDispense(db, id, reason),
+    marks: async () => ({ pending: await countMarks('pending'), rejected: await countMarks('rejected'), synced: await countMarks('synced') }),
+    syncedIds: async () => (await db.syncmarks.find({ selector: { state: 'synced' } }).exec()).map((m) => m.primary),
+    records: async () => new Map((await db.dispenses.find().exec()).map((d) => [d.primary, d.toJSON() as Dispense])),
+    async syncUntilDone(deadlineMs) {
+      const end = Date.now() + deadlineMs;
+      let runs = 0;
+      while ((await client.marks()).pending > 0) {
+        if (Date.now() > end) throw new Error(`${opts.name}: ${(await client.marks()).pending} records still pending at the deadline`);
+        runs++;
+        await sync.syncNow();
+        if ((await client.marks()).pending > 0) await sleep(100);
+      }
+      return runs;
+    },
+    async close() {
+      await sync.stop();
+      if (!db.closed) await db.close();
+    },
+    async remove() {
+      await sync.stop();
+      if (!db.closed) await db.remove();
+    },
+  };
+  return client;
+}
