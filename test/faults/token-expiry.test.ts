@@ -1,0 +1,123 @@
+/**
+ * Scenario 4, the token expires in the middle of a long sync: the device's token (a real one,
+ * signed by the server's secret, issued with a lifetime of seconds) runs out between the
+ * second and third batch. The client must stop, keep everything not yet confirmed pending, not
+ * retry on its own with the refused token, and after a new sign-in resume from its checkpoint
+ * (not from the start): nothing is written twice.
+ */
+import { useSyncStatus } from '../../client/stores/sync-status';
+import type { Dispense } from '../../schemas/dispense';
+import { issueToken } from '../../server/auth';
+import { parseEnv } from '../../server/env';
+import { createTestDatabase, type TestDatabase } from '../support/postgres';
+import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/server';
+import { inspectDatabase, lostRecords } from './support/check';
+import { sleep } from './support/http';
+import { report, scaled, since } from './support/results';
+import { openRxClient, type RxClient } from './support/rx-client';
+
+const BATCH = 500;
+const RECORDS = Math.max(3 * BATCH, Math.round(scaled(3000) / BATCH) * BATCH);
+const TTL_SECONDS = 20; // long enough for two batches on a busy machine; the third waits for the expiry
+
+let database: TestDatabase;
+let server: TestServer;
+let client: RxClient | undefined;
+
+beforeAll(async () => {
+  database = await createTestDatabase('sems_faults');
+  server = await startTestServer({}, { database });
+  await server.addUser('night', 'site-a');
+});
+
+afterAll(async () => {
+  await client?.remove().catch(() => {});
+  await server?.stop();
+  await database?.drop();
+});
+
+test('a token that expires mid-sync stops the sync with records pending; after sign-in it resumes from the checkpoint and nothing is written twice', async () => {
+  const started = Date.now();
+  const { user } = await server.login('night');
+  const config = parseEnv({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET });
+  let shortLived = issueToken({ ...config, TOKEN_TTL_SECONDS: TTL_SECONDS }, user);
+  let token: string | null = null;
+  let unauthorized = 0;
+  let pushNumber = 0;
+  client = await openRxClient({
+    name: 'night',
+    baseUrl: server.url,
+    user: { username: 'night', siteId: 'site-a' },
+    getToken: () => token,
+    batchSize: BATCH,
+    onUnauthorized: () => unauthorized++,
+    // The third batch leaves after the token has expired: the sync is long, the session is not.
+    beforePush: async () => {
+      if (++pushNumber === 3) await sleep(Math.max(0, Date.parse(shortLived.expiresAt) - Date.now()) + 1100);
+    },
+  });
+  await client.make(RECORDS, 0);
+
+  // Signed in just now, with a session that lasts a few seconds.
+  shortLived = issueToken({ ...config, TOKEN_TTL_SECONDS: TTL_SECONDS }, user);
+  token = shortLived.token;
+  await client.sync.syncNow();
+  const afterExpiry = { statuses: new Map(client.seen.statuses), marks: await client.marks(), rows: (await inspectDatabase(database.url)).rows };
+  expect(afterExpiry.statuses.get(401)).toBe(1);
+  expect(afterExpiry.rows).toBe(2 * BATCH); // the two batches before the expiry landed
+  expect(afterExpiry.marks.pending).toBe(RECORDS - 2 * BATCH); // the rest stays pending, none dropped
+  expect(useSyncStatus.getState()).toMatchObject({ needsSignIn: true, pendingCount: RECORDS - 2 * BATCH });
+  expect(useSyncStatus.getState().lastError).toMatch(/token_expired/);
+  expect(unauthorized).toBe(1);
+
+  // Signed out, the pharmacist keeps working: new records and an edit of a confirmed one.
+  const extra = await client.make(50, RECORDS);
+  const confirmed = (await client.syncedIds())[0];
+  await client.edit(confirmed, 'checked while signed out');
+  // No retry on its own with the refused token (backoff is 200 ms in these tests).
+  const pushesBefore = client.seen.pushes;
+  await sleep(2000);
+  expect(client.seen.pushes).toBe(pushesBefore);
+
+  // A new sign-in: the run resumes from the checkpoint.
+  token = (await server.login('night')).token;
+  const rowsBefore = client.seen.rows;
+  await client.syncUntilDone(120_000);
+  const sentAfter = client.seen.rows - rowsBefore;
+  const pendingThen = RECORDS - 2 * BATCH + extra.length + 1;
+  // Everything pending is sent. RxDB stores its checkpoint per persistence task, which can span up
+  // to four batches, so a batch the server took in the task that met the 401 is sent again (the
+  // server writes nothing for it); the run resumes from the checkpoint, not from the start.
+  const resentAcked = sentAfter - pendingThen;
+  expect(resentAcked).toBeGreaterThanOrEqual(0);
+  expect(resentAcked).toBeLessThanOrEqual(3 * BATCH);
+  expect(useSyncStatus.getState()).toMatchObject({ needsSignIn: false, pendingCount: 0 });
+
+  const expected: Map<string, Dispense> = await client.records();
+  const found = await inspectDatabase(database.url);
+  const lost = lostRecords(expected, found);
+  const fiveXx = [...client.seen.statuses].reduce((s, [st, n]) => s + (st >= 500 ? n : 0), 0);
+  await report({
+    id: '4',
+    scenario: 'Token expires mid-sync, sign-in resumes from the checkpoint',
+    records: expected.size,
+    faults: '1 token expiry between batches 2 and 3',
+    faultCount: 1,
+    lost: lost.length,
+    duplicated: found.duplicated,
+    http5xx: fiveXx,
+    invalidStored: found.invalid.length + found.invalidAudit,
+    auditRows: found.audit,
+    auditExpected: expected.size + 1,
+    seconds: since(started),
+    notes: `${client.seen.pushes} pushes with ${client.seen.rows} rows: ${afterExpiry.rows} landed before the expiry, ${RECORDS - afterExpiry.rows} stayed pending; after sign-in ${sentAfter} rows sent: the ${pendingThen} pending plus ${resentAcked} already taken (RxDB's checkpoint is per persistence task), which the server wrote nothing for; audit chain breaks ${found.auditChainBreaks.length}`,
+  });
+
+  expect(lost).toEqual([]);
+  expect(found.rows).toBe(RECORDS + extra.length);
+  expect(found.duplicated).toBe(0);
+  expect(found.invalid).toEqual([]);
+  expect(found.auditChainBreaks).toEqual([]);
+  expect(found.audit).toBe(RECORDS + extra.length + 1);
+  expect(fiveXx).toBe(0);
+}, 300_000);
