@@ -18,8 +18,8 @@ export interface PushContext {
 
 interface Candidate {
   doc: Dispense;
-  /** updatedAt of the state the client based its change on; null for "new on the client". */
-  assumedUpdatedAt: string | null;
+  /** The state the client based its change on (its assumedMasterState); null for "new on the client". */
+  assumed: Record<string, unknown> | null;
 }
 
 interface Update {
@@ -97,7 +97,7 @@ function parseRows(rows: PushRow[], user: User, rejected: RejectedRow[]): Map<st
     } else if (candidates.has(doc.externalId)) {
       rejected.push(reject(doc.externalId, 'duplicate_in_batch', 'The same record appears twice in one batch'));
     } else {
-      candidates.set(doc.externalId, { doc, assumedUpdatedAt: assumed ? (assumed.updatedAt as string) : null });
+      candidates.set(doc.externalId, { doc, assumed: assumed ?? null });
     }
   }
   return candidates;
@@ -113,6 +113,16 @@ async function readRecords(q: Knex, ids: string[], lock: boolean): Promise<Map<s
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * True when the state a client assumed is the stored one, field by field. updatedAt alone does
+ * not identify a version: two devices that change the same version in the same millisecond (or
+ * whose clocks lag the record's updatedAt) stamp the same one, and a push assuming the other
+ * device's version would overwrite this one unseen, e.g. undo a void.
+ */
+function assumedIsStored(assumed: Record<string, unknown> | null, stored: Dispense): boolean {
+  return assumed !== null && FIELDS.every((f) => (assumed[f] ?? null) === (stored[f] ?? null));
+}
 
 /** True when a raw pushed record has exactly the fields and values of the stored one. */
 function equalsStored(raw: Record<string, unknown>, stored: Dispense): boolean {
@@ -180,7 +190,7 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
         const existing = await readRecords(trx, rest, true);
         const updates: Update[] = [];
         for (const id of rest) {
-          const { doc, assumedUpdatedAt } = candidates.get(id)!;
+          const { doc, assumed } = candidates.get(id)!;
           const server = existing.get(id);
           if (!server) {
             txRejected.push(reject(id, 'unknown_dispenser', `dispensedBy "${doc.dispensedBy}" is not a user of site ${ctx.user.siteId}`));
@@ -188,7 +198,7 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
             txRejected.push(reject(id, 'wrong_site', 'This record belongs to another site'));
           } else if (sameDispense(server, doc)) {
             // Another request wrote this very state meanwhile: nothing to write.
-          } else if (assumedUpdatedAt !== server.updatedAt) {
+          } else if (!assumedIsStored(assumed, server)) {
             conflicts.push(server); // the client decides with RxDB's conflict handler
           } else if (doc.dispensedBy !== server.dispensedBy) {
             txRejected.push(reject(id, 'immutable_field', 'dispensedBy cannot be changed after the record is made'));
