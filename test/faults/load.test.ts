@@ -1,24 +1,29 @@
 /**
  * Scenario 5, load: three server instances (separate processes, started together) on one
- * PostgreSQL, twenty clients spread over them pushing at once: every client of a site pushes
- * the same shared records as new (overlapping batches), then all of them edit and sometimes
- * void shared records from stale copies (conflicts), under a push rate limit low enough that
- * each client meets 429 and must wait out its Retry-After.
+ * PostgreSQL, twenty clients spread over them pushing at once: five run the browser's own
+ * sync (RxDB on fake-indexeddb; the open-source RxDB allows 13 open collections per process),
+ * fifteen are plain HTTP clients that push as RxDB does. Every client of a site pushes the same
+ * shared records as new (overlapping batches), then all of them edit and sometimes void shared
+ * records from stale copies (conflicts), under a push rate limit low enough that each client
+ * meets 429 and must wait out its Retry-After.
  */
 import { randomBytes } from 'node:crypto';
-import type { Dispense } from '../../schemas/dispense';
+import { conflictWinner } from '../../client/sync/conflict';
+import { sameDispense, type Dispense } from '../../schemas/dispense';
 import { openDatabase } from '../../server/db';
 import { addUser } from '../../server/users';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { makeDispense } from '../support/records';
-import { inspectDatabase, lostRecords } from './support/check';
-import { login, Tally } from './support/http';
-import { conflictWinner, PlainClient } from './support/plain-client';
+import { inspectDatabase, sql } from './support/check';
+import { call, login, Tally } from './support/http';
+import { PlainClient, versionKey } from './support/plain-client';
 import { report, scaled, since } from './support/results';
+import { openRxClient, retryAfterRatio, type RxClient } from './support/rx-client';
 import { startServerProcess, type ServerProcess } from './support/server-process';
 
 const INSTANCES = 3;
 const CLIENTS = 20;
+const RX_CLIENTS = 5;
 const SITES = ['site-a', 'site-b'];
 const SHARED_PER_SITE = scaled(100);
 const OWN_PER_CLIENT = scaled(100);
@@ -31,6 +36,7 @@ const TAG = randomBytes(3).toString('hex');
 
 let database: TestDatabase;
 let instances: ServerProcess[] = [];
+const rx: RxClient[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase('sems_faults');
@@ -43,36 +49,105 @@ beforeAll(async () => {
   const db = await openDatabase({ url: database.url, dataDir: 'unused', poolMax: 2 });
   try {
     for (let c = 0; c < CLIENTS; c++) await addUser(db, { username: `u${c}`, password: 'password123', siteId: SITES[c % SITES.length], role: 'pharmacist' });
+    for (const name of ['x', 'y']) await addUser(db, { username: name, password: 'password123', siteId: 'site-a', role: 'pharmacist' });
   } finally {
     await db.destroy();
   }
 }, 120_000);
 
 afterAll(async () => {
+  for (const c of rx) await c.remove().catch(() => {});
   await Promise.all(instances.map((i) => i.stop()));
   await database?.drop();
 });
 
-/** The version the conflict rule keeps among all that were made: a void first, then the latest. */
-function ruleWinner(versions: Dispense[]): Dispense {
-  return versions.reduce((best, v) => (conflictWinner(v, best) === 'local' ? v : best));
+/** What one device does in the scenario, whichever kind of client it is. */
+interface Device {
+  name: string;
+  site: string;
+  addShared: (docs: Dispense[]) => Promise<void>;
+  makeOwn: (n: number, from: number) => Promise<Dispense[]>;
+  /** The record's current version on this device. */
+  local: (id: string) => Promise<Dispense>;
+  edit: (id: string, notes: string) => Promise<Dispense>;
+  void: (id: string, reason: string) => Promise<Dispense>;
+  sync: () => Promise<void>;
+  http429: () => number;
+  retryAfterRatio: () => number;
+  conflicts: () => number;
 }
 
-test('20 clients on 3 instances: one row per record, conflicts resolved by the rule, 429s waited out, no 5xx', async () => {
+function plainDevice(cl: PlainClient, site: string): Device {
+  const user = cl.opts.name;
+  return {
+    name: user,
+    site,
+    addShared: async (docs) => docs.forEach((d) => cl.create(d)),
+    makeOwn: async (n, from) =>
+      Array.from({ length: n }, (_, k) => {
+        const d = makeDispense({ siteId: site, dispensedBy: user, patientId: `PT-${TAG}-${from + k}` }, from + k);
+        cl.create(d);
+        return d;
+      }),
+    local: async (id) => cl.local.get(id)!,
+    edit: async (id, notes) => cl.edit(id, { notes }),
+    void: async (id, reason) => cl.edit(id, { status: 'voided', voidReason: reason }),
+    sync: () => cl.sync(BATCH),
+    http429: () => cl.stats.http429,
+    retryAfterRatio: () => cl.stats.retryAfterRatio,
+    conflicts: () => cl.stats.conflicts,
+  };
+}
+
+function rxDevice(cl: RxClient): Device {
+  return {
+    name: cl.name,
+    site: cl.user.siteId,
+    addShared: (docs) => cl.insertAsNew(docs),
+    makeOwn: (n, from) => cl.make(n, from),
+    local: async (id) => (await cl.db.dispenses.findOne(id).exec())!.toJSON() as Dispense,
+    edit: (id, notes) => cl.edit(id, notes),
+    void: (id, reason) => cl.void(id, reason),
+    sync: () => cl.syncUntilDone(300_000).then(() => undefined),
+    http429: () => cl.seen.statuses.get(429) ?? 0,
+    retryAfterRatio: () => retryAfterRatio(cl.seen),
+    // A conflict reaches the RxDB client as a 200 whose rows come back; counted on the server side below.
+    conflicts: () => 0,
+  };
+}
+
+/** The versions the conflict rule can keep among all that were made: a void first, then the latest. */
+function ruleWinners(versions: Dispense[]): Dispense[] {
+  const best = versions.reduce((b, v) => (conflictWinner(v, b) === 'local' ? v : b));
+  // Two devices' clocks can stamp the same millisecond: then either version is a correct outcome.
+  return versions.filter((v) => v.status === best.status && v.updatedAt === best.updatedAt);
+}
+
+test('20 clients (5 of them RxDB) on 3 instances: one row per record, conflicts resolved by the rule, 429s waited out, no 5xx', async () => {
   const started = Date.now();
   const tally = new Tally();
-  const clients = await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, c) => {
-      const baseUrl = instances[c % INSTANCES].url;
-      return new PlainClient({ name: `u${c}`, baseUrl, token: await login(baseUrl, `u${c}`), tally, deadlineMs: 240_000 });
-    }),
-  );
-  const siteOf = (c: number) => SITES[c % SITES.length];
-  /** Every version of every record that any client made. */
+  const plain: PlainClient[] = [];
+  const devices: Device[] = [];
+  for (let c = 0; c < CLIENTS; c++) {
+    const site = SITES[c % SITES.length];
+    const baseUrl = instances[c % INSTANCES].url;
+    const token = await login(baseUrl, `u${c}`);
+    if (c < RX_CLIENTS) {
+      // Smaller batches than the plain clients': the browser's sync meets the limit too.
+      const cl = await openRxClient({ name: `u${c}`, baseUrl, user: { username: `u${c}`, siteId: site }, getToken: () => token, batchSize: BATCH / 2 });
+      rx.push(cl);
+      devices.push(rxDevice(cl));
+    } else {
+      const cl = new PlainClient({ name: `u${c}`, baseUrl, token, tally, deadlineMs: 300_000 });
+      plain.push(cl);
+      devices.push(plainDevice(cl, site));
+    }
+  }
+  /** Every version of every record that any device made. */
   const versions = new Map<string, Dispense[]>();
   const made = (d: Dispense) => versions.set(d.externalId, [...(versions.get(d.externalId) ?? []), d]);
 
-  // The shared records: the same new records on every client of the site (a shared import).
+  // The shared records: the same new records on every device of the site (a shared import).
   let i = 0;
   const shared = new Map<string, string[]>();
   for (const [s, site] of SITES.entries()) {
@@ -81,74 +156,119 @@ test('20 clients on 3 instances: one row per record, conflicts resolved by the r
     );
     docs.forEach(made);
     shared.set(site, docs.map((d) => d.externalId));
-    clients.forEach((cl, c) => siteOf(c) === site && docs.forEach((d) => cl.create(d)));
+    for (const dev of devices) if (dev.site === site) await dev.addShared(docs);
   }
-  const own = clients.map((cl, c) =>
-    Array.from({ length: OWN_PER_CLIENT }, () => {
-      const d = makeDispense({ siteId: siteOf(c), dispensedBy: `u${c}`, patientId: `PT-${TAG}-${i}` }, i++);
-      made(d);
-      cl.create(d);
-      return d.externalId;
-    }),
-  );
+  const own: string[][] = [];
+  for (const dev of devices) {
+    const docs = await dev.makeOwn(OWN_PER_CLIENT, i);
+    i += OWN_PER_CLIENT;
+    docs.forEach(made);
+    own.push(docs.map((d) => d.externalId));
+  }
 
-  // Each client on its own schedule, all at once: first its records (the shared ones arrive from
-  // ten clients over three instances), then rounds of edits of shared records from stale copies
+  // Each device on its own schedule, all at once: first its records (the shared ones arrive from
+  // ten devices over three instances), then rounds of edits of shared records from stale copies
   // (and a few voids) and of its own records.
   await Promise.all(
-    clients.map(async (cl, c) => {
-      await cl.sync(BATCH);
+    devices.map(async (dev, c) => {
+      await dev.sync();
       for (let round = 0; round < ROUNDS; round++) {
-        const ids = shared.get(siteOf(c))!;
+        const ids = shared.get(dev.site)!;
         for (let e = 0; e < 8; e++) {
           const id = ids[Math.floor(Math.random() * ids.length)];
-          if (cl.local.get(id)!.status === 'voided') continue; // the app does not edit a voided record
-          const voiding = Math.random() < 0.05;
-          made(cl.edit(id, voiding ? { status: 'voided', voidReason: `entered twice (u${c})` } : { notes: `u${c} round ${round}`, quantity: 1 + e }));
+          if ((await dev.local(id)).status === 'voided') continue; // the app does not edit a voided record
+          try {
+            made(Math.random() < 0.05 ? await dev.void(id, `entered twice (u${c})`) : await dev.edit(id, `u${c} round ${round}.${e}`));
+          } catch (err) {
+            // The device's sync took in the server's void between the look and the edit.
+            if (!/voided record cannot be changed/.test(String(err))) throw err;
+          }
         }
-        for (let e = 0; e < 4; e++) made(cl.edit(own[c][(round * 4 + e) % own[c].length], { notes: `own edit ${round}.${e}` }));
-        await cl.sync(BATCH);
+        for (let e = 0; e < 4; e++) made(await dev.edit(own[c][(round * 4 + e) % own[c].length], `own edit ${round}.${e}`));
+        await dev.sync();
       }
     }),
   );
 
   const found = await inspectDatabase(database.url);
-  const expected = new Map([...versions].map(([id, vs]) => [id, ruleWinner(vs)]));
-  const lost = lostRecords(expected, found);
-  const acked = new Set(clients.flatMap((cl) => [...cl.stats.ackedVersions])).size;
-  const sum = (f: (cl: PlainClient) => number) => clients.reduce((s, cl) => s + f(cl), 0);
-  const limited = clients.filter((cl) => cl.stats.http429 > 0).length;
-  const ratio = Math.min(...clients.map((cl) => cl.stats.retryAfterRatio));
+  const winners = new Map([...versions].map(([id, vs]) => [id, ruleWinners(vs)]));
+  const lost = [...winners].filter(([id, ws]) => !ws.some((w) => found.byId.has(id) && sameDispense(w, found.byId.get(id)!))).map(([id]) => id);
+  // Every audit row is one version a device made, and no version is written twice. Versions are
+  // told apart by content: two devices can stamp the same updatedAt (same base, same millisecond).
+  const madeVersions = new Set([...versions.values()].flat().map(versionKey));
+  const written = (await sql<{ after: Dispense }>(database.url, 'SELECT after FROM audit_logs')).map((r) => versionKey(r.after));
+  const writtenSet = new Set(written);
+  const writtenTwice = written.length - writtenSet.size;
+  const phantom = written.filter((v) => !madeVersions.has(v)).length;
+  // Each version a plain client was told the server holds was written (once, by whoever sent it first).
+  const notWritten = [...new Set(plain.flatMap((cl) => [...cl.stats.ackedVersions]))].filter((v) => !writtenSet.has(v)).length;
+
+  const rx5xx = rx.reduce((s, cl) => s + [...cl.seen.statuses].reduce((a, [st, n]) => a + (st >= 500 ? n : 0), 0), 0);
+  const limited = devices.filter((d) => d.http429() > 0).length;
+  const ratio = Math.min(...devices.map((d) => d.retryAfterRatio()));
+  const total429 = devices.reduce((s, d) => s + d.http429(), 0);
+  const conflicts = plain.reduce((s, cl) => s + cl.stats.conflicts, 0);
   await report({
     id: '5',
-    scenario: `Load: ${CLIENTS} clients, ${INSTANCES} instances, one database`,
-    records: expected.size,
-    faults: `${sum((cl) => cl.stats.conflicts)} conflicts, ${sum((cl) => cl.stats.http429)} × 429 (${limited} clients limited)`,
-    faultCount: sum((cl) => cl.stats.conflicts) + sum((cl) => cl.stats.http429),
+    scenario: `Load: ${CLIENTS} clients (${RX_CLIENTS} RxDB), ${INSTANCES} instances, one database`,
+    records: winners.size,
+    faults: `${conflicts}+ conflicts, ${total429} × 429 (${limited} clients limited)`,
+    faultCount: conflicts + total429,
     lost: lost.length,
-    duplicated: found.duplicated,
-    http5xx: tally.fiveXx,
+    duplicated: found.duplicated + writtenTwice,
+    http5xx: tally.fiveXx + rx5xx,
     invalidStored: found.invalid.length + found.invalidAudit,
     auditRows: found.audit,
-    auditExpected: acked,
+    auditExpected: written.length - writtenTwice - phantom,
     seconds: since(started),
-    notes: `${sum((cl) => cl.stats.pushes)} pushes, statuses ${tally}; push limit ${PUSH_LIMIT}/min per user; shortest wait after a 429 = ${ratio === Infinity ? '-' : ratio.toFixed(2)} × Retry-After; server's version won ${sum((cl) => cl.stats.serverWon)} conflicts; audit chain breaks ${found.auditChainBreaks.length}`,
+    notes: `${plain.reduce((s, cl) => s + cl.stats.pushes, 0) + rx.reduce((s, cl) => s + cl.seen.pushes, 0)} pushes; plain statuses ${tally}; push limit ${PUSH_LIMIT}/min per user; shortest wait after a 429 = ${ratio === Infinity ? '-' : ratio.toFixed(2)} × Retry-After; conflicts counted by the plain clients only; audit chain breaks ${found.auditChainBreaks.length}`,
   });
 
   expect(lost).toEqual([]);
-  expect(found.rows).toBe(expected.size);
+  expect(found.rows).toBe(winners.size);
   expect(found.duplicated).toBe(0);
   expect(found.invalid).toEqual([]);
   expect(found.invalidAudit).toBe(0);
   expect(found.auditChainBreaks).toEqual([]);
-  expect(found.audit).toBe(acked); // each version written once, by the push that was told so
-  expect(sum((cl) => cl.stats.conflicts)).toBeGreaterThan(0);
-  expect(sum((cl) => cl.stats.conflictsOnCurrentState)).toBe(0);
-  expect(clients.flatMap((cl) => cl.stats.rejected)).toEqual([]);
+  expect({ writtenTwice, phantom, notWritten }).toEqual({ writtenTwice: 0, phantom: 0, notWritten: 0 });
+  expect(conflicts).toBeGreaterThan(0);
+  expect(plain.reduce((s, cl) => s + cl.stats.conflictsOnCurrentState, 0)).toBe(0);
+  expect(plain.flatMap((cl) => cl.stats.rejected)).toEqual([]);
+  expect(await Promise.all(rx.map((cl) => cl.marks()))).toEqual(rx.map(() => ({ pending: 0, rejected: 0, synced: expect.any(Number) })));
   expect(limited).toBeGreaterThan(CLIENTS / 2);
+  expect(rx.filter((cl) => (cl.seen.statuses.get(429) ?? 0) > 0).length).toBeGreaterThan(0); // the browser's sync met the limit too
   expect(ratio).toBeGreaterThanOrEqual(0.99); // every 429 waited out for its Retry-After
   // A client that waits as told gets through: it meets the limit about once per window, not in a loop.
-  expect(Math.max(...clients.map((cl) => cl.stats.http429))).toBeLessThanOrEqual(3);
-  expect(tally.fiveXx).toBe(0);
+  expect(Math.max(...devices.map((d) => d.http429()))).toBeLessThanOrEqual(3);
+  expect(tally.fiveXx + rx5xx).toBe(0);
   expect(tally.networkErrors).toBe(0);
-}, 400_000);
+}, 500_000);
+
+test('two devices stamp the same updatedAt on different versions (same base, same millisecond): a void is still never undone by an edit made before it', async () => {
+  const url = instances[0].url;
+  const [tokenX, tokenY] = [await login(url, 'x'), await login(url, 'y')];
+  const base = makeDispense({ siteId: 'site-a', dispensedBy: 'x', patientId: `PT-${TAG}-same-ms` });
+  const at = (ms: number) => new Date(Date.parse(base.updatedAt) + ms).toISOString();
+  const pushRow = async (token: string, doc: Dispense, assumed: Dispense | null) => {
+    const r = await call(url, 'POST', '/api/sync/dispenses/push', { token, body: { rows: [{ newDocumentState: doc, assumedMasterState: assumed }] } });
+    expect(r.status).toBe(200);
+    return r.body as { conflicts: Dispense[]; rejected: unknown[] };
+  };
+  expect(await pushRow(tokenX, base, null)).toEqual({ conflicts: [], rejected: [] });
+
+  // Both devices change the base in the same millisecond: X edits, Y voids.
+  const edited: Dispense = { ...base, notes: 'quantity checked', updatedAt: at(1) };
+  const voided: Dispense = { ...base, status: 'voided', voidReason: 'wrong patient', updatedAt: at(1) };
+  expect(await pushRow(tokenX, edited, base)).toEqual({ conflicts: [], rejected: [] });
+  // Y's void meets X's edit as a conflict; by the rule the void wins and Y pushes it over the edit.
+  expect((await pushRow(tokenY, voided, base)).conflicts).toEqual([edited]);
+  expect(await pushRow(tokenY, voided, edited)).toEqual({ conflicts: [], rejected: [] });
+
+  // X still believes the server holds its edit, and edits again on top of it.
+  const editedAgain: Dispense = { ...edited, notes: 'quantity checked twice', updatedAt: at(2) };
+  const answer = await pushRow(tokenX, editedAgain, edited);
+  // The server holds the void, not X's edit: that is a conflict, whatever the two updatedAt say.
+  expect(answer.conflicts).toEqual([voided]);
+  const stored = (await inspectDatabase(database.url)).byId.get(base.externalId);
+  expect(stored).toEqual(voided);
+});

@@ -6,16 +6,17 @@
  * Retry-After the server gave, backs off on 5xx and network failures, and retries until done.
  */
 import { randomUUID } from 'node:crypto';
+import { conflictWinner } from '../../../client/sync/conflict';
 import type { PushResponse } from '../../../schemas/api';
-import type { Dispense } from '../../../schemas/dispense';
+import { DISPENSE_FIELDS, type Dispense } from '../../../schemas/dispense';
 import { push, sleep, Tally, type Reply } from './http';
 
-/** The conflict rule of client/sync/conflict.ts: a void wins; else the later updatedAt; a tie goes to the server. */
-export function conflictWinner(local: Dispense, server: Dispense): 'local' | 'server' {
-  const localVoided = local.status === 'voided';
-  const serverVoided = server.status === 'voided';
-  if (localVoided !== serverVoided) return localVoided ? 'local' : 'server';
-  return local.updatedAt > server.updatedAt ? 'local' : 'server';
+/**
+ * One version of a record, by content: updatedAt alone does not tell versions apart (two devices
+ * editing the same base in the same millisecond stamp the same one).
+ */
+export function versionKey(d: Dispense): string {
+  return JSON.stringify(DISPENSE_FIELDS.map((f) => d[f] ?? null));
 }
 
 export interface PlainClientOptions {
@@ -41,7 +42,7 @@ export interface ClientStats {
   /** Conflicts the server's version won: the local version was replaced (by the rule, not lost). */
   serverWon: number;
   rejected: { externalId: string | null; code: string }[];
-  /** Versions (`externalId@updatedAt`) the server acknowledged holding. */
+  /** Versions (versionKey) the server acknowledged holding. */
   ackedVersions: Set<string>;
   /** Conflicts answered although the assumed state was the server's (never, by DESIGN.md). */
   conflictsOnCurrentState: number;
@@ -160,7 +161,7 @@ export class PlainClient {
         this.pending.delete(id);
         continue;
       }
-      this.stats.ackedVersions.add(`${id}@${doc.updatedAt}`);
+      this.stats.ackedVersions.add(versionKey(doc));
       this.master.set(id, doc);
       if (this.local.get(id) === doc) this.pending.delete(id);
     }

@@ -8,7 +8,7 @@ import '../../client/local-storage';
 import type { DispenseDatabase } from '../../../client/db';
 import { createDispenses, editDispense, voidDispense } from '../../../client/records';
 import { startSync, type SyncController, type SyncDeps } from '../../../client/sync';
-import type { MarkState } from '../../../client/sync/marks';
+import { markLocalWrite, updateMarks, type MarkState } from '../../../client/sync/marks';
 import type { Dispense } from '../../../schemas/dispense';
 import { inputFor, newBrowser, type Browser } from '../../client/support';
 import { sleep } from './http';
@@ -22,6 +22,8 @@ export interface PushSeen {
   /** Statuses answered; a push that got no answer at all counts in networkErrors. */
   statuses: Map<number, number>;
   networkErrors: number;
+  /** When each push left, and each 429 with its Retry-After, for the test of waiting as told. */
+  timeline: { at: number; kind: 'push' | '429'; retryAfterS?: number }[];
 }
 
 export interface RxClient {
@@ -33,6 +35,11 @@ export interface RxClient {
   user: { username: string; siteId: string };
   /** Makes `n` records as the pharmacist would (numbered from `from`), in one write per 500. */
   make: (n: number, from: number) => Promise<Dispense[]>;
+  /**
+   * Stores records made elsewhere, as they are (a shared import on every device of a site), and
+   * marks them pending as the app's own writes do.
+   */
+  insertAsNew: (docs: Dispense[]) => Promise<void>;
   edit: (externalId: string, notes: string) => Promise<Dispense>;
   void: (externalId: string, reason: string) => Promise<Dispense>;
   /** Marks in each state, as the panel counts them. */
@@ -64,7 +71,7 @@ export interface RxClientOptions {
 export async function openRxClient(opts: RxClientOptions): Promise<RxClient> {
   const browser = opts.browser ?? newBrowser(`sems-faults-${process.pid}-${opts.name}-${Date.now()}`);
   const db = await browser.open();
-  const seen: PushSeen = { pushes: 0, rows: 0, inFlight: 0, statuses: new Map(), networkErrors: 0 };
+  const seen: PushSeen = { pushes: 0, rows: 0, inFlight: 0, statuses: new Map(), networkErrors: 0, timeline: [] };
   const baseUrl = typeof opts.baseUrl === 'string' ? () => opts.baseUrl as string : opts.baseUrl;
   const watched: typeof fetch = async (url, init) => {
     const isPush = String(url).endsWith('/api/sync/dispenses/push');
@@ -76,9 +83,11 @@ export async function openRxClient(opts: RxClientOptions): Promise<RxClient> {
     seen.rows += rows;
     await opts.beforePush?.(rows);
     seen.inFlight++;
+    seen.timeline.push({ at: Date.now(), kind: 'push' });
     try {
       const res = await fetch(target, init);
       seen.statuses.set(res.status, (seen.statuses.get(res.status) ?? 0) + 1);
+      if (res.status === 429) seen.timeline.push({ at: Date.now(), kind: '429', retryAfterS: Number(res.headers.get('retry-after')) });
       return res;
     } catch (err) {
       seen.networkErrors++;
@@ -116,6 +125,13 @@ export async function openRxClient(opts: RxClientOptions): Promise<RxClient> {
       }
       return out;
     },
+    async insertAsNew(docs) {
+      const now = new Date().toISOString();
+      const byId = new Map(docs.map((d) => [d.externalId, d]));
+      await updateMarks(db.syncmarks, [...byId.keys()], (m, id) => markLocalWrite(m, byId.get(id)!.updatedAt, now));
+      const res = await db.dispenses.bulkInsert(docs);
+      if (res.error.length > 0) throw new Error(`insertAsNew: ${res.error.length} failed`);
+    },
     edit: (id, notes) => editDispense(db, id, { notes }),
     void: (id, reason) => voidDispense(db, id, reason),
     marks: async () => ({ pending: await countMarks('pending'), rejected: await countMarks('rejected'), synced: await countMarks('synced') }),
@@ -142,4 +158,18 @@ export async function openRxClient(opts: RxClientOptions): Promise<RxClient> {
     },
   };
   return client;
+}
+
+/**
+ * The shortest gap between a 429 and the next push of the same client, as a share of the
+ * Retry-After it came with (>= 1: every one was waited out); Infinity when there was no 429.
+ */
+export function retryAfterRatio(seen: PushSeen): number {
+  let ratio = Infinity;
+  seen.timeline.forEach((e, i) => {
+    if (e.kind !== '429' || !e.retryAfterS) return;
+    const next = seen.timeline.slice(i + 1).find((x) => x.kind === 'push');
+    if (next) ratio = Math.min(ratio, (next.at - e.at) / (e.retryAfterS * 1000));
+  });
+  return ratio;
 }
