@@ -7,6 +7,7 @@
 import { map, type Observable } from 'rxjs';
 import { dispenseSchema, type Dispense } from '../schemas/dispense';
 import type { DispenseDatabase } from './db';
+import { newestFirst$ } from './newest-first';
 import { markLocalWrite, markReconciled, marksSummary$, updateMarks, type SyncMark } from './sync/marks';
 import { uuidV4 } from './uuid';
 
@@ -135,11 +136,9 @@ export function voidDispense(db: DispenseDatabase, externalId: string, reason: s
   }));
 }
 
-/** The newest records by dispense time, live. */
+/** The newest records by dispense time, live; reads one page, however many records there are. */
 export function recentDispenses$(db: DispenseDatabase, limit: number): Observable<Dispense[]> {
-  return db.dispenses
-    .find({ sort: [{ dispensedAt: 'desc' }, { externalId: 'desc' }], limit })
-    .$.pipe(map((docs) => docs.map((d) => d.toJSON() as Dispense)));
+  return newestFirst$(db.dispenses, 'dispensedAt', limit);
 }
 
 /** Records not yet confirmed by the server, live; a record absent from the map is synced. */
