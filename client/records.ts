@@ -152,3 +152,20 @@ export function recordSyncStates$(db: DispenseDatabase): Observable<Map<string, 
     }),
   );
 }
+
+/**
+ * The sync state of the given records only (the page the list shows), live: a record absent from
+ * the map is synced. Reads those marks, not every pending one (100,000 on a device offline long).
+ */
+export function recordSyncStatesOf$(db: DispenseDatabase, ids: string[]): Observable<Map<string, RecordSyncState>> {
+  return db.syncmarks.findByIds(ids).$.pipe(
+    map((marks) => {
+      const states = new Map<string, RecordSyncState>();
+      for (const [id, m] of marks) {
+        if (m.state === 'pending') states.set(id, { state: 'pending' });
+        else if (m.state === 'rejected') states.set(id, { state: 'rejected', reason: m.reason });
+      }
+      return states;
+    }),
+  );
+}

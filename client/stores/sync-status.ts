@@ -15,6 +15,8 @@ export interface RejectedRecord {
 
 export interface SyncStatusFields {
   state: SyncState;
+  /** The counts below have been read from this device's marks; until then they are unknown, not 0. */
+  countsKnown: boolean;
   /** Records with a change the server has not confirmed yet (exact, rejected ones excluded). */
   pendingCount: number;
   /** When the oldest of those changes was saved on this device. */
@@ -35,6 +37,7 @@ export interface SyncStatusFields {
 
 export const INITIAL_SYNC_STATUS: SyncStatusFields = {
   state: 'ready',
+  countsKnown: false,
   pendingCount: 0,
   oldestPendingAt: null,
   lastSyncAt: null,

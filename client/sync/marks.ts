@@ -9,7 +9,7 @@
  * never says "synced" while a change is unconfirmed. A mark left ahead of its record by a crash
  * between the two writes is put right by reconcileMarks (after MARK_SETTLE_MS).
  */
-import { map, type Observable } from 'rxjs';
+import { concat, defer, distinctUntilChanged, from, map, of, switchMap, timer, type Observable } from 'rxjs';
 import type { RxCollection, RxJsonSchema } from 'rxdb';
 import type { Dispense } from '../../schemas/dispense';
 
@@ -199,4 +199,55 @@ export function marksSummary$(marks: SyncMarkCollection): Observable<MarksSummar
       return { pendingCount: pending.length, oldestPendingAt: oldest, pending, rejected };
     }),
   );
+}
+
+/**
+ * The exact number of pending records, live. An index count: IndexedDB counts the keys of the
+ * 'pending' range without reading a mark, so the panel has its number at once with 100,000 pending.
+ */
+export function pendingCount$(marks: SyncMarkCollection): Observable<number> {
+  return marks.count({ selector: { state: 'pending' } }).$;
+}
+
+/** The rejected marks, live (few: each waits for an edit). */
+export function rejectedMarks$(marks: SyncMarkCollection): Observable<SyncMark[]> {
+  return marks.find({ selector: { state: 'rejected' } }).$.pipe(map((docs) => docs.map((d) => d.toJSON() as SyncMark)));
+}
+
+/** The pending mark whose change is the oldest: the storage reads every pending mark to find it. */
+async function findOldestPending(marks: SyncMarkCollection): Promise<{ id: string; at: string } | null> {
+  const m = await marks.findOne({ selector: { state: 'pending' }, sort: [{ pendingSince: 'asc' }] }).exec();
+  return m ? { id: m.externalId, at: m.pendingSince ?? m.markedAt } : null;
+}
+
+/**
+ * When the oldest pending change was saved, live; null while nothing is pending or while not
+ * known. pendingSince is optional, so it has no index and finding the oldest reads every pending
+ * mark: that is done once the count has been still for `quietMs` (not batch by batch during a
+ * sync), and again only when the mark found stops being pending, since a new change is never older.
+ */
+export function oldestPendingAt$(marks: SyncMarkCollection, quietMs = 1000): Observable<string | null> {
+  return defer(() => {
+    let known: { id: string; at: string } | null = null;
+    const stillPending = async (k: { id: string; at: string }) => {
+      const m = await marks.findOne(k.id).exec();
+      return m !== null && m.state === 'pending' && (m.pendingSince ?? m.markedAt) === k.at;
+    };
+    return pendingCount$(marks).pipe(
+      switchMap((n) => {
+        if (n === 0) {
+          known = null;
+          return of(null);
+        }
+        const k = known;
+        const search = timer(quietMs).pipe(
+          switchMap(() => from(findOldestPending(marks))),
+          map((found) => (known = found)?.at ?? null),
+        );
+        if (!k) return search;
+        return from(stillPending(k)).pipe(switchMap((still) => (still ? of(k.at) : concat(of(null), search))));
+      }),
+      distinctUntilChanged(),
+    );
+  });
 }

@@ -8,7 +8,7 @@ import type { Subscription } from 'rxjs';
 import type { DispenseDatabase } from '../db';
 import { useSyncSettings } from '../stores/sync-settings';
 import { useSyncStatus, type SyncStatusFields } from '../stores/sync-status';
-import { marksSummary$, reconcileMarks } from './marks';
+import { oldestPendingAt$, pendingCount$, reconcileMarks, rejectedMarks$ } from './marks';
 import { createDispenseReplication, type RunResult } from './replication';
 import { createScheduler, type RunOutcome, type SchedulerOptions, type SchedulerSnapshot } from './scheduler';
 import {
@@ -78,17 +78,25 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
 
   const previous = ACTIVE.get(db);
   const previousStopped = previous ? previous.stop() : Promise.resolve();
-  setStatus({ isLeader: false });
+  setStatus({ isLeader: false, countsKnown: false });
 
-  // Every tab: the exact pending count, its age and the rejected records, from the marks.
+  // Every tab: the exact pending count (an index count, at once however many are pending), the
+  // rejected records, and when the oldest pending change was saved (found after the count).
+  const known = { count: false, rejected: false };
+  const noteKnown = (part: keyof typeof known) => {
+    known[part] = true;
+    if (known.count && known.rejected) setStatus({ countsKnown: true });
+  };
   subs.push(
-    marksSummary$(db.syncmarks).subscribe((s) =>
-      setStatus({
-        pendingCount: s.pendingCount,
-        oldestPendingAt: s.oldestPendingAt,
-        rejected: s.rejected.map((m) => ({ externalId: m.externalId, code: m.code ?? 'rejected', message: m.reason ?? 'Rejected by the server' })),
-      }),
-    ),
+    pendingCount$(db.syncmarks).subscribe((n) => {
+      setStatus(n === 0 ? { pendingCount: 0, oldestPendingAt: null } : { pendingCount: n });
+      noteKnown('count');
+    }),
+    rejectedMarks$(db.syncmarks).subscribe((rejected) => {
+      setStatus({ rejected: rejected.map((m) => ({ externalId: m.externalId, code: m.code ?? 'rejected', message: m.reason ?? 'Rejected by the server' })) });
+      noteKnown('rejected');
+    }),
+    oldestPendingAt$(db.syncmarks).subscribe((at) => setStatus({ oldestPendingAt: at })),
   );
 
   // Every tab that does not lead: the leader's status.

@@ -3,9 +3,10 @@
  * void dialogs. Every write goes to the local database; the sync panel reports what left it.
  */
 import { useMemo, useState } from 'react';
+import { map } from 'rxjs';
 import type { User } from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
-import { createDispense, editDispense, recentDispenses$, recordSyncStates$, voidDispense, type RecordSyncState } from '../records';
+import { createDispense, editDispense, recentDispenses$, recordSyncStatesOf$, voidDispense, type RecordSyncState } from '../records';
 import { useSession } from '../stores/session';
 import { useSyncStatus } from '../stores/sync-status';
 import { DispenseForm } from './dispense-form';
@@ -23,15 +24,23 @@ export function Workspace({ user, onSignOut }: { user: User; onSignOut: () => vo
   const { db, error } = useDatabase();
   const sync = useSync(db, token);
   const needsSignIn = useSyncStatus((s) => s.needsSignIn);
+  const countsKnown = useSyncStatus((s) => s.countsKnown);
   const [limit, setLimit] = useState(PAGE);
   const [editing, setEditing] = useState<Dispense | null>(null);
   const [voiding, setVoiding] = useState<Dispense | null>(null);
 
   // One more than shown, to know whether there is an older page.
   const recent$ = useMemo(() => (db ? recentDispenses$(db, limit + 1) : null), [db, limit]);
-  const states$ = useMemo(() => (db ? recordSyncStates$(db) : null), [db]);
   const recent = useObservable<Dispense[] | null>(recent$, null);
-  const states = useObservable<Map<string, RecordSyncState> | null>(states$, null);
+  const shown = (recent ?? []).slice(0, limit);
+  // The sync state of the rows shown only; until it is read for exactly these rows, none is claimed.
+  const shownIds = shown.map((d) => d.externalId).join(',');
+  const states$ = useMemo(
+    () => (db ? recordSyncStatesOf$(db, shownIds ? shownIds.split(',') : []).pipe(map((states) => ({ ids: shownIds, states }))) : null),
+    [db, shownIds],
+  );
+  const statesOf = useObservable<{ ids: string; states: Map<string, RecordSyncState> } | null>(states$, null);
+  const states = statesOf?.ids === shownIds ? statesOf.states : null;
 
   if (error) {
     return (
@@ -45,7 +54,7 @@ export function Workspace({ user, onSignOut }: { user: User; onSignOut: () => vo
 
   return (
     <>
-      <Header user={user} syncNow={sync ? () => sync.syncNow() : null} countsKnown={states !== null} onSignOut={onSignOut} />
+      <Header user={user} syncNow={sync ? () => sync.syncNow() : null} countsKnown={countsKnown} onSignOut={onSignOut} />
       {needsSignIn ? (
         <div className="banner" role="alert">
           Your session has ended. Keep working: records stay on this device and are sent after you
@@ -55,7 +64,7 @@ export function Workspace({ user, onSignOut }: { user: User; onSignOut: () => vo
       <main className="workspace">
         {db ? <DispenseForm save={(input) => createDispense(db, input, user)} /> : <p className="card">Opening local records…</p>}
         <RecentList
-          dispenses={(recent ?? []).slice(0, limit)}
+          dispenses={shown}
           states={states}
           loading={recent === null}
           hasMore={(recent?.length ?? 0) > limit}
