@@ -1,10 +1,11 @@
 /** React state that follows an RxJS observable (RxDB queries), resubscribing when it changes. */
-import { useEffect, useState } from 'react';
+import { useEffect, useLayoutEffect, useState } from 'react';
 import type { Observable } from 'rxjs';
 
 export function useObservable<T>(source: Observable<T> | null, initial: T): T {
   const [value, setValue] = useState<T>(initial);
-  useEffect(() => {
+  // Subscribed as React commits, not after the next paint: the list's query starts sooner.
+  useLayoutEffect(() => {
     if (!source) return;
     const sub = source.subscribe({ next: setValue, error: (err) => console.error(err) });
     return () => sub.unsubscribe();
