@@ -1,8 +1,10 @@
 /**
  * `npm run bench -- --records 100000`: sync throughput, side by side in one run on a fresh
  * database — PostgreSQL's COPY (the ceiling), server ingest by batch size, the per-record peer,
- * the unchanged re-push, the product end to end — with memory. Prints a table, writes JSON.
+ * the unchanged re-push, the product end to end (Node and Chromium), memory, and the app's first
+ * render with many local records. Prints a table and the targets of issue 4, writes JSON.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,30 +17,28 @@ import { createTestDatabase } from '../test/support/postgres';
 import { makeDispense } from '../test/support/records';
 import { copyRecords } from './copy-limit';
 import { login, pushAll } from './http-ingest';
-import { startServerProcess } from './server-process';
+import { BENCH_CLIENT_DIST, browserSync, buildClient, launchChromium, localLoad, type LocalLoadResult } from './product-browser';
+import type { ProductNodeInput, ProductNodeResult } from './product-node';
+import { startServerProcess, type ServerProcess } from './server-process';
+import { evaluateTargets, printTable, printTargets, type Row } from './report';
 
 const { values: args } = parseArgs({
   options: {
     records: { type: 'string', default: '100000' },
     peer: { type: 'string', default: '2000' },
+    'node-records': { type: 'string' },
+    'browser-records': { type: 'string', default: '20000' },
+    'local-records': { type: 'string', default: '100000' },
+    'cpu-prof': { type: 'string' },
     out: { type: 'string' },
   },
 });
 const N = Number(args.records);
 const PEER_N = Math.min(Number(args.peer), N);
-const SITE = 'site-bench';
-const USER = 'bench';
-const PASSWORD = 'bench-password';
-
-interface Row {
-  measure: string;
-  records: number;
-  ms: number;
-  rowsPerSec: number;
-  ratio?: string;
-  peakRssMb?: number;
-  note?: string;
-}
+const NODE_N = Number(args['node-records'] ?? N);
+const BROWSER_N = Number(args['browser-records']);
+const LOCAL_N = Number(args['local-records']);
+const ACCOUNT = { username: 'bench', password: 'bench-password', siteId: 'site-bench' };
 
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
 
@@ -61,69 +61,190 @@ async function truncate(url: string): Promise<void> {
   await c.end();
 }
 
+/** Now and the last audit id: after a push, a record updated since shows a newer server_updated_at, an audit row a newer id. */
+async function writeMark(url: string): Promise<{ at: string; lastAuditId: number }> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query('SELECT now() AS at, (SELECT coalesce(max(id), 0)::int FROM audit_logs) AS last');
+    return { at: rows[0].at, lastAuditId: rows[0].last };
+  } finally {
+    await c.end();
+  }
+}
+
+async function writtenSince(url: string, mark: { at: string; lastAuditId: number }): Promise<{ updated: number; audit: number }> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query(
+      `SELECT (SELECT count(*)::int FROM dispenses WHERE server_updated_at >= $1) AS updated,
+              (SELECT count(*)::int FROM audit_logs WHERE id > $2) AS audit`,
+      [mark.at, mark.lastAuditId],
+    );
+    return rows[0];
+  } finally {
+    await c.end();
+  }
+}
+
 function expectCounts(got: { dispenses: number; audit: number }, dispenses: number, audit: number, what: string): void {
   if (got.dispenses !== dispenses || got.audit !== audit) {
     throw new Error(`${what}: expected ${dispenses} records and ${audit} audit rows, found ${got.dispenses} and ${got.audit}`);
   }
 }
 
+/** 4a runs in a child process: its heap is the client's alone, not this process's record arrays. */
+function runProductNode(input: ProductNodeInput, cpuProfDir?: string): Promise<ProductNodeResult> {
+  const nodeArgs = ['--max-old-space-size=8192', ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), '--import', 'tsx', 'bench/product-node.ts'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, nodeArgs, {
+      env: { ...process.env, NODE_ENV: 'production', BENCH_INPUT: JSON.stringify(input) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    // RxDB's Dexie storage prints an advertisement on open; keep real errors only.
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.once('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code === 0 && line) resolve(JSON.parse(line.slice('RESULT '.length)) as ProductNodeResult);
+      else reject(new Error(`product-node exited with ${code}:\n${err.slice(-4000)}`));
+    });
+  });
+}
+
+function machine() {
+  const version = (cmd: string) => {
+    try {
+      return require('node:child_process').execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    chromium: version('/usr/bin/chromium --version'),
+    rxdb: (require('rxdb/package.json') as { version: string }).version,
+  };
+}
+
 async function main(): Promise<void> {
   const adminUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const started = new Date();
+  const loadAtStart = os.loadavg();
+  console.log(
+    `SEMS Dispense benchmark: ${N} records (Node end to end ${NODE_N}, Chromium ${BROWSER_N}, local load ${LOCAL_N}); ` +
+      `load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`,
+  );
+  // The app as users get it, built apart from dist/client so a test run's build is left alone.
+  buildClient();
   const database = await createTestDatabase('sems_bench', adminUrl);
   const rows: Row[] = [];
-  const started = new Date();
-  console.log(`SEMS Dispense benchmark: ${N} records, database ${database.name}`);
+  let local: LocalLoadResult | null = null;
+  let postgres = 'unknown';
   try {
     const db = await openDatabase({ url: database.url, dataDir: '' });
     await migrateLatest(db);
-    await addUser(db, { username: USER, password: PASSWORD, siteId: SITE, role: 'pharmacist' });
+    await addUser(db, { ...ACCOUNT, role: 'pharmacist' });
+    postgres = ((await db.raw('SHOW server_version')) as { rows: { server_version: string }[] }).rows[0].server_version;
     await db.destroy();
-    const records: Dispense[] = Array.from({ length: N }, (_, i) => makeDispense({ siteId: SITE, dispensedBy: USER }, i));
+    const records: Dispense[] = Array.from({ length: N }, (_, i) => makeDispense({ siteId: ACCOUNT.siteId, dispensedBy: ACCOUNT.username }, i));
 
     // 1. The ceiling: COPY of records and audit rows.
-    const copyMs = await copyRecords(database.url, records, USER);
+    const copyMs = await copyRecords(database.url, records, ACCOUNT.username);
     expectCounts(await counts(database.url), N, N, 'COPY');
-    const copyRate = rate(N, copyMs);
-    rows.push({ measure: 'limit: PostgreSQL COPY (records + audit rows)', records: N, ms: copyMs, rowsPerSec: copyRate, ratio: '1.00 (ceiling)' });
+    rows.push({ id: '1', measure: 'limit: PostgreSQL COPY (records + audit rows)', records: N, ms: copyMs, rowsPerSec: rate(N, copyMs) });
 
-    const server = await startServerProcess({ DATABASE_URL: database.url, RATE_PUSH_PER_MINUTE: '100000' });
+    const server: ServerProcess = await startServerProcess({
+      DATABASE_URL: database.url,
+      RATE_PUSH_PER_MINUTE: '100000',
+      CLIENT_DIST: BENCH_CLIENT_DIST,
+    });
     try {
-      const token = await login(server.url, USER, PASSWORD);
+      const token = await login(server.url, ACCOUNT.username, ACCOUNT.password);
       // 2. Server ingest over HTTP by batch size, each on empty tables.
-      let firstPush1000 = 0;
       for (const batch of [100, 500, 1000]) {
         await truncate(database.url);
         server.resetPeak();
         const ms = await pushAll(server.url, token, records, batch);
         expectCounts(await counts(database.url), N, N, `ingest batch ${batch}`);
-        rows.push({
-          measure: `server ingest, batches of ${batch}`,
-          records: N,
-          ms,
-          rowsPerSec: rate(N, ms),
-          ratio: `${(rate(N, ms) / copyRate).toFixed(2)} of COPY`,
-          peakRssMb: Math.round(server.peakRssMb()),
-        });
-        if (batch === 1000) firstPush1000 = ms;
+        rows.push({ id: `2/${batch}`, measure: `server ingest, batches of ${batch}`, records: N, ms, rowsPerSec: rate(N, ms), serverRssMb: server.peakRssMb() });
       }
 
       // 5. Unchanged re-push of everything (a lost checkpoint): writes nothing.
+      const mark = await writeMark(database.url);
       const repushMs = await pushAll(server.url, token, records, 1000, true);
       expectCounts(await counts(database.url), N, N, 're-push');
-      rows.push({
-        measure: 'unchanged re-push, batches of 1000',
-        records: N,
-        ms: repushMs,
-        rowsPerSec: rate(N, repushMs),
-        ratio: `${((repushMs / firstPush1000) * 100).toFixed(0)}% of the first push's time`,
-        note: '0 rows and 0 audit rows written',
-      });
+      const written = await writtenSince(database.url, mark);
+      if (written.updated !== 0 || written.audit !== 0) {
+        throw new Error(`the unchanged re-push wrote ${written.updated} records and ${written.audit} audit rows`);
+      }
+      rows.push({ id: '5', measure: 'unchanged re-push, batches of 1000', records: N, ms: repushMs, rowsPerSec: rate(N, repushMs), note: '0 rows and 0 audit rows written (checked)' });
 
       // 3. The per-record peer: one record per request and transaction.
       await truncate(database.url);
       const peerMs = await pushAll(server.url, token, records.slice(0, PEER_N), 1);
       expectCounts(await counts(database.url), PEER_N, PEER_N, 'per-record');
-      rows.push({ measure: 'per-record peer (1 record per request)', records: PEER_N, ms: peerMs, rowsPerSec: rate(PEER_N, peerMs) });
+      rows.push({ id: '3', measure: 'per-record peer (1 record per request)', records: PEER_N, ms: peerMs, rowsPerSec: rate(PEER_N, peerMs) });
+
+      // 4a. The product in Node: RxDB on fake-indexeddb, one "Sync now".
+      if (NODE_N > 0) {
+        await truncate(database.url);
+        server.resetPeak();
+        const r = await runProductNode(
+          { serverUrl: server.url, databaseUrl: database.url, token, user: ACCOUNT, records: NODE_N },
+          args['cpu-prof'],
+        );
+        expectCounts(await counts(database.url), NODE_N, NODE_N, 'end to end, Node');
+        rows.push({
+          id: '4a',
+          measure: 'end to end, Node (RxDB on fake-indexeddb), one "Sync now"',
+          records: NODE_N,
+          ms: r.syncMs,
+          rowsPerSec: rate(NODE_N, r.syncMs),
+          serverRssMb: server.peakRssMb(),
+          clientHeapMb: r.peakHeapMb.sync,
+          note: `seeded by createDispenses in ${(r.seedMs / 1000).toFixed(1)} s (heap ${r.peakHeapMb.seed} MB); client RSS ${r.peakRssMb.sync} MB; "${r.lastResult}"`,
+        });
+      }
+
+      const browser = BROWSER_N > 0 || LOCAL_N > 0 ? await launchChromium() : null;
+      try {
+        // 4b. The product in Chromium on real IndexedDB, "Sync now" clicked.
+        if (browser && BROWSER_N > 0) {
+          await truncate(database.url);
+          const r = await browserSync(browser, {
+            serverUrl: server.url,
+            databaseUrl: database.url,
+            account: ACCOUNT,
+            records: BROWSER_N,
+            beforeSync: () => server.resetPeak(),
+          });
+          expectCounts(await counts(database.url), BROWSER_N, BROWSER_N, 'end to end, Chromium');
+          if (r.pageErrors.length > 0) throw new Error(`the page reported errors: ${r.pageErrors.join('; ')}`);
+          rows.push({
+            id: '4b',
+            measure: 'end to end, Chromium (IndexedDB), "Sync now" clicked',
+            records: BROWSER_N,
+            ms: r.syncMs,
+            rowsPerSec: rate(BROWSER_N, r.syncMs),
+            serverRssMb: server.peakRssMb(),
+            clientHeapMb: r.peakHeapMb,
+            note: `seeded in the page by createDispenses in ${(r.seedMs / 1000).toFixed(1)} s`,
+          });
+        }
+        // 7. The app opening with many local records.
+        if (browser && LOCAL_N > 0) {
+          local = await localLoad(browser, { serverUrl: server.url, account: ACCOUNT, records: LOCAL_N });
+        }
+      } finally {
+        await browser?.close();
+      }
     } finally {
       await server.stop();
     }
@@ -131,27 +252,24 @@ async function main(): Promise<void> {
     await database.drop();
   }
 
-  printTable(rows);
+  const loadAtEnd = os.loadavg();
+  printTable(rows, local);
+  const targets = evaluateTargets(rows, local, N);
+  printTargets(targets);
+  console.log(`\nLoad average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')}`);
   const result = {
     startedAt: started.toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-    records: N,
+    finishedAt: new Date().toISOString(),
+    machine: { ...machine(), postgres, loadAverage: { start: loadAtStart, end: loadAtEnd } },
+    sizes: { records: N, peer: PEER_N, nodeRecords: NODE_N, browserRecords: BROWSER_N, localRecords: LOCAL_N },
     rows,
+    localLoad: local,
+    targets,
   };
   const out = args.out ?? path.join('bench', 'results', `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(result, null, 2));
-  console.log(`\nWrote ${out}`);
-}
-
-function printTable(rows: Row[]): void {
-  const header = ['measure', 'records', 'seconds', 'rows/s', 'ratio', 'peak RSS MB', 'note'];
-  const body = rows.map((r) => [r.measure, String(r.records), (r.ms / 1000).toFixed(2), String(r.rowsPerSec), r.ratio ?? '', r.peakRssMb ? String(r.peakRssMb) : '', r.note ?? '']);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(' | ');
-  console.log('\n' + line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
-  for (const b of body) console.log(line(b));
+  console.log(`Wrote ${out}`);
 }
 
 main().catch((err) => {

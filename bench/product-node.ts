@@ -1,0 +1,143 @@
+/**
+ * 4a. The product end to end in Node, in a process of its own (so its heap is its own): records
+ * made in RxDB on fake-indexeddb by the app's own write path (createDispenses), then ONE "Sync
+ * now" through the app's startSync, timed until the pending count is 0 and PostgreSQL holds
+ * every record. Run by run.ts (runProductNode); prints one JSON line.
+ */
+import '../test/client/local-storage';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import pg from 'pg';
+import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
+import { openDispenseDatabase } from '../client/db';
+import { createDispenses, type DispenseInput } from '../client/records';
+import { useSyncStatus } from '../client/stores/sync-status';
+import { startSync } from '../client/sync';
+import { speedUpFakeIndexedDbCursors } from '../test/client/fake-indexeddb-cursor';
+
+export interface ProductNodeInput {
+  serverUrl: string;
+  databaseUrl: string;
+  token: string;
+  user: { username: string; siteId: string };
+  records: number;
+}
+
+export interface ProductNodeResult {
+  records: number;
+  seedMs: number;
+  syncMs: number;
+  /** Peak of process.memoryUsage().heapUsed / rss, sampled every 50 ms while seeding and syncing. */
+  peakHeapMb: { seed: number; sync: number };
+  peakRssMb: { seed: number; sync: number };
+  lastResult: string | null;
+}
+
+/** What a pharmacist types for record `i`. */
+export function benchInput(i: number): DispenseInput {
+  return {
+    patientId: `P${100000 + (i % 5000)}`,
+    patientName: `Patient ${i % 5000}`,
+    medicationCode: `MED${i % 300}`,
+    medicationName: 'Amoxicillin 500 mg capsules',
+    quantity: 21,
+    unit: 'capsule',
+    batchNumber: `B${i % 97}`,
+    expiryDate: '2028-06-30',
+    dispensedAt: new Date(Date.UTC(2026, 10, 25, 9, 0, 0) + i * 1000).toISOString(),
+  };
+}
+
+function memorySampler() {
+  let heap = 0;
+  let rss = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    heap = Math.max(heap, m.heapUsed);
+    rss = Math.max(rss, m.rss);
+  };
+  sample();
+  const timer = setInterval(sample, 50);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      return { heapMb: Math.round(heap / 2 ** 20), rssMb: Math.round(rss / 2 ** 20) };
+    },
+  };
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function main(input: ProductNodeInput): Promise<ProductNodeResult> {
+  // fake-indexeddb 6 walks every cursor from its range's start (n²); this keeps it linear.
+  speedUpFakeIndexedDbCursors();
+  const indexedDB = new IDBFactory();
+  const db = await openDispenseDatabase(`sems-bench-${process.pid}`, {
+    storage: getRxStorageDexie({ indexedDB, IDBKeyRange }),
+    devMode: false, // as the production build
+  });
+  const pool = new pg.Pool({ connectionString: input.databaseUrl, max: 1 });
+  try {
+    // Seed through the app's write path, 1,000 records per call as an import would.
+    let mem = memorySampler();
+    const seedStart = performance.now();
+    for (let from = 0; from < input.records; from += 1000) {
+      const inputs = Array.from({ length: Math.min(1000, input.records - from) }, (_, k) => benchInput(from + k));
+      await createDispenses(db, inputs, input.user);
+    }
+    const seedMs = performance.now() - seedStart;
+    const seedMem = mem.stop();
+
+    const sync = startSync(db, { baseUrl: input.serverUrl, getToken: () => input.token, deviceId: 'bench-node' });
+    try {
+      await until('leadership', () => useSyncStatus.getState().isLeader, 60_000);
+      await until(`${input.records} pending`, () => useSyncStatus.getState().pendingCount === input.records, 600_000);
+
+      mem = memorySampler();
+      const syncStart = performance.now();
+      await sync.syncNow();
+      await until('0 pending', () => useSyncStatus.getState().pendingCount === 0, 600_000);
+      await until(`${input.records} rows in PostgreSQL`, async () => {
+        const { rows } = await pool.query('SELECT count(*)::int AS n FROM dispenses');
+        return rows[0].n === input.records;
+      }, 600_000);
+      const syncMs = performance.now() - syncStart;
+      const syncMem = mem.stop();
+      const status = useSyncStatus.getState();
+      if (status.lastError) throw new Error(`sync reported an error: ${status.lastError}`);
+      return {
+        records: input.records,
+        seedMs,
+        syncMs,
+        peakHeapMb: { seed: seedMem.heapMb, sync: syncMem.heapMb },
+        peakRssMb: { seed: seedMem.rssMb, sync: syncMem.rssMb },
+        lastResult: status.lastResult,
+      };
+    } finally {
+      await sync.stop();
+    }
+  } finally {
+    await pool.end();
+    await db.remove();
+  }
+}
+
+if (require.main === module) {
+  const input = JSON.parse(process.env.BENCH_INPUT ?? '{}') as ProductNodeInput;
+  main(input).then(
+    (result) => {
+      console.log(`RESULT ${JSON.stringify(result)}`);
+      process.exit(0);
+    },
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
