@@ -7,7 +7,7 @@
 import { map, type Observable } from 'rxjs';
 import { dispenseSchema, type Dispense } from '../schemas/dispense';
 import type { DispenseDatabase } from './db';
-import { newestFirst$ } from './newest-first';
+import { newestFirst$ } from './index-read';
 import { markLocalWrite, markReconciled, marksSummary$, updateMarks, type SyncMark } from './sync/marks';
 import { uuidV4 } from './uuid';
 

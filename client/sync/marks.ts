@@ -12,6 +12,7 @@
 import { concat, defer, distinctUntilChanged, from, map, of, switchMap, timer, type Observable } from 'rxjs';
 import type { RxCollection, RxJsonSchema } from 'rxdb';
 import type { Dispense } from '../../schemas/dispense';
+import { readAll } from '../index-read';
 
 export type MarkState = 'pending' | 'rejected' | 'synced';
 
@@ -157,7 +158,8 @@ export async function reconcileMarks(
   storedUpdatedAt: (ids: string[]) => Promise<Map<string, string>>,
   nowMs = Date.now(),
 ): Promise<number> {
-  const pending = await marks.find({ selector: { state: 'pending' } }).exec();
+  // Runs before every sync: one read of the pending range, not one cursor step per mark.
+  const pending = await readAll(marks, { selector: { state: 'pending' } });
   const local = new Map(pending.filter((m) => Date.parse(m.markedAt) < nowMs - MARK_SETTLE_MS).map((m) => [m.externalId, m.localUpdatedAt]));
   if (local.size === 0) return 0;
   const stored = await storedUpdatedAt([...local.keys()]);

@@ -55,8 +55,9 @@ function onWindow(event: 'online' | 'offline', listener: () => void): () => void
 }
 
 async function storedUpdatedAt(db: DispenseDatabase, ids: string[]): Promise<Map<string, string>> {
-  const docs = await db.dispenses.findByIds(ids).exec();
-  return new Map([...docs].map(([id, d]) => [id, d.updatedAt]));
+  // The storage's own read by id: plain documents, not an RxDocument each (all pending, at worst).
+  const docs = await db.dispenses.storageInstance.findDocumentsById(ids, false);
+  return new Map(docs.map((d) => [d.externalId, d.updatedAt]));
 }
 
 /** One sync per database in a tab: a second startSync stops the first (two replications on one collection push twice). */
