@@ -46,13 +46,18 @@ export const loginResponseSchema = z.object({
 });
 export type LoginResponse = z.infer<typeof loginResponseSchema>;
 
+/** A JSON object, checked without being copied (z.record copies every key of every row). */
+const jsonObject = z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
+  error: 'Expected an object',
+});
+
 /**
  * One push row as RxDB sends it. The record itself is parsed row by row (a bad record is
  * rejected, the rest of the batch lands), so the envelope only checks that it is an object.
  */
 export const pushRowSchema = z.strictObject({
-  newDocumentState: z.record(z.string(), z.unknown()),
-  assumedMasterState: z.record(z.string(), z.unknown()).nullable().optional(),
+  newDocumentState: jsonObject,
+  assumedMasterState: jsonObject.nullable().optional(),
 });
 export const pushRequestSchema = z.strictObject({
   rows: z.array(pushRowSchema).min(1, 'A push needs at least one row'),
