@@ -106,8 +106,9 @@ function parseRows(rows: PushRow[], user: User, rejected: RejectedRow[]): Map<st
 async function readRecords(q: Knex, ids: string[], lock: boolean): Promise<Map<string, Dispense>> {
   const out = new Map<string, Dispense>();
   if (ids.length === 0) return out;
-  const query = q('dispenses').select(SELECT_COLUMNS).whereIn('external_id', ids).orderBy('external_id');
-  if (lock) query.forUpdate();
+  const query = q('dispenses').select(SELECT_COLUMNS).whereIn('external_id', ids);
+  // Locks are taken in id order, so two batches cannot deadlock; a read without locks needs no order.
+  if (lock) query.orderBy('external_id').forUpdate();
   for (const row of (await query) as DispenseRow[]) out.set(row.external_id as string, rowToDispense(row));
   return out;
 }
