@@ -103,13 +103,18 @@ function parseRows(rows: PushRow[], user: User, rejected: RejectedRow[]): Map<st
   return candidates;
 }
 
+// A batch's records by id: the ids unnested and joined to the key, one index lookup each.
+// `external_id IN (...)` with 1000 ids made PostgreSQL scan the whole table (EXPLAIN: Seq Scan,
+// 15 ms per batch at 100,000 rows), a cost that grew with the table.
+const READ_SQL = `SELECT ${SELECT_COLUMNS.map((c) => `d.${c}`).join(', ')}
+  FROM unnest(?::uuid[]) AS wanted(id) JOIN dispenses d ON d.external_id = wanted.id`;
+
 async function readRecords(q: Knex, ids: string[], lock: boolean): Promise<Map<string, Dispense>> {
   const out = new Map<string, Dispense>();
   if (ids.length === 0) return out;
-  const query = q('dispenses').select(SELECT_COLUMNS).whereIn('external_id', ids);
   // Locks are taken in id order, so two batches cannot deadlock; a read without locks needs no order.
-  if (lock) query.orderBy('external_id').forUpdate();
-  for (const row of (await query) as DispenseRow[]) out.set(row.external_id as string, rowToDispense(row));
+  const res = (await q.raw(lock ? `${READ_SQL} ORDER BY d.external_id FOR UPDATE OF d` : READ_SQL, [ids])) as { rows: DispenseRow[] };
+  for (const row of res.rows) out.set(row.external_id as string, rowToDispense(row));
   return out;
 }
 
