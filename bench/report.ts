@@ -84,7 +84,7 @@ export function evaluateTargets(rows: Row[], local: LocalLoadResult | null, reco
     targets.push({
       target: 'server ingest at its best batch size >= 50% of COPY',
       met: r >= 0.5,
-      figures: `${best.measure}: ${best.rowsPerSec} rows/s = ${(r * 100).toFixed(0)}% of COPY's ${copy.rowsPerSec} rows/s`,
+      figures: `${best.measure}: ${best.rowsPerSec} rows/s = ${(r * 100).toFixed(1)}% of COPY's ${copy.rowsPerSec} rows/s`,
     });
   }
   for (const id of ['4a', '4b']) {
@@ -104,7 +104,7 @@ export function evaluateTargets(rows: Row[], local: LocalLoadResult | null, reco
     targets.push({
       target: "unchanged re-push <= 25% of the first push's time, writing nothing",
       met: r <= 0.25,
-      figures: `${(repush.ms / 1000).toFixed(2)} s vs ${(first.ms / 1000).toFixed(2)} s = ${(r * 100).toFixed(0)}%; ${repush.note}`,
+      figures: `${(repush.ms / 1000).toFixed(2)} s vs ${(first.ms / 1000).toFixed(2)} s = ${(r * 100).toFixed(1)}%; ${repush.note}`,
     });
   }
   const rss = rows.filter((r) => r.serverRssMb !== undefined);
