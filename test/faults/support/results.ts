@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export interface ScenarioResult {
-  /** Short key, e.g. "6a"; the JSON is keyed by it. */
+  /** Short key, e.g. "8a"; the JSON is keyed by it (with "@scaleN" when FAULTS_SCALE is not 1). */
   id: string;
   scenario: string;
   /** Records made by the clients (or pushed) in the scenario. */
@@ -27,6 +27,8 @@ export interface ScenarioResult {
   auditExpected: number;
   seconds: number;
   notes?: string;
+  /** FAULTS_SCALE of the run that made this result (set by report()). */
+  scale?: number;
 }
 
 export const RESULTS_FILE = path.resolve(__dirname, '../results.json');
@@ -60,7 +62,8 @@ async function withLock<T>(fn: () => T): Promise<T> {
 export function summaryLine(r: ScenarioResult): string {
   return (
     `[faults] ${r.id} ${r.scenario}: records=${r.records} faults="${r.faults}" lost=${r.lost} duplicated=${r.duplicated} ` +
-    `5xx=${r.http5xx} invalid=${r.invalidStored} audit=${r.auditRows}/${r.auditExpected} ${r.seconds.toFixed(1)}s`
+    `5xx=${r.http5xx} invalid=${r.invalidStored} audit=${r.auditRows}/${r.auditExpected} ${r.seconds.toFixed(1)}s` +
+    (SCALE === 1 ? '' : ` (FAULTS_SCALE=${SCALE})`)
   );
 }
 
@@ -68,14 +71,14 @@ export function summaryLine(r: ScenarioResult): string {
 export async function report(r: ScenarioResult): Promise<void> {
   process.stdout.write(`${summaryLine(r)}\n`);
   await withLock(() => {
-    let all: { scale?: number; scenarios: Record<string, ScenarioResult & { at: string }> } = { scenarios: {} };
+    let all: { scenarios: Record<string, ScenarioResult & { at: string }> } = { scenarios: {} };
     try {
       all = JSON.parse(fs.readFileSync(RESULTS_FILE, 'utf8'));
     } catch {
       // first result of a run, or an unreadable file: start again
     }
-    all.scale = SCALE;
-    all.scenarios[r.id] = { ...r, at: new Date().toISOString() };
+    // A run at another scale keeps its own entry beside the default run's.
+    all.scenarios[SCALE === 1 ? r.id : `${r.id}@scale${SCALE}`] = { ...r, scale: SCALE, at: new Date().toISOString() };
     const tmp = `${RESULTS_FILE}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, `${JSON.stringify(all, null, 2)}\n`);
     fs.renameSync(tmp, RESULTS_FILE);

@@ -4,6 +4,7 @@
  * instances on one database, and read everything it printed (stdout and stderr).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { TEST_JWT_SECRET } from '../../support/server';
@@ -43,7 +44,7 @@ export async function startServerProcess(env: Record<string, string>, opts: Serv
     format: 'cjs',
     outfile: BUNDLE,
     logLevel: 'warning',
-  });
+  }).then(() => process.once('exit', () => fs.rmSync(BUNDLE, { force: true })));
   await built;
   const child: ChildProcess = spawn(process.execPath, [BUNDLE], {
     cwd: ROOT,
