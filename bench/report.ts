@@ -142,3 +142,32 @@ export function printTargets(targets: Target[]): void {
     console.log(`  ${verdict} ${t.target}: ${t.figures}`);
   }
 }
+
+/** The same table and targets in Markdown, as docs/benchmarks.md holds them. */
+export function markdown(rows: Row[], local: LocalLoadResult | null, targets: Target[]): string {
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  const lines = [
+    '| # | measure | records | seconds | rows/s | ratio | server peak RSS MB | client heap MB | note |',
+    '| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | --- |',
+    ...rows.map(
+      (r) =>
+        `| ${r.id} | ${cell(r.measure)} | ${r.records} | ${(r.ms / 1000).toFixed(2)} | ${r.rowsPerSec} | ${ratio(r, rows)} | ` +
+        `${r.serverRssMb === undefined ? '' : Math.round(r.serverRssMb)} | ${r.clientHeapMb ?? ''} | ${cell(r.note ?? '')} |`,
+    ),
+  ];
+  if (local) {
+    lines.push(
+      '',
+      `7, the app opening with ${local.records} local records in Chromium (median of ${local.loads.length} page loads; ` +
+        `app start = DOMContentLoaded, when the app's code has loaded and run):`,
+      '',
+      '| | list\'s first row | first exact pending count |',
+      '| --- | ---: | ---: |',
+      `| from app start | ${local.listFromAppMs.toFixed(0)} ms | ${local.pendingFromAppMs.toFixed(0)} ms |`,
+      `| from navigation start | ${local.listMs.toFixed(0)} ms | ${local.pendingMs.toFixed(0)} ms |`,
+    );
+  }
+  lines.push('', '| target | | figures |', '| --- | --- | --- |');
+  for (const t of targets) lines.push(`| ${cell(t.target)} | ${t.met === null ? 'n/a' : t.met ? 'met' : 'missed'} | ${cell(t.figures)} |`);
+  return lines.join('\n') + '\n';
+}

@@ -20,7 +20,7 @@ import { login, pushAll } from './http-ingest';
 import { BENCH_CLIENT_DIST, browserSync, buildClient, launchChromium, localLoad, type LocalLoadResult } from './product-browser';
 import type { ProductNodeInput, ProductNodeResult } from './product-node';
 import { startServerProcess, type ServerProcess } from './server-process';
-import { evaluateTargets, printTable, printTargets, type Row } from './report';
+import { evaluateTargets, markdown, printTable, printTargets, type Row } from './report';
 
 const { values: args } = parseArgs({
   options: {
@@ -269,7 +269,10 @@ async function main(): Promise<void> {
   const out = args.out ?? path.join('bench', 'results', `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(result, null, 2));
-  console.log(`Wrote ${out}`);
+  // The table and targets in Markdown too, ready for docs/benchmarks.md.
+  const md = out.replace(/\.json$/, '') + '.md';
+  fs.writeFileSync(md, markdown(rows, local, targets));
+  console.log(`Wrote ${out} and ${md}`);
 }
 
 main().catch((err) => {
