@@ -59,7 +59,8 @@ export function errorMiddleware(log: (line: string) => void): ErrorRequestHandle
     } else if (e?.type === 'entity.too.large') {
       status = 413;
       body = errorBody('payload_too_large', 'The request body is larger than the server accepts');
-    } else if (e?.expose && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    } else if ((e?.expose || err instanceof URIError) && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      // Body-parser's client errors, and the router's URIError for a path that is not valid UTF-8.
       status = e.status;
       body = errorBody('bad_request', 'The request could not be read');
     } else if (isDatabaseUnavailable(err)) {

@@ -94,6 +94,10 @@ describe('GET /api/dispenses', () => {
 });
 
 describe('GET /api/dispenses/:externalId', () => {
+  test('an id whose percent-encoding is not valid UTF-8 gets 400 bad_request, not a 500', async () => {
+    expectError(await call(server.url, 'GET', '/api/dispenses/%EF%BF%BD%ED%A0%80%FF', { token: alice }), 400, 'bad_request');
+  });
+
   test('it answers the record with its audit trail, oldest first, each entry with before, after and what changed', async () => {
     const original = siteA[0];
     const edited: Dispense = { ...original, quantity: 42, updatedAt: '2026-11-26T08:00:00.000Z' };
