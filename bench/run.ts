@@ -19,7 +19,7 @@ import { copyRecords } from './copy-limit';
 import { login, pushAll } from './http-ingest';
 import { BENCH_CLIENT_DIST, browserSync, buildClient, launchChromium, localLoad, type LocalLoadResult } from './product-browser';
 import type { ProductNodeInput, ProductNodeResult } from './product-node';
-import { startServerProcess, type ServerProcess } from './server-process';
+import { startServerProcess, type ServerProcess } from '../test/support/server-process';
 import { evaluateTargets, markdown, printTable, printTargets, type Row } from './report';
 
 const { values: args } = parseArgs({

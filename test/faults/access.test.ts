@@ -16,7 +16,7 @@ import { TEST_JWT_SECRET } from '../support/server';
 import { inspectDatabase, lostRecords, sql } from './support/check';
 import { call, contractViolation, push, pushBody, Tally, type Reply } from './support/http';
 import { report, since } from './support/results';
-import { startServerProcess, type ServerProcess } from './support/server-process';
+import { startServerProcess, type ServerProcess } from '../support/server-process';
 
 const ISSUER = 'sems-dispense';
 const AUDIENCE = 'sems-dispense-api';

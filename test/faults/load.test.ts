@@ -19,7 +19,7 @@ import { call, login, Tally } from './support/http';
 import { PlainClient, versionKey } from './support/plain-client';
 import { report, scaled, since } from './support/results';
 import { openRxClient, retryAfterRatio, type RxClient } from './support/rx-client';
-import { startServerProcess, type ServerProcess } from './support/server-process';
+import { startServerProcess, type ServerProcess } from '../support/server-process';
 
 const INSTANCES = 3;
 const CLIENTS = 20;

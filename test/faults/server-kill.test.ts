@@ -13,7 +13,7 @@ import { inspectDatabase, lostRecords } from './support/check';
 import { login, sleep } from './support/http';
 import { report, scaled, since } from './support/results';
 import { openRxClient, type RxClient } from './support/rx-client';
-import { startServerProcess, type ServerProcess } from './support/server-process';
+import { startServerProcess, type ServerProcess } from '../support/server-process';
 
 const CLIENTS = 3;
 const RECORDS = scaled(2000); // FAULTS_SCALE=5: the 10,000 records of the issue

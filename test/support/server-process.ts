@@ -1,15 +1,16 @@
 /**
  * The real server as a separate node process (server/main.ts bundled with esbuild), so a
  * scenario can SIGKILL it mid-batch and start it again on the same port, run several
- * instances on one database, and read everything it printed (stdout and stderr).
+ * instances on one database, read everything it printed, and the benchmark can read the
+ * process's own peak memory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { TEST_JWT_SECRET } from '../../support/server';
+import { TEST_JWT_SECRET } from './server';
 
-const ROOT = path.resolve(__dirname, '../../..');
+const ROOT = path.resolve(__dirname, '../..');
 // One bundle per jest worker: parallel test files must not write the same file.
 const BUNDLE = path.join(ROOT, `dist/faults/server-${process.pid}.cjs`);
 let built: Promise<unknown> | undefined;
@@ -25,6 +26,9 @@ export interface ServerProcess {
   /** SIGTERM: in-flight requests finish, then the process exits. */
   stop: () => Promise<void>;
   exited: () => boolean;
+  /** Peak resident memory since start or the last resetPeak(), in MB (Linux /proc VmHWM). */
+  peakRssMb: () => number;
+  resetPeak: () => void;
 }
 
 export interface ServerProcessOptions {
@@ -97,5 +101,8 @@ export async function startServerProcess(env: Record<string, string>, opts: Serv
     kill,
     stop: () => kill('SIGTERM'),
     exited: () => exited,
+    peakRssMb: () => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
+    // Writing 5 to clear_refs resets the kernel's peak-RSS mark (VmHWM) for this process.
+    resetPeak: () => fs.writeFileSync(`/proc/${child.pid}/clear_refs`, '5'),
   };
 }
