@@ -40,8 +40,9 @@ const SET_COLUMNS = FIELDS.filter((f) => f !== 'externalId')
   .join(', ');
 
 // New records and their audit rows in one statement; a record that exists already is left
-// alone (ON CONFLICT DO NOTHING) and handled as a possible update below. Sorted by id so that
-// two concurrent batches take their row locks in the same order.
+// alone (ON CONFLICT DO NOTHING), and its id is all the statement returns, so a batch of new
+// records returns no rows. Sorted by id so that two concurrent batches take their row locks in
+// the same order.
 const INSERT_SQL = `
 WITH input AS (
   SELECT e AS doc, r.* FROM jsonb_array_elements(?::jsonb) AS e, jsonb_to_record(e) AS r(${RECORD_COLUMNS})
@@ -50,11 +51,14 @@ WITH input AS (
   SELECT ${INPUT_COLUMNS} FROM input ORDER BY "externalId"
   ON CONFLICT (external_id) DO NOTHING
   RETURNING external_id
+), audited AS (
+  INSERT INTO audit_logs (entity, entity_id, action, actor, device_id, changed, before, after, request_id)
+  SELECT 'dispense', c.external_id, 'create', ?, ?, '{}', NULL, i.doc, ?
+  FROM created c JOIN input i ON i."externalId" = c.external_id
+  RETURNING entity_id
 )
-INSERT INTO audit_logs (entity, entity_id, action, actor, device_id, changed, before, after, request_id)
-SELECT 'dispense', c.external_id, 'create', ?, ?, '{}', NULL, i.doc, ?
-FROM created c JOIN input i ON i."externalId" = c.external_id
-RETURNING entity_id`;
+SELECT i."externalId" AS external_id FROM input i
+WHERE NOT EXISTS (SELECT 1 FROM audited a WHERE a.entity_id = i."externalId")`;
 
 const UPDATE_SQL = `
 WITH input AS (
@@ -140,11 +144,16 @@ function equalsStored(raw: Record<string, unknown>, stored: Dispense): boolean {
 export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[]): Promise<PushResponse> {
   const rejected: RejectedRow[] = [];
 
-  // Step 1: read what the server holds, without locks. A row equal to its stored record (which
-  // was valid when stored) is done, with no parse and no write: a re-push after a lost
-  // checkpoint costs one read.
-  const rawIds = rows.map((r) => r.newDocumentState.externalId).filter((id): id is string => typeof id === 'string' && UUID.test(id));
-  const snapshot = await readRecords(db, [...new Set(rawIds)], false);
+  // Step 1: a row with an assumed state is an edit, or a re-send of a record the server may
+  // hold: read those records, without locks. A row equal to its stored record (which was valid
+  // when stored) is done, with no parse and no write: a re-push after a lost checkpoint costs one
+  // read. A row new on the client (no assumed state) is not read: step 4 inserts it, and only
+  // if the server holds it already is it read and compared there.
+  const assumedIds = rows
+    .filter((r) => r.assumedMasterState)
+    .map((r) => r.newDocumentState.externalId)
+    .filter((id): id is string => typeof id === 'string' && UUID.test(id));
+  const snapshot = await readRecords(db, [...new Set(assumedIds)], false);
   const changed = rows.filter((row) => {
     const stored = snapshot.get(row.newDocumentState.externalId as string);
     if (!stored || !equalsStored(row.newDocumentState, stored)) return true;
@@ -168,10 +177,13 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
     return { conflicts: [], rejected };
   }
 
-  // Step 3: a new record must name a dispenser of this site (the session's user, or a
-  // colleague whose record is pushed from a shared device after a change of user).
-  const newDispensers = [...candidates.values()].filter((c) => !snapshot.has(c.doc.externalId)).map((c) => c.doc.dispensedBy);
-  const dispensers = await usersOfSite(db, ctx.user.siteId, [...new Set(newDispensers)]);
+  // Step 3: a new record must name a dispenser of this site: the session's user, or a colleague
+  // whose record is pushed from a shared device after a change of user (looked up).
+  const others = [...candidates.values()]
+    .filter((c) => !snapshot.has(c.doc.externalId) && c.doc.dispensedBy !== ctx.user.username)
+    .map((c) => c.doc.dispensedBy);
+  const dispensers = await usersOfSite(db, ctx.user.siteId, [...new Set(others)]);
+  dispensers.add(ctx.user.username);
   const auditArgs = [ctx.user.username, ctx.deviceId, ctx.requestId];
 
   for (let attempt = 1; ; attempt++) {
@@ -180,19 +192,34 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
         const txRejected = [...rejected];
         const conflicts: Dispense[] = [];
 
-        // Step 4: insert the records the server did not hold, with their audit rows. One that
-        // another request inserted meanwhile is left alone here and decided in step 5.
+        // Step 4: insert the records the server did not hold, with their audit rows. One the
+        // server holds already (a re-send whose answer was lost, or one another request inserted
+        // meanwhile) is left alone and comes back to be decided below.
         const insertable = [...candidates.values()]
           .filter((c) => !snapshot.has(c.doc.externalId) && dispensers.has(c.doc.dispensedBy))
           .map((c) => c.doc);
-        const created = new Set<string>();
+        const created = new Set(insertable.map((d) => d.externalId));
         if (insertable.length > 0) {
-          const res = (await trx.raw(INSERT_SQL, [JSON.stringify(insertable), ...auditArgs])) as { rows: { entity_id: string }[] };
-          for (const r of res.rows) created.add(r.entity_id);
+          const res = (await trx.raw(INSERT_SQL, [JSON.stringify(insertable), ...auditArgs])) as { rows: { external_id: string }[] };
+          for (const r of res.rows) created.delete(r.external_id);
         }
 
-        // Step 5: lock the records that exist and decide, row by row, what the push means.
-        const rest = [...candidates.keys()].filter((id) => !created.has(id));
+        // Step 5: a record that was not read in step 1 and not inserted now exists or was never
+        // made: read it without locks; one equal to the pushed record is done, with no lock.
+        const unread = [...candidates.keys()].filter((id) => !created.has(id) && !snapshot.has(id));
+        const current = await readRecords(trx, unread, false);
+        const rest = [...candidates.keys()].filter((id) => {
+          if (created.has(id)) return false;
+          const stored = current.get(id);
+          if (!stored) return true;
+          if (stored.siteId !== ctx.user.siteId) {
+            txRejected.push(reject(id, 'wrong_site', 'This record belongs to another site'));
+            return false;
+          }
+          return !sameDispense(stored, candidates.get(id)!.doc);
+        });
+
+        // Step 6: lock the records that exist and differ, and decide, row by row, what the push means.
         const existing = await readRecords(trx, rest, true);
         const updates: Update[] = [];
         for (const id of rest) {
@@ -214,12 +241,12 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
           }
         }
 
-        // Step 6: write the changes and their audit rows (before, after, what changed).
+        // Step 7: write the changes and their audit rows (before, after, what changed).
         if (updates.length > 0) {
           await trx.raw(UPDATE_SQL, [JSON.stringify(updates), ...auditArgs]);
         }
 
-        // Step 7: note the site's last push (last statement: its row lock is held only to commit).
+        // Step 8: note the site's last push (last statement: its row lock is held only to commit).
         await noteSitePush(trx, ctx.user.siteId);
         return { conflicts, rejected: txRejected };
       });

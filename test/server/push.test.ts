@@ -217,6 +217,77 @@ describe('changing records', () => {
   });
 });
 
+describe('a batch mixing every kind of row', () => {
+  test('new rows land, unchanged re-sends write nothing, an edit is applied, stale rows conflict and bad rows are rejected, each with the right audit rows', async () => {
+    const [edited, resentAsNew, resentWithState, pushedAsNew, staleBase] = await Promise.all([seed(), seed(), seed(), seed(), seed()]);
+    const serverVersion: Dispense = { ...staleBase, quantity: 30, updatedAt: '2026-11-25T10:00:00.000Z' };
+    expect((await push(server.url, alice, pushBody([serverVersion], [staleBase]))).body).toEqual({ conflicts: [], rejected: [] });
+    const before = await counter.counts();
+    const [lastAudit] = await counter.query('SELECT coalesce(max(id), 0)::int AS id FROM audit_logs');
+
+    const fresh = [record(1), record(2), record(3, { dispensedBy: 'bob' })];
+    const edit: Dispense = { ...edited, notes: 'Counselled', updatedAt: '2026-11-25T11:00:00.000Z' };
+    const stale: Dispense = { ...staleBase, quantity: 7, updatedAt: '2026-11-25T10:30:00.000Z' };
+    const invalid = { ...record(4), quantity: 0 };
+    const otherSite = record(5, { siteId: 'site-b', dispensedBy: 'zed' });
+    const unknownDispenser = record(6, { dispensedBy: 'mallory' });
+    const rows = [
+      [fresh[0], null],
+      [edit, edited],
+      [resentAsNew, null],
+      [invalid, null],
+      [resentWithState, resentWithState],
+      [{ ...pushedAsNew, quantity: 99 }, null],
+      [fresh[1], null],
+      [stale, staleBase],
+      [otherSite, null],
+      [unknownDispenser, null],
+      [fresh[2], null],
+    ].map(([d, a]) => ({ newDocumentState: d, assumedMasterState: a }));
+
+    const res = await push(server.url, alice, { rows });
+    expect(res.status).toBe(200);
+    const body = pushResponseSchema.parse(res.body);
+    expect(body.conflicts).toEqual([pushedAsNew, serverVersion]);
+    expect(body.rejected.map((r) => [r.externalId, r.code])).toEqual([
+      [invalid.externalId, 'invalid_record'],
+      [otherSite.externalId, 'wrong_site'],
+      [unknownDispenser.externalId, 'unknown_dispenser'],
+    ]);
+
+    expect(await counter.counts()).toEqual({ dispenses: before.dispenses + 3, audit: before.audit + 4 });
+    const audit = await counter.query<{ entity_id: string; action: string; changed: string[] }>(
+      'SELECT entity_id, action, changed FROM audit_logs WHERE id > $1 ORDER BY entity_id',
+      [lastAudit.id],
+    );
+    const expected = [
+      ...fresh.map((d) => ({ entity_id: d.externalId, action: 'create', changed: [] })),
+      { entity_id: edited.externalId, action: 'update', changed: ['notes', 'updatedAt'] },
+    ].sort((a, b) => a.entity_id.localeCompare(b.entity_id));
+    expect(audit).toEqual(expected);
+    expect(await storedRecord(edited.externalId)).toMatchObject({ notes: 'Counselled' });
+    expect(await storedRecord(pushedAsNew.externalId)).toMatchObject({ quantity: 21 });
+    expect(await storedRecord(staleBase.externalId)).toMatchObject({ quantity: 30 });
+    for (const d of [invalid, otherSite, unknownDispenser]) expect(await storedRecord(d.externalId)).toBeUndefined();
+  });
+
+  test('when a batch of new records is sent again with no assumed state (its answer was lost), it writes nothing and moves no row', async () => {
+    const batch = Array.from({ length: 50 }, (_, i) => record(i));
+    expect((await push(server.url, alice, pushBody(batch))).body).toEqual({ conflicts: [], rejected: [] });
+    const before = await counter.counts();
+    const [moved] = await counter.query('SELECT max(server_updated_at) AS t, max(xmin::text::bigint) AS x FROM dispenses WHERE external_id = ANY($1::uuid[])', [
+      batch.map((d) => d.externalId),
+    ]);
+    const res = await push(server.url, alice, pushBody([...batch.slice(0, 25), record(60), ...batch.slice(25)]));
+    expect(res.body).toEqual({ conflicts: [], rejected: [] });
+    expect(await counter.counts()).toEqual({ dispenses: before.dispenses + 1, audit: before.audit + 1 });
+    const [after] = await counter.query('SELECT max(server_updated_at) AS t, max(xmin::text::bigint) AS x FROM dispenses WHERE external_id = ANY($1::uuid[])', [
+      batch.map((d) => d.externalId),
+    ]);
+    expect(after).toEqual(moved);
+  });
+});
+
 describe('rows the server refuses', () => {
   test('when bad rows are among good ones, the bad are rejected with their issues and the good land', async () => {
     const good = [record(1), record(2), record(3)];
