@@ -10,7 +10,7 @@ import helmet from 'helmet';
 import type { Knex } from 'knex';
 import { listQuerySchema, loginRequestSchema, MAX_PUSH_ROWS, pushRequestSchema } from '../schemas/api';
 import { dispenseShape } from '../schemas/dispense';
-import { configurePassport, login, requireAuth } from './auth';
+import { checkToken, configurePassport, login, requireAuth, userFound } from './auth';
 import { isDatabaseUp } from './db';
 import type { Config } from './env';
 import { AppError, errorBody, errorMiddleware } from './errors';
@@ -29,8 +29,8 @@ const DEVICE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export function createApp({ db, config, limiters, log = console.log }: AppDeps): express.Express {
   const app = express();
-  const auth = configurePassport(db, config);
-  const signedIn = requireAuth(auth);
+  const auth = configurePassport(config);
+  const signedIn = requireAuth(auth, db);
   const apiLimit: RequestHandler = (req, _res, next) =>
     consume(limiters.api, String(req.user!.id), 'Too many requests.').then(() => next(), next);
 
@@ -57,6 +57,15 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
   // server parse megabytes.
   const smallJson = express.json({ limit: '16kb' });
   const pushJson = express.json({ limit: config.BODY_LIMIT });
+  // While a push's body is read, its user is read and its rate-limit point taken (in PostgreSQL):
+  // both round trips overlap the JSON parse. The answers keep their order (a bad token or a gone
+  // user 401, a bad body 400 or 413, over the limit 429); a malformed push counts toward the limit.
+  const pushBody: RequestHandler = (req, res, next) => {
+    const budget = consume(limiters.push, String(res.locals.tokenUserId), 'Too many pushes.');
+    budget.catch(() => {}); // awaited by the handler; a request refused first must not leave it unhandled
+    res.locals.pushBudget = budget;
+    pushJson(req, res, (bodyErr?: unknown) => userFound(req, res, (authErr?: unknown) => next(authErr ?? bodyErr)));
+  };
 
   app.get('/api/health', async (_req, res) => {
     const up = await isDatabaseUp(db);
@@ -72,13 +81,13 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
     res.json(req.user);
   });
 
-  app.post('/api/sync/dispenses/push', signedIn, pushJson, async (req, res) => {
+  app.post('/api/sync/dispenses/push', checkToken(auth, db), pushBody, async (req, res) => {
     const rows = (req.body as { rows?: unknown } | undefined)?.rows;
     if (Array.isArray(rows) && rows.length > MAX_PUSH_ROWS) {
       throw new AppError(413, 'batch_too_large', `A push takes at most ${MAX_PUSH_ROWS} rows; this one has ${rows.length}`);
     }
     const body = pushRequestSchema.parse(req.body);
-    await consume(limiters.push, String(req.user!.id), 'Too many pushes.');
+    await res.locals.pushBudget;
     const deviceId = req.header('x-device-id');
     const result = await pushDispenses(db, {
       user: req.user!,

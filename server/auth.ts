@@ -1,7 +1,7 @@
 /**
  * Sign-in and bearer tokens: HS256 JWTs of 24 hours, checked by passport-jwt on every API route
  * but login and health. Each way a token can fail gets its own 401 code; the user is read
- * from the database on each request, so a deleted user's token stops working at once.
+ * from the database on each request (not cached), so a deleted user's token stops working at once.
  */
 import type { RequestHandler } from 'express';
 import jwt from 'jsonwebtoken';
@@ -55,7 +55,7 @@ export async function login(
   return { ...issueToken(config, user), user };
 }
 
-export function configurePassport(db: Knex, config: Config): passport.PassportStatic {
+export function configurePassport(config: Config): passport.PassportStatic {
   const instance = new passport.Passport();
   instance.use(
     new JwtStrategy(
@@ -66,18 +66,19 @@ export function configurePassport(db: Knex, config: Config): passport.PassportSt
         issuer: ISSUER,
         audience: AUDIENCE,
       },
-      (payload: { sub?: unknown }, done: (err: unknown, user?: User | false) => void) => {
+      (payload: { sub?: unknown }, done: (err: unknown, subject?: TokenSubject | false) => void) => {
         // Only this server's tokens get here, but a subject that is not a user id must be a
         // 401 like a deleted user, not a failed integer cast in the query (a 500).
         const id = typeof payload.sub === 'string' && /^[1-9]\d{0,9}$/.test(payload.sub) ? Number(payload.sub) : 0;
-        if (id < 1 || id > MAX_USER_ID) return done(null, false);
-        findUserById(db, id)
-          .then((user) => done(null, user ?? false))
-          .catch((err) => done(err));
+        done(null, id < 1 || id > MAX_USER_ID ? false : { id });
       },
     ),
   );
   return instance as unknown as passport.PassportStatic;
+}
+
+interface TokenSubject {
+  id: number;
 }
 
 const SIGNATURE_FAILURES = new Set(['invalid signature', 'jwt signature is required', 'invalid algorithm']);
@@ -98,15 +99,39 @@ function tokenFailure(info: unknown, hasHeader: boolean): AppError {
   return new AppError(401, 'user_not_found', 'The user of this token no longer exists');
 }
 
-export function requireAuth(auth: passport.PassportStatic): RequestHandler {
+/**
+ * Checks the token and starts reading its user from the database, without waiting for it:
+ * `res.locals.tokenUserId` is the token's user id, `userFound` waits for the user. The push
+ * reads its body in between, so the lookup's round trip overlaps the JSON parse; an anonymous
+ * caller (no valid signature) is refused before any body is read.
+ */
+export function checkToken(auth: passport.PassportStatic, db: Knex): RequestHandler {
   return (req, res, next) => {
-    auth.authenticate('jwt', { session: false }, (err: unknown, user: User | false, info: unknown) => {
+    auth.authenticate('jwt', { session: false }, (err: unknown, subject: TokenSubject | false, info: unknown) => {
       if (err) return next(err);
-      if (!user) return next(tokenFailure(info, Boolean(req.headers.authorization)));
-      req.user = user;
+      if (!subject) return next(tokenFailure(info, Boolean(req.headers.authorization)));
+      const lookup = findUserById(db, subject.id);
+      lookup.catch(() => {}); // awaited by userFound; a request that fails first must not leave it unhandled
+      res.locals.tokenUserId = subject.id;
+      res.locals.userLookup = lookup;
       next();
     })(req, res, next);
   };
+}
+
+/** Waits for the user that checkToken started reading: gone since the token was made → 401. */
+export const userFound: RequestHandler = (req, res, next) => {
+  (res.locals.userLookup as Promise<User | undefined>).then((user) => {
+    if (!user) return next(new AppError(401, 'user_not_found', 'The user of this token no longer exists'));
+    req.user = user;
+    next();
+  }, next);
+};
+
+/** The token and its user, for a route that needs nothing in between. */
+export function requireAuth(auth: passport.PassportStatic, db: Knex): RequestHandler {
+  const check = checkToken(auth, db);
+  return (req, res, next) => check(req, res, (err?: unknown) => (err ? next(err) : userFound(req, res, next)));
 }
 
 declare global {
