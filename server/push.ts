@@ -107,17 +107,25 @@ function parseRows(rows: PushRow[], user: User, rejected: RejectedRow[]): Map<st
   return candidates;
 }
 
-// A batch's records by id: the ids unnested and joined to the key, one index lookup each.
-// `external_id IN (...)` with 1000 ids made PostgreSQL scan the whole table (EXPLAIN: Seq Scan,
-// 15 ms per batch at 100,000 rows), a cost that grew with the table.
-const READ_SQL = `SELECT ${SELECT_COLUMNS.map((c) => `d.${c}`).join(', ')}
-  FROM unnest(?::uuid[]) AS wanted(id) JOIN dispenses d ON d.external_id = wanted.id`;
+// A batch's records by id: one index lookup per id, forced by a LATERAL subquery with LIMIT 1
+// (external_id is the key, so the LIMIT changes no answer). A plain join to unnest was planned
+// as a hash join over a scan of the whole table whenever the table's statistics were older
+// than its rows, e.g. after a first sync of 100,000 records into a new install: 33-50 ms a
+// batch instead of 5 (EXPLAIN ANALYZE), until autovacuum analyzed it. `external_id IN (...)`
+// had the same failure.
+const readSql = (lock: boolean) => `SELECT ${SELECT_COLUMNS.map((c) => `d.${c}`).join(', ')}
+  FROM unnest(?::uuid[]) AS wanted(id)
+  CROSS JOIN LATERAL (SELECT * FROM dispenses x WHERE x.external_id = wanted.id LIMIT 1${lock ? ' FOR UPDATE' : ''}) d`;
+const READ_SQL = readSql(false);
+const LOCK_SQL = readSql(true);
 
 async function readRecords(q: Knex, ids: string[], lock: boolean): Promise<Map<string, Dispense>> {
   const out = new Map<string, Dispense>();
   if (ids.length === 0) return out;
-  // Locks are taken in id order, so two batches cannot deadlock; a read without locks needs no order.
-  const res = (await q.raw(lock ? `${READ_SQL} ORDER BY d.external_id FOR UPDATE OF d` : READ_SQL, [ids])) as { rows: DispenseRow[] };
+  // Rows are locked in the order of the ids (the nested loop follows the array), so sorted ids
+  // mean two batches take their locks in one order and cannot deadlock. The ids are canonical
+  // lower-case UUIDs (parsed by then), whose string order is PostgreSQL's uuid order.
+  const res = (await q.raw(lock ? LOCK_SQL : READ_SQL, [lock ? [...ids].sort() : ids])) as { rows: DispenseRow[] };
   for (const row of res.rows) out.set(row.external_id as string, rowToDispense(row));
   return out;
 }
