@@ -39,10 +39,17 @@ const SET_COLUMNS = FIELDS.filter((f) => f !== 'externalId')
   .map((f) => `${COLUMNS[f]} = i."${f}"`)
   .join(', ');
 
+// The site's last push, noted by a push that writes (in its transaction, whose commit waits for
+// the disk anyway).
+const NOTE_PUSH = `INSERT INTO site_sync (site_id, last_push_at) SELECT ?, now()`;
+const NOTE_CONFLICT = `ON CONFLICT (site_id) DO UPDATE SET last_push_at = GREATEST(site_sync.last_push_at, EXCLUDED.last_push_at)`;
+
 // New records and their audit rows in one statement; a record that exists already is left
 // alone (ON CONFLICT DO NOTHING), and its id is all the statement returns, so a batch of new
-// records returns no rows. Sorted by id so that two concurrent batches take their row locks in
-// the same order.
+// records returns no rows. When the batch is only new records and all of them were inserted,
+// the statement notes the site's push too and is the transaction's last; otherwise that is left
+// to the last statement, so the site's row lock is never held while record locks are awaited.
+// Sorted by id so that two concurrent batches take their row locks in the same order.
 const INSERT_SQL = `
 WITH input AS (
   SELECT e AS doc, r.* FROM jsonb_array_elements(?::jsonb) AS e, jsonb_to_record(e) AS r(${RECORD_COLUMNS})
@@ -56,6 +63,9 @@ WITH input AS (
   SELECT 'dispense', c.external_id, 'create', ?, ?, '{}', NULL, i.doc, ?
   FROM created c JOIN input i ON i."externalId" = c.external_id
   RETURNING entity_id
+), noted AS (
+  ${NOTE_PUSH} WHERE ? AND (SELECT count(*) FROM created) = (SELECT count(*) FROM input)
+  ${NOTE_CONFLICT}
 )
 SELECT i."externalId" AS external_id FROM input i
 WHERE NOT EXISTS (SELECT 1 FROM audited a WHERE a.entity_id = i."externalId")`;
@@ -119,14 +129,41 @@ const readSql = (lock: boolean) => `SELECT ${SELECT_COLUMNS.map((c) => `d.${c}`)
 const READ_SQL = readSql(false);
 const LOCK_SQL = readSql(true);
 
+// A push that writes nothing (a re-push of what the server holds) notes the site's push only
+// when the last noted one is older than a second: a plain UPDATE whose WHERE fails takes no lock
+// and writes no WAL, so such a push commits nothing and waits for no disk. lastPushAt is exact
+// for pushes that write, and within a second for those that do not. A prefix of the statement
+// that reads the batch's records (step 1), so it costs no round trip of its own.
+const NOTE_IDLE_SQL = `
+WITH moved AS (
+  UPDATE site_sync SET last_push_at = now() WHERE site_id = ? AND last_push_at < now() - interval '1 second'
+  RETURNING 1
+), first AS (
+  INSERT INTO site_sync (site_id, last_push_at) SELECT ?, now()
+  WHERE NOT EXISTS (SELECT 1 FROM site_sync WHERE site_id = ?)
+  ON CONFLICT (site_id) DO NOTHING
+)`;
+
 async function readRecords(q: Knex, ids: string[], lock: boolean): Promise<Map<string, Dispense>> {
-  const out = new Map<string, Dispense>();
-  if (ids.length === 0) return out;
   // Rows are locked in the order of the ids (the nested loop follows the array), so sorted ids
   // mean two batches take their locks in one order and cannot deadlock. The ids are canonical
   // lower-case UUIDs (parsed by then), whose string order is PostgreSQL's uuid order.
-  const res = (await q.raw(lock ? LOCK_SQL : READ_SQL, [lock ? [...ids].sort() : ids])) as { rows: DispenseRow[] };
-  for (const row of res.rows) out.set(row.external_id as string, rowToDispense(row));
+  if (ids.length === 0) return new Map();
+  return toRecords(await q.raw(lock ? LOCK_SQL : READ_SQL, [lock ? [...ids].sort() : ids]));
+}
+
+/** Step 1's read: the records without locks, in the statement that notes an idle push. */
+async function readNotingPush(q: Knex, ids: string[], siteId: string): Promise<Map<string, Dispense>> {
+  return toRecords(await q.raw(`${NOTE_IDLE_SQL} ${READ_SQL}`, [siteId, siteId, siteId, ids]));
+}
+
+function noteIdlePush(q: Knex, siteId: string): Promise<unknown> {
+  return q.raw(`${NOTE_IDLE_SQL} SELECT 1`, [siteId, siteId, siteId]);
+}
+
+function toRecords(res: unknown): Map<string, Dispense> {
+  const out = new Map<string, Dispense>();
+  for (const row of (res as { rows: DispenseRow[] }).rows) out.set(row.external_id as string, rowToDispense(row));
   return out;
 }
 
@@ -161,7 +198,10 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
     .filter((r) => r.assumedMasterState)
     .map((r) => r.newDocumentState.externalId)
     .filter((id): id is string => typeof id === 'string' && UUID.test(id));
-  const snapshot = await readRecords(db, [...new Set(assumedIds)], false);
+  const ids = [...new Set(assumedIds)];
+  // The read notes the site's push too, as a push that writes nothing must (see NOTE_IDLE_SQL);
+  // a push that writes notes it again, exactly, in its transaction.
+  const snapshot = ids.length > 0 ? await readNotingPush(db, ids, ctx.user.siteId) : new Map<string, Dispense>();
   const changed = rows.filter((row) => {
     const stored = snapshot.get(row.newDocumentState.externalId as string);
     if (!stored || !equalsStored(row.newDocumentState, stored)) return true;
@@ -181,7 +221,7 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
     }
   }
   if (candidates.size === 0) {
-    await noteSitePush(db, ctx.user.siteId);
+    if (ids.length === 0) await noteIdlePush(db, ctx.user.siteId);
     return { conflicts: [], rejected };
   }
 
@@ -208,7 +248,12 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
           .map((c) => c.doc);
         const created = new Set(insertable.map((d) => d.externalId));
         if (insertable.length > 0) {
-          const res = (await trx.raw(INSERT_SQL, [JSON.stringify(insertable), ...auditArgs])) as { rows: { external_id: string }[] };
+          const onlyNew = insertable.length === candidates.size;
+          const res = (await trx.raw(INSERT_SQL, [JSON.stringify(insertable), ...auditArgs, ctx.user.siteId, onlyNew])) as {
+            rows: { external_id: string }[];
+          };
+          // Step 4b: every record was new and is in, and the site's push noted: nothing is left.
+          if (onlyNew && res.rows.length === 0) return { conflicts, rejected: txRejected };
           for (const r of res.rows) created.delete(r.external_id);
         }
 
@@ -267,9 +312,5 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
 }
 
 function noteSitePush(q: Knex, siteId: string): Promise<unknown> {
-  return q.raw(
-    `INSERT INTO site_sync (site_id, last_push_at) VALUES (?, now())
-     ON CONFLICT (site_id) DO UPDATE SET last_push_at = GREATEST(site_sync.last_push_at, EXCLUDED.last_push_at)`,
-    [siteId],
-  );
+  return q.raw(`${NOTE_PUSH} ${NOTE_CONFLICT}`, [siteId]);
 }

@@ -288,6 +288,33 @@ describe('a batch mixing every kind of row', () => {
   });
 });
 
+describe("the site's last push", () => {
+  const lastPush = async () => (await counter.query("SELECT last_push_at AS at, xmin::text AS version FROM site_sync WHERE site_id = 'site-a'"))[0];
+
+  test('a push that writes notes it exactly; an unchanged re-push within a second writes nothing, one after a second moves it', async () => {
+    const docs = [record(1), record(2)];
+    expect((await push(server.url, alice, pushBody(docs))).body).toEqual({ conflicts: [], rejected: [] });
+    const written = await lastPush();
+    const before = await counter.counts();
+
+    expect((await push(server.url, alice, pushBody(docs, docs))).body).toEqual({ conflicts: [], rejected: [] });
+    expect(await lastPush()).toEqual(written); // the same row version: not even locked
+
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await push(server.url, alice, pushBody(docs, docs))).body).toEqual({ conflicts: [], rejected: [] });
+    const moved = await lastPush();
+    expect(moved.at.getTime()).toBeGreaterThan(written.at.getTime());
+    expect(await counter.counts()).toEqual(before);
+  });
+
+  test('a push whose rows are all rejected still notes the push', async () => {
+    await new Promise((r) => setTimeout(r, 1100));
+    const before = await lastPush();
+    expect((await push(server.url, alice, pushBody([{ ...record(1), quantity: -1 }]))).body.rejected).toHaveLength(1);
+    expect((await lastPush()).at.getTime()).toBeGreaterThan(before.at.getTime());
+  });
+});
+
 describe('rows the server refuses', () => {
   test('when bad rows are among good ones, the bad are rejected with their issues and the good land', async () => {
     const good = [record(1), record(2), record(3)];
