@@ -157,6 +157,13 @@ describe('a push with a bad token is refused with 401 and writes nothing', () =>
     expect(await counter.counts()).toEqual({ dispenses: 0, audit: 0 });
   });
 
+  test('when the user of a valid token has been deleted, a push with a body that is not JSON still answers 401 user_not_found, not 400', async () => {
+    await server.addUser('dora', 'site-a', 'dora-password');
+    const { token, user } = await server.login('dora', 'dora-password');
+    await counter.query('DELETE FROM users WHERE id = $1', [user.id]);
+    expectError(await call(server.url, 'POST', '/api/sync/dispenses/push', { token, raw: '{"rows": [' }), 401, 'user_not_found');
+  });
+
   test.each(['GET /api/auth/me', 'GET /api/sync/status', 'GET /api/dispenses', 'GET /api/dispenses/6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f'])(
     'every signed-in route, here %s, answers 401 token_missing without a token',
     async (route) => {

@@ -68,6 +68,19 @@ describe('push rate limit (RATE_PUSH_PER_MINUTE=3)', () => {
   });
 });
 
+describe('push rate limit and malformed pushes', () => {
+  test('a push refused as malformed (400) counts toward the limit, and the refusal over the limit is 429', async () => {
+    await one.addUser('hank', 'site-a');
+    const { token } = await one.login('hank');
+    expectError(await call(one.url, 'POST', '/api/sync/dispenses/push', { token, raw: '{"rows": [' }), 400, 'invalid_json');
+    expectError(await call(two.url, 'POST', '/api/sync/dispenses/push', { token, body: { rows: [] } }), 400, 'invalid_request');
+    expect((await push(one.url, token, newPush('hank'))).status).toBe(200);
+    const before = await counter.counts();
+    expectError(await push(two.url, token, newPush('hank')), 429, 'rate_limited');
+    expect(await counter.counts()).toEqual(before);
+  });
+});
+
 describe('other API calls (RATE_API_PER_MINUTE=5)', () => {
   test('the read over the limit answers 429 with Retry-After, and pushes keep their own budget', async () => {
     await one.addUser('gina', 'site-a');
