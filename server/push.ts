@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import type { PushResponse, PushRow, RejectedRow, User } from '../schemas/api';
 import { changedFields, dispenseSchema, sameDispense, type Dispense } from '../schemas/dispense';
 import { toIssues } from './errors';
-import { COLUMNS, COLUMN_TYPES, rowToDispense, type DispenseRow } from './records';
+import { COLUMNS, COLUMN_TYPES, recordColumns, rowToDispense, type DispenseRow } from './records';
 import { usersOfSite } from './users';
 
 export interface PushContext {
@@ -123,7 +123,7 @@ function parseRows(rows: PushRow[], user: User, rejected: RejectedRow[]): Map<st
 // than its rows, e.g. after a first sync of 100,000 records into a new install: 33-50 ms a
 // batch instead of 5 (EXPLAIN ANALYZE), until autovacuum analyzed it. `external_id IN (...)`
 // had the same failure.
-const readSql = (lock: boolean) => `SELECT ${SELECT_COLUMNS.map((c) => `d.${c}`).join(', ')}
+const readSql = (lock: boolean) => `SELECT ${recordColumns('d')}
   FROM unnest(?::uuid[]) AS wanted(id)
   CROSS JOIN LATERAL (SELECT * FROM dispenses x WHERE x.external_id = wanted.id LIMIT 1${lock ? ' FOR UPDATE' : ''}) d`;
 const READ_SQL = readSql(false);

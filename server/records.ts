@@ -53,7 +53,26 @@ export const COLUMN_TYPES: Record<keyof Dispense, string> = {
 export type DispenseRow = { [K in keyof typeof COLUMNS as (typeof COLUMNS)[K]]: unknown };
 const FIELDS = Object.keys(COLUMNS) as (keyof Dispense)[];
 
-const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
+// An instant at UTC as PostgreSQL writes a timestamp: 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
+const UTC_TEXT = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?$/;
+
+function iso(v: unknown): string {
+  const utc = typeof v === 'string' ? UTC_TEXT.exec(v) : null;
+  if (utc) return `${utc[1]}T${utc[2]}.${(utc[3] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
+  return v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString();
+}
+
+/**
+ * The record's columns for reads of many records (the push reads 1000 a batch): the instants as
+ * UTC text, which rowToDispense turns into ISO by slicing, where the driver would parse each into
+ * a Date to be formatted again (2-3 ms of a 15 ms read of 1000 records).
+ */
+export function recordColumns(alias: string): string {
+  return FIELDS.map((f) => {
+    const c = COLUMNS[f];
+    return f === 'dispensedAt' || f === 'updatedAt' ? `(${alias}.${c} AT TIME ZONE 'UTC')::text AS ${c}` : `${alias}.${c}`;
+  }).join(', ');
+}
 
 export function rowToDispense(row: DispenseRow): Dispense {
   const out: Record<string, unknown> = {};

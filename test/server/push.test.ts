@@ -288,6 +288,21 @@ describe('a batch mixing every kind of row', () => {
   });
 });
 
+describe('instants read back from PostgreSQL', () => {
+  test.each(['2026-11-25T10:00:00.000Z', '2026-11-25T10:00:00.500Z', '2026-11-25T10:00:00.120Z', '2026-11-25T10:00:00.007Z', '0999-01-02T03:04:05.678Z'])(
+    'a record stamped %s comes back exactly: its unchanged re-push writes nothing and a stale edit gets it as the conflict',
+    async (at) => {
+      const doc = record(1, { dispensedAt: at, updatedAt: at, expiryDate: undefined });
+      expect((await push(server.url, alice, pushBody([doc]))).body).toEqual({ conflicts: [], rejected: [] });
+      const before = await counter.counts();
+      expect((await push(server.url, alice, pushBody([doc], [doc]))).body).toEqual({ conflicts: [], rejected: [] });
+      const stale = { ...doc, quantity: 3, updatedAt: '2026-11-26T00:00:00.000Z' };
+      expect((await push(server.url, alice, pushBody([stale], [{ ...doc, quantity: 2 }]))).body).toEqual({ conflicts: [doc], rejected: [] });
+      expect(await counter.counts()).toEqual(before);
+    },
+  );
+});
+
 describe("the site's last push", () => {
   const lastPush = async () => (await counter.query("SELECT last_push_at AS at, xmin::text AS version FROM site_sync WHERE site_id = 'site-a'"))[0];
 
