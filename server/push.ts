@@ -7,7 +7,8 @@ import type { Knex } from 'knex';
 import type { PushResponse, PushRow, RejectedRow, User } from '../schemas/api';
 import { changedFields, dispenseSchema, sameDispense, type Dispense } from '../schemas/dispense';
 import { toIssues } from './errors';
-import { COLUMNS, COLUMN_TYPES, recordColumns, rowToDispense, type DispenseRow } from './records';
+import { INSERT_SQL, noteIdlePush, noteSitePush, readNotingPush, readRecords, UPDATE_SQL } from './push-sql';
+import { COLUMNS } from './records';
 import { usersOfSite } from './users';
 
 export interface PushContext {
@@ -31,59 +32,6 @@ interface Update {
 }
 
 const FIELDS = Object.keys(COLUMNS) as (keyof Dispense)[];
-const RECORD_COLUMNS = FIELDS.map((f) => `"${f}" ${COLUMN_TYPES[f]}`).join(', ');
-const SELECT_COLUMNS = FIELDS.map((f) => COLUMNS[f]);
-const TABLE_COLUMNS = SELECT_COLUMNS.join(', ');
-const INPUT_COLUMNS = FIELDS.map((f) => `"${f}"`).join(', ');
-const SET_COLUMNS = FIELDS.filter((f) => f !== 'externalId')
-  .map((f) => `${COLUMNS[f]} = i."${f}"`)
-  .join(', ');
-
-// The site's last push, noted by a push that writes (in its transaction, whose commit waits for
-// the disk anyway).
-const NOTE_PUSH = `INSERT INTO site_sync (site_id, last_push_at) SELECT ?, now()`;
-const NOTE_CONFLICT = `ON CONFLICT (site_id) DO UPDATE SET last_push_at = GREATEST(site_sync.last_push_at, EXCLUDED.last_push_at)`;
-
-// New records and their audit rows in one statement; a record that exists already is left
-// alone (ON CONFLICT DO NOTHING), and its id is all the statement returns, so a batch of new
-// records returns no rows. When the batch is only new records and all of them were inserted,
-// the statement notes the site's push too and is the transaction's last; otherwise that is left
-// to the last statement, so the site's row lock is never held while record locks are awaited.
-// Sorted by id so that two concurrent batches take their row locks in the same order.
-const INSERT_SQL = `
-WITH input AS (
-  SELECT e AS doc, r.* FROM jsonb_array_elements(?::jsonb) AS e, jsonb_to_record(e) AS r(${RECORD_COLUMNS})
-), created AS (
-  INSERT INTO dispenses (${TABLE_COLUMNS})
-  SELECT ${INPUT_COLUMNS} FROM input ORDER BY "externalId"
-  ON CONFLICT (external_id) DO NOTHING
-  RETURNING external_id
-), audited AS (
-  INSERT INTO audit_logs (entity, entity_id, action, actor, device_id, changed, before, after, request_id)
-  SELECT 'dispense', c.external_id, 'create', ?, ?, '{}', NULL, i.doc, ?
-  FROM created c JOIN input i ON i."externalId" = c.external_id
-  RETURNING entity_id
-), noted AS (
-  ${NOTE_PUSH} WHERE ? AND (SELECT count(*) FROM created) = (SELECT count(*) FROM input)
-  ${NOTE_CONFLICT}
-)
-SELECT i."externalId" AS external_id FROM input i
-WHERE NOT EXISTS (SELECT 1 FROM audited a WHERE a.entity_id = i."externalId")`;
-
-const UPDATE_SQL = `
-WITH input AS (
-  SELECT e->'after' AS after, e->'before' AS before, e->>'action' AS action,
-         ARRAY(SELECT jsonb_array_elements_text(e->'changed')) AS changed, r.*
-  FROM jsonb_array_elements(?::jsonb) AS e, jsonb_to_record(e->'after') AS r(${RECORD_COLUMNS})
-), updated AS (
-  UPDATE dispenses d SET ${SET_COLUMNS}, server_updated_at = now()
-  FROM input i WHERE d.external_id = i."externalId"
-  RETURNING d.external_id
-)
-INSERT INTO audit_logs (entity, entity_id, action, actor, device_id, changed, before, after, request_id)
-SELECT 'dispense', u.external_id, i.action, ?, ?, i.changed, i.before, i.after, ?
-FROM updated u JOIN input i ON i."externalId" = u.external_id
-RETURNING entity_id`;
 
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock, serialization failure
 
@@ -115,56 +63,6 @@ function parseRows(rows: PushRow[], user: User, rejected: RejectedRow[]): Map<st
     }
   }
   return candidates;
-}
-
-// A batch's records by id: one index lookup per id, forced by a LATERAL subquery with LIMIT 1
-// (external_id is the key, so the LIMIT changes no answer). A plain join to unnest was planned
-// as a hash join over a scan of the whole table whenever the table's statistics were older
-// than its rows, e.g. after a first sync of 100,000 records into a new install: 33-50 ms a
-// batch instead of 5 (EXPLAIN ANALYZE), until autovacuum analyzed it. `external_id IN (...)`
-// had the same failure.
-const readSql = (lock: boolean) => `SELECT ${recordColumns('d')}
-  FROM unnest(?::uuid[]) AS wanted(id)
-  CROSS JOIN LATERAL (SELECT * FROM dispenses x WHERE x.external_id = wanted.id LIMIT 1${lock ? ' FOR UPDATE' : ''}) d`;
-const READ_SQL = readSql(false);
-const LOCK_SQL = readSql(true);
-
-// A push that writes nothing (a re-push of what the server holds) notes the site's push only
-// when the last noted one is older than a second: a plain UPDATE whose WHERE fails takes no lock
-// and writes no WAL, so such a push commits nothing and waits for no disk. lastPushAt is exact
-// for pushes that write, and within a second for those that do not. A prefix of the statement
-// that reads the batch's records (step 1), so it costs no round trip of its own.
-const NOTE_IDLE_SQL = `
-WITH moved AS (
-  UPDATE site_sync SET last_push_at = now() WHERE site_id = ? AND last_push_at < now() - interval '1 second'
-  RETURNING 1
-), first AS (
-  INSERT INTO site_sync (site_id, last_push_at) SELECT ?, now()
-  WHERE NOT EXISTS (SELECT 1 FROM site_sync WHERE site_id = ?)
-  ON CONFLICT (site_id) DO NOTHING
-)`;
-
-async function readRecords(q: Knex, ids: string[], lock: boolean): Promise<Map<string, Dispense>> {
-  // Rows are locked in the order of the ids (the nested loop follows the array), so sorted ids
-  // mean two batches take their locks in one order and cannot deadlock. The ids are canonical
-  // lower-case UUIDs (parsed by then), whose string order is PostgreSQL's uuid order.
-  if (ids.length === 0) return new Map();
-  return toRecords(await q.raw(lock ? LOCK_SQL : READ_SQL, [lock ? [...ids].sort() : ids]));
-}
-
-/** Step 1's read: the records without locks, in the statement that notes an idle push. */
-async function readNotingPush(q: Knex, ids: string[], siteId: string): Promise<Map<string, Dispense>> {
-  return toRecords(await q.raw(`${NOTE_IDLE_SQL} ${READ_SQL}`, [siteId, siteId, siteId, ids]));
-}
-
-function noteIdlePush(q: Knex, siteId: string): Promise<unknown> {
-  return q.raw(`${NOTE_IDLE_SQL} SELECT 1`, [siteId, siteId, siteId]);
-}
-
-function toRecords(res: unknown): Map<string, Dispense> {
-  const out = new Map<string, Dispense>();
-  for (const row of (res as { rows: DispenseRow[] }).rows) out.set(row.external_id as string, rowToDispense(row));
-  return out;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -309,8 +207,4 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
       throw err;
     }
   }
-}
-
-function noteSitePush(q: Knex, siteId: string): Promise<unknown> {
-  return q.raw(`${NOTE_PUSH} ${NOTE_CONFLICT}`, [siteId]);
 }
