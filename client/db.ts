@@ -11,6 +11,7 @@ import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import type { RxCollection, RxJsonSchema } from 'rxdb';
 import type { Dispense } from '../schemas/dispense';
 import { dispenseRxJsonSchema } from '../schemas/rxdb-schema';
+import { withIndexReads } from './index-read';
 import { dispenseConflictHandler } from './sync/conflict';
 import { syncMarkSchema, type SyncMarkCollection } from './sync/marks';
 
@@ -62,7 +63,7 @@ async function withDevMode(storage: RxStorage<any, any>): Promise<RxStorage<any,
 }
 
 export async function openDispenseDatabase(name = 'sems-dispense', opts: OpenOptions = {}): Promise<DispenseDatabase> {
-  let storage: RxStorage<any, any> = opts.storage ?? getRxStorageDexie();
+  let storage: RxStorage<any, any> = withIndexReads(opts.storage ?? getRxStorageDexie());
   if (opts.devMode ?? defaultDevMode()) storage = await withDevMode(storage);
   const db = (await createRxDatabase({
     name,

@@ -8,7 +8,7 @@
  * it (a reverse cursor elsewhere).
  */
 import { concat, defer, filter, from, map, switchMap, type Observable } from 'rxjs';
-import type { DexieStorageInternals, MangoQuery, MangoQuerySortPart, RxCollection, RxDocumentData } from 'rxdb';
+import { getChangedDocumentsSince, getPrimaryFieldOfPrimaryKey, type DexieStorageInternals, type MangoQuery, type MangoQuerySortPart, type RxCollection, type RxDocumentData, type RxStorage } from 'rxdb';
 import { DEXIE_DOCS_TABLE_NAME, dexieReplaceIfStartsWithPipe, fromDexieToStorage, getKeyRangeByQueryPlan } from 'rxdb/plugins/storage-dexie';
 
 /** What RxDocument.toJSON() returns: the document without RxDB's own fields. */
@@ -113,4 +113,125 @@ export function newestFirst$<T>(collection: RxCollection<T>, field: keyof T & st
       return concat(read(), collection.eventBulks$.pipe(switchMap(read))).pipe(filter((docs): docs is T[] => docs !== null));
     }),
   );
+}
+
+/** A position in the order RxDB pushes records in: last local write time, then primary key. */
+export interface ChangesCheckpoint {
+  id: string;
+  lwt: number;
+}
+
+type KeyRangeClass = typeof IDBKeyRange;
+
+/** The Dexie storage's `_meta.lwt` + primary key index (every RxDB collection has it), read in one transaction. */
+async function readChangesIndex<R>(
+  internals: Promise<DexieStorageInternals> | DexieStorageInternals,
+  primary: string,
+  read: (index: IDBIndex, KeyRange: KeyRangeClass) => Promise<R>,
+): Promise<R> {
+  const state = await internals;
+  const KeyRange = (state.dexieDb as unknown as { _options: { IDBKeyRange?: KeyRangeClass } })._options.IDBKeyRange ?? IDBKeyRange;
+  let result: R | undefined;
+  await state.dexieDb.transaction('r', state.dexieTable, async (tx) => {
+    const store = (tx as unknown as { idbtrans: IDBTransaction }).idbtrans.objectStore(DEXIE_DOCS_TABLE_NAME);
+    result = await read(store.index(`[_meta.lwt+${dexieReplaceIfStartsWithPipe(primary)}]`), KeyRange);
+  });
+  return result as R;
+}
+
+/** Every key of the index after `checkpoint` (all of them without one). The upper bound, [Infinity, []], is past any key: an array sorts after every string. */
+function rangeAfter(KeyRange: KeyRangeClass, checkpoint: ChangesCheckpoint | null): IDBKeyRange {
+  return checkpoint ? KeyRange.bound([checkpoint.lwt, checkpoint.id], [Infinity, []], true, false) : KeyRange.lowerBound([-Infinity, ''], false);
+}
+
+function dexieInternals<T>(collection: RxCollection<T>): Promise<DexieStorageInternals> | null {
+  if (collection.database.storage.name !== 'dexie') return null;
+  return (collection.storageInstance as unknown as { internals: Promise<DexieStorageInternals> }).internals;
+}
+
+/** Every change after `checkpoint`, in push order, through RxDB's own reads (storages other than Dexie). */
+async function changesAfter<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<RxDocumentData<T>[]> {
+  const out: RxDocumentData<T>[] = [];
+  let at: ChangesCheckpoint | undefined = checkpoint ?? undefined;
+  for (;;) {
+    const page = await getChangedDocumentsSince(collection.storageInstance, 1000, at);
+    out.push(...page.documents);
+    if (page.documents.length < 1000) return out;
+    at = page.checkpoint as ChangesCheckpoint;
+  }
+}
+
+/** How many records were written after `checkpoint`: an index count, no record is read. */
+export async function countAfter<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<number> {
+  const internals = dexieInternals(collection);
+  if (!internals) return (await changesAfter(collection, checkpoint)).length;
+  return readChangesIndex(internals, collection.schema.primaryPath, (index, KeyRange) => request(index.count(rangeAfter(KeyRange, checkpoint))));
+}
+
+/** The position of the first record written after `checkpoint`, or null. */
+export async function firstAfter<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<ChangesCheckpoint | null> {
+  const internals = dexieInternals(collection);
+  if (!internals) {
+    const first = (await changesAfter(collection, checkpoint))[0];
+    return first ? { id: first[collection.schema.primaryPath] as string, lwt: first._meta.lwt } : null;
+  }
+  const keys = await readChangesIndex(internals, collection.schema.primaryPath, (index, KeyRange) =>
+    request(index.getAllKeys(rangeAfter(KeyRange, checkpoint), 1)),
+  );
+  if (keys.length === 0) return null;
+  // getAllKeys gives primary keys; the index key of that record is its (lwt, id).
+  const [doc] = await collection.storageInstance.findDocumentsById([keys[0] as string], true);
+  return doc ? { id: keys[0] as string, lwt: doc._meta.lwt } : null;
+}
+
+/** The primary keys of the records written after `checkpoint` (all without one), in push order. */
+export async function idsAfter<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<string[]> {
+  const internals = dexieInternals(collection);
+  const primary = collection.schema.primaryPath as string;
+  if (!internals) return (await changesAfter(collection, checkpoint)).map((d) => d[primary as keyof typeof d] as string);
+  return readChangesIndex(internals, primary, async (index, KeyRange) => (await request(index.getAllKeys(rangeAfter(KeyRange, checkpoint)))) as string[]);
+}
+
+/** The primary keys of the records written up to `checkpoint` (none without one), in push order. */
+export async function idsUpTo<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<string[]> {
+  if (!checkpoint) return [];
+  const internals = dexieInternals(collection);
+  const primary = collection.schema.primaryPath as string;
+  if (!internals) {
+    const after = new Set((await changesAfter(collection, checkpoint)).map((d) => d[primary as keyof typeof d] as string));
+    return (await changesAfter(collection, null)).map((d) => d[primary as keyof typeof d] as string).filter((id) => !after.has(id));
+  }
+  return readChangesIndex(internals, primary, async (index, KeyRange) =>
+    (await request(index.getAllKeys(KeyRange.upperBound([checkpoint.lwt, checkpoint.id], false)))) as string[],
+  );
+}
+
+/**
+ * RxDB's Dexie storage with the replication's changes read in one request. RxDB asks for the next
+ * batch of changes since its checkpoint (the `_meta.lwt` + primary key index, from a point on, up
+ * to `limit`); without this the Dexie storage walks that index one cursor step per document, a
+ * round trip to the browser's storage each. Here the same range of the same index is one getAll.
+ * Everything else is the Dexie storage itself; other storages are returned as they are.
+ */
+export function withIndexReads<S extends RxStorage<any, any>>(storage: S): S {
+  if (storage.name !== 'dexie') return storage;
+  return {
+    ...storage,
+    async createStorageInstance(params) {
+      const instance = await storage.createStorageInstance(params);
+      const primary = getPrimaryFieldOfPrimaryKey(params.schema.primaryKey) as string;
+      const internals = (instance as unknown as { internals: Promise<DexieStorageInternals> }).internals;
+      const getChangedDocumentsSince = async (limit: number, checkpoint?: ChangesCheckpoint) => {
+        const state = await internals;
+        const stored = await readChangesIndex(internals, primary, (index, KeyRange) => request(index.getAll(rangeAfter(KeyRange, checkpoint ?? null), limit)));
+        const documents = stored.map((v) => fromDexieToStorage<any>(state.booleanIndexes, v));
+        const last = documents[documents.length - 1];
+        return {
+          documents,
+          checkpoint: last ? { id: last[primary] as string, lwt: last._meta.lwt as number } : (checkpoint ?? { id: '', lwt: 0 }),
+        };
+      };
+      return Object.assign(instance, { getChangedDocumentsSince });
+    },
+  } as S;
 }

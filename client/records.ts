@@ -1,14 +1,14 @@
 /**
  * Local writes and reads of dispense records: the only code that writes `dispenses`. Every write
- * is validated by the shared zod schema, stamps a new updatedAt and marks the record pending
- * before it is stored (sync/marks.ts), so the pending count is never behind. Records are never
+ * is validated by the shared zod schema and stamps a new updatedAt; storing it makes it pending
+ * in the same write (sync/progress.ts), so the pending count is never behind. Records are never
  * deleted: a mistake is edited or voided with a reason.
  */
-import { map, type Observable } from 'rxjs';
+import { combineLatest, filter, from, map, of, startWith, switchMap, type Observable } from 'rxjs';
 import { dispenseSchema, type Dispense } from '../schemas/dispense';
 import type { DispenseDatabase } from './db';
 import { newestFirst$ } from './index-read';
-import { markLocalWrite, markReconciled, marksSummary$, updateMarks, type SyncMark } from './sync/marks';
+import { isAfter, pushCheckpoint$ } from './sync/progress';
 import { uuidV4 } from './uuid';
 
 export type DispenseInput = Omit<Dispense, 'externalId' | 'siteId' | 'dispensedBy' | 'status' | 'voidReason' | 'updatedAt'>;
@@ -44,31 +44,13 @@ function storageError(err: unknown): unknown {
   return new Error('This device has no storage space left: the record was not saved. Free some space, then try again.', { cause: err });
 }
 
-/** Marks first, then the records; if storing fails, the marks are put back in line at once. */
-async function store(db: DispenseDatabase, docs: Dispense[], write: () => Promise<unknown>): Promise<void> {
-  const now = new Date().toISOString();
-  const byId = new Map(docs.map((d) => [d.externalId, d]));
-  await updateMarks(db.syncmarks, [...byId.keys()], (m, id) => markLocalWrite(m, byId.get(id)!.updatedAt, now));
+/** Stores, with a full disk said in words. The write itself makes the record pending (sync/progress.ts). */
+async function store(write: () => Promise<unknown>): Promise<void> {
   try {
     await write();
   } catch (err) {
-    // If this fails too (a full disk), reconcileMarks puts the marks right before the next sync.
-    await revertMarks(db, byId, now).catch(() => {});
     throw storageError(err);
   }
-}
-
-/** After a failed write: marks of records never stored go, the others follow what is stored. */
-async function revertMarks(db: DispenseDatabase, byId: Map<string, Dispense>, now: string): Promise<void> {
-  const ids = [...byId.keys()];
-  const stored = await db.dispenses.findByIds(ids).exec();
-  const ours = (m: SyncMark | null, id: string) => m !== null && m.localUpdatedAt === byId.get(id)!.updatedAt;
-  const marks = await db.syncmarks.findByIds(ids).exec();
-  const neverStored = ids.filter((id) => !stored.has(id) && ours(marks.get(id) ?? null, id));
-  if (neverStored.length > 0) await db.syncmarks.bulkRemove(neverStored);
-  await updateMarks(db.syncmarks, ids.filter((id) => stored.has(id)), (m, id) =>
-    m && ours(m, id) ? markReconciled(m, stored.get(id)!.updatedAt, now) : m,
-  );
 }
 
 function newRecord(input: DispenseInput, user: RecordUser, updatedAt: string): Dispense {
@@ -93,7 +75,7 @@ export async function createDispense(db: DispenseDatabase, input: DispenseInput,
 export async function createDispenses(db: DispenseDatabase, inputs: DispenseInput[], user: RecordUser): Promise<Dispense[]> {
   const updatedAt = nextUpdatedAt();
   const docs = inputs.map((input) => newRecord(input, user, updatedAt));
-  await store(db, docs, async () => {
+  await store(async () => {
     const res = await db.dispenses.bulkInsert(docs);
     if (res.error.length > 0) throw new Error(`Saving ${res.error.length} record(s) failed: ${res.error[0].status}`);
   });
@@ -106,7 +88,7 @@ async function change(db: DispenseDatabase, externalId: string, makeNext: (curre
   const current = doc.toMutableJSON() as Dispense;
   if (current.status === 'voided') throw new Error('A voided record cannot be changed');
   const next = withoutUndefined(dispenseSchema.parse(makeNext(current)));
-  await store(db, [next], () => doc.incrementalModify(() => next));
+  await store(() => doc.incrementalModify(() => next));
   return next;
 }
 
@@ -141,31 +123,33 @@ export function recentDispenses$(db: DispenseDatabase, limit: number): Observabl
   return newestFirst$(db.dispenses, 'dispensedAt', limit);
 }
 
-/** Records not yet confirmed by the server, live; a record absent from the map is synced. */
-export function recordSyncStates$(db: DispenseDatabase): Observable<Map<string, RecordSyncState>> {
-  return marksSummary$(db.syncmarks).pipe(
-    map(({ pending, rejected }) => {
+/**
+ * The sync state of the given records only (the page the list shows), live: a record absent from
+ * the map is synced. Pending is read from each record's place in the push order; rejected from its
+ * mark, while the record still holds the refused version.
+ */
+export function recordSyncStatesOf$(db: DispenseDatabase, ids: string[]): Observable<Map<string, RecordSyncState>> {
+  if (ids.length === 0) return of(new Map());
+  return combineLatest([pushCheckpoint$(db), held$(db, ids), db.syncmarks.findByIds(ids).$]).pipe(
+    map(([cp, held, marks]) => {
       const states = new Map<string, RecordSyncState>();
-      for (const m of pending) states.set(m.externalId, { state: 'pending' });
-      for (const m of rejected) states.set(m.externalId, { state: 'rejected', reason: m.reason });
+      for (const [id, { lwt, updatedAt }] of held) {
+        const mark = marks.get(id);
+        if (isAfter(cp, lwt, id)) states.set(id, { state: 'pending' });
+        else if (mark?.state === 'rejected' && mark.rejectedUpdatedAt === updatedAt) states.set(id, { state: 'rejected', reason: mark.reason });
+      }
       return states;
     }),
   );
 }
 
-/**
- * The sync state of the given records only (the page the list shows), live: a record absent from
- * the map is synced. Reads those marks, not every pending one (100,000 on a device offline long).
- */
-export function recordSyncStatesOf$(db: DispenseDatabase, ids: string[]): Observable<Map<string, RecordSyncState>> {
-  return db.syncmarks.findByIds(ids).$.pipe(
-    map((marks) => {
-      const states = new Map<string, RecordSyncState>();
-      for (const [id, m] of marks) {
-        if (m.state === 'pending') states.set(id, { state: 'pending' });
-        else if (m.state === 'rejected') states.set(id, { state: 'rejected', reason: m.reason });
-      }
-      return states;
-    }),
+/** Where each of `ids` stands in the push order and which version it holds, live. */
+function held$(db: DispenseDatabase, ids: string[]): Observable<Map<string, { lwt: number; updatedAt: string }>> {
+  const wanted = new Set(ids);
+  return db.dispenses.eventBulks$.pipe(
+    filter((bulk) => bulk.events.some((e) => wanted.has(e.documentId))),
+    startWith(null),
+    switchMap(() => from(db.dispenses.storageInstance.findDocumentsById(ids, false))),
+    map((docs) => new Map(docs.map((d) => [d.externalId, { lwt: d._meta.lwt, updatedAt: d.updatedAt }]))),
   );
 }

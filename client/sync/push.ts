@@ -1,6 +1,6 @@
 /**
- * RxDB's push handler for `dispenses`: posts a batch to /api/sync/dispenses/push and turns the
- * answer into sync marks. Failures are sorted: a transport or whole-batch failure (network, 401,
+ * RxDB's push handler for `dispenses`: posts a batch to /api/sync/dispenses/push and keeps what
+ * the server refused, or won, in sync marks. Failures are sorted: a transport or whole-batch failure (network, 401,
  * 429, 5xx) throws a PushFailure, so RxDB keeps the rows and the scheduler decides when to try
  * again; a bad row never throws (the server lists it in `rejected`, it is set aside with its
  * reason and pushed again once edited), or RxDB would resend the same rows forever.
@@ -9,7 +9,7 @@ import type { RxReplicationWriteToMasterRow, WithDeleted } from 'rxdb';
 import { errorBodySchema, pushResponseSchema, type PushResponse, type RejectedRow } from '../../schemas/api';
 import { DISPENSE_FIELDS, type Dispense } from '../../schemas/dispense';
 import { conflictWinner } from './conflict';
-import { markAcked, markRejected, markSuperseded, updateMarks, type SyncMarkCollection } from './marks';
+import { markRejected, markSuperseded, updateMarks, type SyncMarkCollection } from './marks';
 
 export type FailureKind = 'unauthorized' | 'rate-limited' | 'network' | 'server';
 
@@ -41,6 +41,8 @@ export interface PushDeps {
   getToken: () => string | null;
   deviceId: string;
   marks: SyncMarkCollection;
+  /** Rows per request (default and most: MAX_ROWS_PER_REQUEST); a larger RxDB batch is split. */
+  rowsPerRequest?: number;
   fetch?: typeof fetch;
   requestTimeoutMs?: number;
   onBatch?: (report: BatchReport) => void;
@@ -48,6 +50,9 @@ export interface PushDeps {
 }
 
 const RETRY_AFTER_DEFAULT_MS = 60_000;
+
+/** The most rows the server takes in one push (DESIGN.md: 1 to 1000). */
+export const MAX_ROWS_PER_REQUEST = 1000;
 
 type WireRow = { newDocumentState: Dispense; assumedMasterState: Dispense | null };
 
@@ -137,7 +142,12 @@ export function createPushHandler(deps: PushDeps) {
     if (rows.length === 0) return [];
     let answer: PushResponse;
     try {
-      answer = await post(rows);
+      // RxDB's batch in requests of at most `rowsPerRequest` (the server takes up to 1000), all
+      // in flight together: the server works on one while it reads the next. A failure of any
+      // fails the batch; RxDB sends all of it again and the server writes nothing twice.
+      const size = deps.rowsPerRequest ?? MAX_ROWS_PER_REQUEST;
+      const answers = await Promise.all(Array.from({ length: Math.ceil(rows.length / size) }, (_, i) => post(rows.slice(i * size, (i + 1) * size))));
+      answer = { conflicts: answers.flatMap((a) => a.conflicts), rejected: answers.flatMap((a) => a.rejected) };
     } catch (err) {
       const failure = err instanceof PushFailure ? err : new PushFailure('server', String((err as Error)?.message ?? err));
       deps.onFailure?.(failure);
@@ -148,18 +158,16 @@ export function createPushHandler(deps: PushDeps) {
     const conflicts = new Map(answer.conflicts.map((d) => [d.externalId, d]));
     const rejected = new Map(answer.rejected.filter((r) => r.externalId && sent.has(r.externalId)).map((r) => [r.externalId!, r]));
     const superseded = [...conflicts.values()].filter((d) => conflictWinner(sent.get(d.externalId) ?? d, d) === 'server').length;
+    // Confirmed rows need no write here: RxDB's checkpoint, stored once this batch is noted,
+    // acknowledges them by range (progress.ts). Only refusals and lost conflicts are marked.
     const now = new Date().toISOString();
-    await updateMarks(deps.marks, [...sent.keys()], (m, id) => {
-      if (!m) return null; // a record without a mark was never counted pending
+    const exceptions = [...sent.keys()].filter((id) => rejected.has(id) || (conflicts.has(id) && conflictWinner(sent.get(id)!, conflicts.get(id)!) === 'server'));
+    await updateMarks(deps.marks, exceptions, (m, id) => {
       const local = sent.get(id)!;
       const server = conflicts.get(id);
-      const refusal = rejected.get(id);
-      if (server) {
-        if (conflictWinner(local, server) === 'local') return m; // pushed again over the server's version
-        return markSuperseded(m, local, server, now);
-      }
-      if (refusal) return markRejected(m, local.updatedAt, refusal.code, rejectionReason(refusal), now);
-      return markAcked(m, local.updatedAt, now);
+      if (server) return markSuperseded(local, server, now);
+      const refusal = rejected.get(id)!;
+      return markRejected(m, id, local.updatedAt, refusal.code, rejectionReason(refusal), now);
     });
     deps.onBatch?.({
       acked: Math.max(0, rows.length - conflicts.size - answer.rejected.length),

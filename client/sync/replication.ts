@@ -12,13 +12,22 @@
  * server stopped in the middle of a run). A canceled replication stores no checkpoint.
  */
 import { merge, Subject, type Subscription } from 'rxjs';
+import { getComposedPrimaryKeyOfDocumentData } from 'rxdb';
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
 import type { Dispense } from '../../schemas/dispense';
 import type { DispenseDatabase } from '../db';
-import { createPushHandler, PushFailure, type BatchReport, type PushDeps } from './push';
+import type { PushCheckpoint } from './progress';
+import { createPushHandler, MAX_ROWS_PER_REQUEST, PushFailure, type BatchReport, type PushDeps } from './push';
 
 export const REPLICATION_ID = 'sems-dispenses-push-v1';
-export const DEFAULT_BATCH_SIZE = 500;
+/**
+ * Rows per push request, and requests per RxDB batch. RxDB reads, notes and checkpoints a batch
+ * as one, so a batch of two requests halves that bookkeeping per record and keeps the server
+ * busy on one request while it reads the other (measured in Chromium, 10,000 records: batches of
+ * 500 in one request 1,390 rows/s, 1000 in one 1,928, 2000 in two 2,299).
+ */
+export const DEFAULT_BATCH_SIZE = 1000;
+export const DEFAULT_REQUESTS_PER_BATCH = 2;
 
 export interface RunReport {
   acked: number;
@@ -35,8 +44,13 @@ export interface DispenseReplication {
   cancel(): Promise<void>;
 }
 
-export interface ReplicationOptions extends Omit<PushDeps, 'marks' | 'onBatch' | 'onFailure'> {
+export interface ReplicationOptions extends Omit<PushDeps, 'marks' | 'onBatch' | 'onFailure' | 'rowsPerRequest'> {
+  /** Rows per push request (at most 1000, the server's limit). */
   batchSize?: number;
+  /** Push requests per RxDB batch, sent together. */
+  requestsPerBatch?: number;
+  /** RxDB's push checkpoint, each time RxDB stores a new one (and once at each start). */
+  onCheckpoint?: (checkpoint: PushCheckpoint) => void;
 }
 
 const emptyReport = (): RunReport => ({ acked: 0, rejected: [], conflicts: 0, superseded: 0 });
@@ -46,13 +60,38 @@ interface Live {
   /** Failures that do not come through the handler (storage errors, a failed start). */
   errors: Subject<PushFailure>;
   sub: Subscription;
+  /** The watch on RxDB's stored checkpoint, once the replication has started. */
+  checkpoints?: ReturnType<typeof watchCheckpoint>;
+}
+
+/**
+ * RxDB's push checkpoint as stored in its replication meta (the document 'up|1'): after each
+ * write of it, and whenever read() is called. RxDB stores it once the server answered a batch and
+ * the batch is noted.
+ */
+function watchCheckpoint(state: RxReplicationState<Dispense, unknown>, onCheckpoint: (cp: PushCheckpoint) => void) {
+  const meta = state.metaInstance!;
+  const id = getComposedPrimaryKeyOfDocumentData(meta.schema, { itemId: 'up', isCheckpoint: '1' });
+  const emit = (data: unknown) => {
+    const cp = data as Partial<PushCheckpoint> | undefined;
+    if (cp && typeof cp.id === 'string' && typeof cp.lwt === 'number') onCheckpoint({ id: cp.id, lwt: cp.lwt });
+  };
+  const sub = meta.changeStream().subscribe((bulk) => {
+    for (const e of bulk.events) if (e.documentId === id) emit(e.documentData.checkpointData);
+  });
+  return {
+    sub,
+    read: () => meta.findDocumentsById([id], false).then((docs) => emit(docs[0]?.checkpointData)),
+  };
 }
 
 export function createDispenseReplication(db: DispenseDatabase, opts: ReplicationOptions): DispenseReplication {
   let report = emptyReport();
   const failures = new Subject<PushFailure>();
+  const rowsPerRequest = Math.min(opts.batchSize ?? DEFAULT_BATCH_SIZE, MAX_ROWS_PER_REQUEST);
   const handler = createPushHandler({
     ...opts,
+    rowsPerRequest,
     marks: db.syncmarks,
     onBatch: (b) => {
       report.acked += b.acked;
@@ -72,7 +111,7 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
     const state = replicateRxCollection<Dispense, unknown>({
       replicationIdentifier: REPLICATION_ID,
       collection: db.dispenses,
-      push: { handler, batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE },
+      push: { handler, batchSize: rowsPerRequest * (opts.requestsPerBatch ?? DEFAULT_REQUESTS_PER_BATCH) },
       live: true,
       autoStart: false,
       toggleOnDocumentVisible: false,
@@ -97,12 +136,14 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
     live = null;
     if (!l) return;
     l.sub.unsubscribe();
+    l.checkpoints?.sub.unsubscribe();
     await l.state.cancel();
   }
 
   async function runOnce(timeoutMs: number): Promise<RunResult> {
     report = emptyReport();
-    const { state, errors } = replication();
+    const live = replication();
+    const { state, errors } = live;
     let sub: Subscription | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const failed = new Promise<PushFailure>((resolve) => {
@@ -114,7 +155,16 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
     let failure: PushFailure | null = null;
     try {
       const inSync = state.start().then(
-        () => state.awaitInSync().then(() => null),
+        () => {
+          if (opts.onCheckpoint && state.metaInstance && !live.checkpoints) live.checkpoints = watchCheckpoint(state, opts.onCheckpoint);
+          // In sync, then the checkpoint stored (RxDB does not wait for that write) and passed
+          // on: a run has ended only once what it pushed is acknowledged.
+          return state
+            .awaitInSync()
+            .then(() => state.internalReplicationState?.checkpointQueue)
+            .then(() => live.checkpoints?.read())
+            .then(() => null);
+        },
         (err: Error) => new PushFailure('server', `Sync could not start: ${err.message.split('\n')[0]}`, 'start_failed'),
       );
       failure = await Promise.race([inSync, failed, timedOut]);

@@ -8,7 +8,8 @@ import type { Subscription } from 'rxjs';
 import type { DispenseDatabase } from '../db';
 import { useSyncSettings } from '../stores/sync-settings';
 import { useSyncStatus, type SyncStatusFields } from '../stores/sync-status';
-import { oldestPendingAt$, pendingCount$, reconcileMarks, rejectedMarks$ } from './marks';
+import { rejectedMarks$ } from './marks';
+import { oldestPendingAt$, pendingCount$, publishCheckpoint, type PushCheckpoint } from './progress';
 import { createDispenseReplication, type RunResult } from './replication';
 import { createScheduler, type RunOutcome, type SchedulerOptions, type SchedulerSnapshot } from './scheduler';
 import {
@@ -31,8 +32,10 @@ export interface SyncDeps {
   onUnauthorized?: () => void;
   /** Defaults to the global fetch. */
   fetch?: typeof fetch;
-  /** Rows per push request (default 500). */
+  /** Rows per push request (default and most 1000). */
   batchSize?: number;
+  /** Push requests per RxDB batch, sent together (default 2). */
+  requestsPerBatch?: number;
   /** A run that takes longer is ended and retried with backoff (default 5 minutes). */
   runTimeoutMs?: number;
   /** Passed to the scheduler (tests). */
@@ -52,12 +55,6 @@ function onWindow(event: 'online' | 'offline', listener: () => void): () => void
   if (typeof window === 'undefined' || typeof window.addEventListener !== 'function') return () => {};
   window.addEventListener(event, listener);
   return () => window.removeEventListener(event, listener);
-}
-
-async function storedUpdatedAt(db: DispenseDatabase, ids: string[]): Promise<Map<string, string>> {
-  // The storage's own read by id: plain documents, not an RxDocument each (all pending, at worst).
-  const docs = await db.dispenses.storageInstance.findDocumentsById(ids, false);
-  return new Map(docs.map((d) => [d.externalId, d.updatedAt]));
 }
 
 /** One sync per database in a tab: a second startSync stops the first (two replications on one collection push twice). */
@@ -89,15 +86,15 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
     if (known.count && known.rejected) setStatus({ countsKnown: true });
   };
   subs.push(
-    pendingCount$(db.syncmarks).subscribe((n) => {
+    pendingCount$(db).subscribe((n) => {
       setStatus(n === 0 ? { pendingCount: 0, oldestPendingAt: null } : { pendingCount: n });
       noteKnown('count');
     }),
-    rejectedMarks$(db.syncmarks).subscribe((rejected) => {
+    rejectedMarks$(db.syncmarks, db.dispenses).subscribe((rejected) => {
       setStatus({ rejected: rejected.map((m) => ({ externalId: m.externalId, code: m.code ?? 'rejected', message: m.reason ?? 'Rejected by the server' })) });
       noteKnown('rejected');
     }),
-    oldestPendingAt$(db.syncmarks).subscribe((at) => setStatus({ oldestPendingAt: at })),
+    oldestPendingAt$(db).subscribe((at) => setStatus({ oldestPendingAt: at })),
   );
 
   // Every tab that does not lead: the leader's status.
@@ -134,7 +131,13 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
       deviceId: deps.deviceId,
       fetch: deps.fetch,
       batchSize: deps.batchSize,
+      requestsPerBatch: deps.requestsPerBatch,
+      // Mirrored for every tab's pending count, one write at a time, in order.
+      onCheckpoint: (cp: PushCheckpoint) => {
+        checkpointing = checkpointing.then(() => publishCheckpoint(db, cp)).catch(() => {});
+      },
     });
+    let checkpointing: Promise<void> = Promise.resolve();
     // Carry the last sync and result over a reload or a change of leader.
     const view: Omit<StateInputs, 'running' | 'online' | 'enabled'> & Omit<PublishedStatus, 'state' | 'nextTryAt'> = {
       needsSignIn: false,
@@ -171,8 +174,8 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
         lastRun = null;
         return { kind: 'unauthorized' };
       }
-      await reconcileMarks(db.syncmarks, (ids) => storedUpdatedAt(db, ids)).catch(() => 0);
       lastRun = await replication.run(deps.runTimeoutMs);
+      await checkpointing; // every tab's count follows before the run is reported
       if (lastRun.ok) return { kind: 'ok' };
       const f = lastRun.failure;
       switch (f.kind) {
@@ -259,7 +262,7 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
         offSettings();
         requests.unsubscribe();
         await Promise.all([scheduler.dispose(), replication.cancel()]);
-        await publishing;
+        await Promise.all([publishing, checkpointing]);
       },
     };
   }

@@ -1,10 +1,12 @@
-/** Local records on RxDB (fake-indexeddb): validation, edits, voids, pending marks. No server. */
+/** Local records on RxDB (fake-indexeddb): validation, edits, voids, what is pending. No server. */
 import './local-storage';
 import { firstValueFrom, filter } from 'rxjs';
 import { ZodError } from 'zod';
 import type { DispenseDatabase } from '../../client/db';
-import { createDispense, editDispense, recentDispenses$, recordSyncStates$, voidDispense } from '../../client/records';
-import { markAcked, markLocalWrite, MARK_SETTLE_MS, reconcileMarks, updateMarks } from '../../client/sync/marks';
+import { createDispense, createDispenses, editDispense, recentDispenses$, recordSyncStatesOf$, voidDispense } from '../../client/records';
+import { getChangedDocumentsSince } from 'rxdb';
+import { countAfter, firstAfter, idsAfter, idsUpTo } from '../../client/index-read';
+import { pendingCount$ } from '../../client/sync/progress';
 import { inputFor, newBrowser } from './support';
 
 const alice = { username: 'alice', siteId: 'site-a' };
@@ -17,16 +19,14 @@ afterEach(async () => {
   await db.remove();
 });
 
-const storedUpdatedAt = async (ids: string[]) =>
-  new Map([...(await db.dispenses.findByIds(ids).exec())].map(([id, d]) => [id, d.updatedAt]));
-
 test('a new record gets its id, site, dispenser, status and time from the app and is pending', async () => {
   const made = await createDispense(db, inputFor(1, { patientName: undefined }), alice);
   expect(made).toMatchObject({ siteId: 'site-a', dispensedBy: 'alice', status: 'dispensed' });
   expect(made.externalId).toMatch(/^[0-9a-f-]{36}$/);
   expect('patientName' in made).toBe(false);
   expect((await db.dispenses.findOne(made.externalId).exec())!.toJSON()).toMatchObject(made);
-  const states = await firstValueFrom(recordSyncStates$(db).pipe(filter((m) => m.size > 0)));
+  const states = await firstValueFrom(recordSyncStatesOf$(db, [made.externalId]).pipe(filter((m) => m.size > 0)));
+  expect(await firstValueFrom(pendingCount$(db))).toBe(1);
   expect(states).toEqual(new Map([[made.externalId, { state: 'pending' }]]));
 });
 
@@ -66,14 +66,42 @@ test('the recent list is newest first by dispense time and limited', async () =>
   expect(list.map((d) => d.dispensedAt)).toEqual([at(11), at(10)]);
 });
 
-test('a pending mark left ahead of its record by a crash is put right after a minute, and not before', async () => {
-  const made = await createDispense(db, inputFor(1), alice);
-  await updateMarks(db.syncmarks, [made.externalId], (m) => markAcked(m!, made.updatedAt, new Date().toISOString()));
-  // The mark of an edit was written, then the tab died before the record was.
-  const crashedAt = Date.now();
-  await updateMarks(db.syncmarks, [made.externalId], (m) => markLocalWrite(m, new Date(crashedAt).toISOString(), new Date(crashedAt).toISOString()));
-  expect(await reconcileMarks(db.syncmarks, storedUpdatedAt, crashedAt + 1000)).toBe(0);
-  expect((await db.syncmarks.findOne(made.externalId).exec())!.state).toBe('pending');
-  expect(await reconcileMarks(db.syncmarks, storedUpdatedAt, crashedAt + MARK_SETTLE_MS + 1)).toBe(1);
-  expect((await db.syncmarks.findOne(made.externalId).exec())!.state).toBe('synced');
+test("the push order's reads (one request each) agree with RxDB's own walk of the changes", async () => {
+  const first = await createDispenses(db, Array.from({ length: 30 }, (_, i) => inputFor(i)), alice); // one write: equal lwt, ordered by id
+  const second = await createDispenses(db, Array.from({ length: 20 }, (_, i) => inputFor(100 + i)), alice);
+  await editDispense(db, first[3].externalId, { notes: 'edited last' });
+  const storage = db.dispenses.storageInstance;
+  expect(storage.getChangedDocumentsSince).toBeDefined(); // the one-request read of withIndexReads
+  // RxDB's generic walk (a query on the same index), page by page, is the reference.
+  const reference: { id: string; lwt: number }[] = [];
+  const generic = { ...storage, getChangedDocumentsSince: undefined } as typeof storage;
+  let at: { id: string; lwt: number } | undefined;
+  for (;;) {
+    const page = await getChangedDocumentsSince(generic, 7, at);
+    reference.push(...page.documents.map((d) => ({ id: d.externalId, lwt: d._meta.lwt })));
+    if (page.documents.length < 7) break;
+    at = page.checkpoint as { id: string; lwt: number };
+  }
+  expect(reference).toHaveLength(50);
+  expect(reference[49].id).toBe(first[3].externalId);
+  const fast: string[] = [];
+  at = undefined;
+  for (;;) {
+    const page = await storage.getChangedDocumentsSince!(7, at);
+    fast.push(...page.documents.map((d) => d.externalId));
+    if (page.documents.length < 7) break;
+    at = page.checkpoint as { id: string; lwt: number };
+  }
+  expect(fast).toEqual(reference.map((r) => r.id));
+  // Counts and ids after / up to every position, including ties of lwt.
+  for (const k of [0, 6, 29, 30, 48, 49]) {
+    const cp = reference[k];
+    expect(await countAfter(db.dispenses, cp)).toBe(49 - k);
+    expect(await idsAfter(db.dispenses, cp)).toEqual(reference.slice(k + 1).map((r) => r.id));
+    expect(await idsUpTo(db.dispenses, cp)).toEqual(reference.slice(0, k + 1).map((r) => r.id));
+    expect(await firstAfter(db.dispenses, cp)).toEqual(reference[k + 1] ?? null);
+  }
+  expect(await countAfter(db.dispenses, null)).toBe(50);
+  expect(await idsUpTo(db.dispenses, null)).toEqual([]);
+  expect(second).toHaveLength(20);
 });

@@ -75,7 +75,7 @@ test(`${LOST} acknowledgments lost after the commit: the batches are pushed agai
 
     // Records the server holds but the device still has pending: their answer was lost.
     for (const [c, cl] of clients.entries()) {
-      const pending = (await cl.db.syncmarks.find({ selector: { state: 'pending' } }).exec()).map((m) => m.primary);
+      const pending = await cl.pendingIds();
       const held = pending.length
         ? (await sql<{ id: string }>(database.url, 'SELECT external_id AS id FROM dispenses WHERE external_id = ANY($1::uuid[])', [pending])).map((r) => r.id)
         : [];

@@ -8,7 +8,9 @@ import '../../client/local-storage';
 import type { DispenseDatabase } from '../../../client/db';
 import { createDispenses, editDispense, voidDispense } from '../../../client/records';
 import { startSync, type SyncController, type SyncDeps } from '../../../client/sync';
-import { markLocalWrite, updateMarks, type MarkState } from '../../../client/sync/marks';
+import { firstValueFrom } from 'rxjs';
+import { rejectedMarks$ } from '../../../client/sync/marks';
+import { answeredIds, pendingIds } from '../../../client/sync/progress';
 import type { Dispense } from '../../../schemas/dispense';
 import { inputFor, newBrowser, type Browser } from '../../client/support';
 import { sleep } from './http';
@@ -36,15 +38,17 @@ export interface RxClient {
   /** Makes `n` records as the pharmacist would (numbered from `from`), in one write per 500. */
   make: (n: number, from: number) => Promise<Dispense[]>;
   /**
-   * Stores records made elsewhere, as they are (a shared import on every device of a site), and
-   * marks them pending as the app's own writes do.
+   * Stores records made elsewhere, as they are (a shared import on every device of a site): pending
+   * as the app's own writes are.
    */
   insertAsNew: (docs: Dispense[]) => Promise<void>;
   edit: (externalId: string, notes: string) => Promise<Dispense>;
   void: (externalId: string, reason: string) => Promise<Dispense>;
-  /** Marks in each state, as the panel counts them. */
+  /** Records in each sync state, as the panel counts them. */
   marks: () => Promise<{ pending: number; rejected: number; synced: number }>;
-  /** Records this device has confirmed as on the server (marks in state synced). */
+  /** Records not yet answered by the server (after the push checkpoint). */
+  pendingIds: () => Promise<string[]>;
+  /** Records this device has confirmed as on the server (answered, and not refused). */
   syncedIds: () => Promise<string[]>;
   /** The records on this device, in their latest state. */
   records: () => Promise<Map<string, Dispense>>;
@@ -109,7 +113,11 @@ export async function openRxClient(opts: RxClientOptions): Promise<RxClient> {
   const sync = startSync(db, deps);
   for (let t = 0; t < 200 && !db.isLeader(); t++) await sleep(25);
 
-  const countMarks = async (state: MarkState) => db.syncmarks.count({ selector: { state } }).exec();
+  const rejectedIds = async () => new Set((await firstValueFrom(rejectedMarks$(db.syncmarks, db.dispenses))).map((m) => m.externalId));
+  const syncedIds = async () => {
+    const rejected = await rejectedIds();
+    return (await answeredIds(db)).filter((id) => !rejected.has(id));
+  };
   const client: RxClient = {
     name: opts.name,
     browser,
@@ -126,16 +134,14 @@ export async function openRxClient(opts: RxClientOptions): Promise<RxClient> {
       return out;
     },
     async insertAsNew(docs) {
-      const now = new Date().toISOString();
-      const byId = new Map(docs.map((d) => [d.externalId, d]));
-      await updateMarks(db.syncmarks, [...byId.keys()], (m, id) => markLocalWrite(m, byId.get(id)!.updatedAt, now));
       const res = await db.dispenses.bulkInsert(docs);
       if (res.error.length > 0) throw new Error(`insertAsNew: ${res.error.length} failed`);
     },
     edit: (id, notes) => editDispense(db, id, { notes }),
     void: (id, reason) => voidDispense(db, id, reason),
-    marks: async () => ({ pending: await countMarks('pending'), rejected: await countMarks('rejected'), synced: await countMarks('synced') }),
-    syncedIds: async () => (await db.syncmarks.find({ selector: { state: 'synced' } }).exec()).map((m) => m.primary),
+    marks: async () => ({ pending: (await pendingIds(db)).length, rejected: (await rejectedIds()).size, synced: (await syncedIds()).length }),
+    pendingIds: () => pendingIds(db),
+    syncedIds,
     records: async () => new Map((await db.dispenses.find().exec()).map((d) => [d.primary, d.toJSON() as Dispense])),
     async syncUntilDone(deadlineMs) {
       const end = Date.now() + deadlineMs;
