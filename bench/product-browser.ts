@@ -5,6 +5,7 @@
  * holding many local records (list's first row, first exact pending count).
  */
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { chromium, type Browser, type BrowserContext, type CDPSession } from 'playwright-core';
@@ -85,7 +86,7 @@ export interface BrowserSyncResult {
 /** 4b: N records in the page's IndexedDB, one "Sync now", until pending is 0 and PostgreSQL holds N. */
 export async function browserSync(
   browser: Browser,
-  opts: { serverUrl: string; databaseUrl: string; account: Account; records: number; beforeSync?: () => void },
+  opts: { serverUrl: string; databaseUrl: string; account: Account; records: number; beforeSync?: () => void; cpuProfile?: string },
 ): Promise<BrowserSyncResult> {
   const context = await newProfile(browser, opts.serverUrl);
   const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 1 });
@@ -104,6 +105,11 @@ export async function browserSync(
     await cdp.send('HeapProfiler.collectGarbage');
     opts.beforeSync?.();
     const heap = heapSampler(cdp);
+    if (opts.cpuProfile) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp.send('Profiler.start');
+    }
     const start = performance.now();
     await syncNow(page);
     await waitForPending(page, 0, 600_000);
@@ -112,6 +118,11 @@ export async function browserSync(
       return rows[0].n === opts.records;
     }, 600_000);
     const syncMs = performance.now() - start;
+    if (opts.cpuProfile) {
+      const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };
+      fs.mkdirSync(path.dirname(opts.cpuProfile), { recursive: true });
+      fs.writeFileSync(opts.cpuProfile, JSON.stringify(profile));
+    }
     return { records: opts.records, seedMs, syncMs, peakHeapMb: await heap.stop(), pageErrors };
   } finally {
     await pool.end();

@@ -224,6 +224,7 @@ async function main(): Promise<void> {
             account: ACCOUNT,
             records: BROWSER_N,
             beforeSync: () => server.resetPeak(),
+            cpuProfile: args['cpu-prof'] ? path.join(args['cpu-prof'], `chromium-4b-${Date.now()}.cpuprofile`) : undefined,
           });
           expectCounts(await counts(database.url), BROWSER_N, BROWSER_N, 'end to end, Chromium');
           if (r.pageErrors.length > 0) throw new Error(`the page reported errors: ${r.pageErrors.join('; ')}`);
