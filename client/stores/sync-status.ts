@@ -15,8 +15,10 @@ export interface RejectedRecord {
 
 export interface SyncStatusFields {
   state: SyncState;
-  /** The counts below have been read from this device's marks; until then they are unknown, not 0. */
+  /** The counts below have been read from this device's database; until then they are unknown, not 0. */
   countsKnown: boolean;
+  /** The pending count alone has been read (it can be known before the rejected records are). */
+  pendingKnown: boolean;
   /** Records with a change the server has not confirmed yet (exact, rejected ones excluded). */
   pendingCount: number;
   /** When the oldest of those changes was saved on this device. */
@@ -38,6 +40,7 @@ export interface SyncStatusFields {
 export const INITIAL_SYNC_STATUS: SyncStatusFields = {
   state: 'ready',
   countsKnown: false,
+  pendingKnown: false,
   pendingCount: 0,
   oldestPendingAt: null,
   lastSyncAt: null,

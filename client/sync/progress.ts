@@ -9,16 +9,45 @@
  *
  * Never too low: a local write gets a new lwt in the same write as the record, so it is after the
  * checkpoint at once, and the checkpoint moves only after the server answered. The leader tab
- * mirrors RxDB's checkpoint (kept in RxDB's replication meta) into a local document that every tab
- * reads; the mirror can lag RxDB's checkpoint (the count is then too high), never lead it.
+ * mirrors RxDB's checkpoint (kept in RxDB's replication meta) for every tab; the mirror can lag
+ * RxDB's checkpoint (the count is then too high), never lead it. The mirror is in localStorage,
+ * not in an RxDB local document: it is read at once when the page opens (an RxDB local document
+ * took 80-200 ms more before the first count could start), and other tabs hear of each write by
+ * the `storage` event. If localStorage is lost, the mirror starts again from none (all pending
+ * until the next run); if IndexedDB is lost, records written later are still after the mirror.
  */
-import { combineLatest, debounceTime, Observable, distinctUntilChanged, from, map, startWith, switchMap } from 'rxjs';
-import type { DispenseDatabase } from '../db';
-import { countAfter, firstAfter, idsAfter, idsUpTo, type ChangesCheckpoint } from '../index-read';
+import { combineLatest, debounceTime, distinctUntilChanged, EMPTY, filter, from, fromEvent, map, merge, Observable, shareReplay, startWith, Subject, switchMap } from 'rxjs';
+import type { DexieStorageInternals } from 'rxdb';
+import { getDexieDbWithTables } from 'rxdb/plugins/storage-dexie';
+import { storedDispenseSchema, type DispenseDatabase } from '../db';
+import { countAfter, countAfterIn, firstAfter, idsAfter, idsUpTo, type ChangesCheckpoint } from '../index-read';
 
 export type PushCheckpoint = ChangesCheckpoint;
 
-export const CHECKPOINT_DOC = 'sync-checkpoint';
+const checkpointKey = (dbName: string) => `sems_push_checkpoint:${dbName}`;
+
+/** Where localStorage is unavailable (a browser that refuses it): this page's memory. */
+const inMemory = new Map<string, string>();
+/** Databases whose mirror this tab wrote (the `storage` event reaches only the other tabs). */
+const writtenHere = new Subject<string>();
+
+function readStored(key: string): string | null {
+  try {
+    return globalThis.localStorage?.getItem(key) ?? inMemory.get(key) ?? null;
+  } catch {
+    return inMemory.get(key) ?? null;
+  }
+}
+
+/** The mirrored checkpoint of the database named `dbName`, as stored now. */
+export function storedCheckpoint(dbName: string): PushCheckpoint | null {
+  try {
+    const v = JSON.parse(readStored(checkpointKey(dbName)) ?? 'null') as Partial<PushCheckpoint> | null;
+    return v && typeof v.id === 'string' && typeof v.lwt === 'number' ? { id: v.id, lwt: v.lwt } : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Is the record at (lwt, id) after the checkpoint, i.e. not yet answered by the server? */
 export function isAfter(checkpoint: PushCheckpoint | null, lwt: number, id: string): boolean {
@@ -31,18 +60,30 @@ function sameCheckpoint(a: PushCheckpoint | null, b: PushCheckpoint | null): boo
 }
 
 /** The leader's mirror of RxDB's push checkpoint, written only forwards. */
-export async function publishCheckpoint(db: DispenseDatabase, checkpoint: PushCheckpoint): Promise<void> {
-  if (db.closed) return;
-  const current = await db.getLocal<PushCheckpoint>(CHECKPOINT_DOC);
-  const known = current ? (current.toJSON().data as PushCheckpoint) : null;
+export function publishCheckpoint(db: DispenseDatabase, checkpoint: PushCheckpoint): void {
+  const known = storedCheckpoint(db.name);
   if (known && !isAfter(known, checkpoint.lwt, checkpoint.id)) return;
-  await db.upsertLocal<PushCheckpoint>(CHECKPOINT_DOC, { id: checkpoint.id, lwt: checkpoint.lwt });
+  const key = checkpointKey(db.name);
+  const value = JSON.stringify({ id: checkpoint.id, lwt: checkpoint.lwt });
+  try {
+    if (globalThis.localStorage) globalThis.localStorage.setItem(key, value);
+    else inMemory.set(key, value);
+  } catch {
+    inMemory.set(key, value);
+  }
+  writtenHere.next(db.name);
 }
 
 /** The push checkpoint as every tab sees it, live; null until a first batch was answered. */
 export function pushCheckpoint$(db: DispenseDatabase): Observable<PushCheckpoint | null> {
-  return db.getLocal$<PushCheckpoint>(CHECKPOINT_DOC).pipe(
-    map((doc) => (doc ? ({ id: doc.get('id'), lwt: doc.get('lwt') } as PushCheckpoint) : null)),
+  const key = checkpointKey(db.name);
+  const otherTabs$: Observable<unknown> =
+    typeof window !== 'undefined' && typeof window.addEventListener === 'function'
+      ? fromEvent<StorageEvent>(window, 'storage').pipe(filter((e) => e.key === key || e.key === null))
+      : EMPTY;
+  return merge(writtenHere.pipe(filter((name) => name === db.name)), otherTabs$).pipe(
+    startWith(null),
+    map(() => storedCheckpoint(db.name)),
     distinctUntilChanged(sameCheckpoint),
   );
 }
@@ -87,12 +128,50 @@ export function runLatest<T, R>(work: (value: T) => Promise<R>) {
     });
 }
 
-/** The exact number of pending records, live: an index count, again after each change. */
+const counts = new WeakMap<DispenseDatabase, Observable<number>>();
+
+/**
+ * The exact number of pending records, live: an index count, again after each change. One count
+ * per database in a tab, shared: started when the database opens (warmUp), it is there when the
+ * panel asks for it.
+ */
 export function pendingCount$(db: DispenseDatabase): Observable<number> {
-  return onChange$(db).pipe(
-    runLatest((cp) => countAfter(db.dispenses, cp)),
-    distinctUntilChanged(),
-  );
+  let count$ = counts.get(db);
+  if (!count$) {
+    count$ = onChange$(db).pipe(
+      runLatest((cp) => countAfter(db.dispenses, cp)),
+      distinctUntilChanged(),
+      shareReplay({ bufferSize: 1, refCount: true }),
+    );
+    counts.set(db, count$);
+  }
+  return count$;
+}
+
+/**
+ * The exact pending count of the app's database while RxDB is still opening it (RxDB opens five
+ * IndexedDB databases first, 100-300 ms): the records' Dexie database is opened the way RxDB's
+ * Dexie storage opens it (its shared, reference-counted open, which RxDB then reuses) and its
+ * index counted after the mirrored checkpoint. Null where there is nothing to count yet (no
+ * records' database: a first start) or it fails; the live count follows in any case.
+ */
+export async function countBeforeOpen(dbName: string): Promise<number | null> {
+  try {
+    if (typeof indexedDB === 'undefined' || typeof indexedDB.databases !== 'function') return null;
+    const schema = storedDispenseSchema();
+    const dexieName = `rxdb-dexie-${dbName}--${schema.version}--dispenses`;
+    if (!(await indexedDB.databases()).some((d) => d.name === dexieName)) return null;
+    const internals = getDexieDbWithTables(dbName, 'dispenses', {}, schema) as unknown as Promise<DexieStorageInternals>;
+    return await countAfterIn(internals, 'externalId', storedCheckpoint(dbName));
+  } catch {
+    return null;
+  }
+}
+
+/** Starts the pending count as the database opens, before any view asks for it; held while the database is open. */
+export function warmUp(db: DispenseDatabase): void {
+  const sub = pendingCount$(db).subscribe();
+  db.onClose.push(() => sub.unsubscribe());
 }
 
 /**
@@ -108,17 +187,12 @@ export function oldestPendingAt$(db: DispenseDatabase, quietMs = 500): Observabl
   );
 }
 
-async function storedCheckpoint(db: DispenseDatabase): Promise<PushCheckpoint | null> {
-  const doc = await db.getLocal<PushCheckpoint>(CHECKPOINT_DOC);
-  return doc ? (doc.toJSON().data as PushCheckpoint) : null;
-}
-
 /** The ids of the records the server has answered (confirmed, or refused: see the marks). */
 export async function answeredIds(db: DispenseDatabase): Promise<string[]> {
-  return idsUpTo(db.dispenses, await storedCheckpoint(db));
+  return idsUpTo(db.dispenses, storedCheckpoint(db.name));
 }
 
 /** The ids of the pending records, in push order. */
 export async function pendingIds(db: DispenseDatabase): Promise<string[]> {
-  return idsAfter(db.dispenses, await storedCheckpoint(db));
+  return idsAfter(db.dispenses, storedCheckpoint(db.name));
 }

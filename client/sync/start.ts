@@ -87,7 +87,7 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
   };
   subs.push(
     pendingCount$(db).subscribe((n) => {
-      setStatus(n === 0 ? { pendingCount: 0, oldestPendingAt: null } : { pendingCount: n });
+      setStatus(n === 0 ? { pendingCount: 0, pendingKnown: true, oldestPendingAt: null } : { pendingCount: n, pendingKnown: true });
       noteKnown('count');
     }),
     rejectedMarks$(db.syncmarks, db.dispenses).subscribe((rejected) => {
@@ -132,12 +132,11 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
       fetch: deps.fetch,
       batchSize: deps.batchSize,
       requestsPerBatch: deps.requestsPerBatch,
-      // Mirrored for every tab's pending count, one write at a time, in order.
+      // Mirrored for every tab's pending count.
       onCheckpoint: (cp: PushCheckpoint) => {
-        checkpointing = checkpointing.then(() => publishCheckpoint(db, cp)).catch(() => {});
+        if (!db.closed) publishCheckpoint(db, cp);
       },
     });
-    let checkpointing: Promise<void> = Promise.resolve();
     // Carry the last sync and result over a reload or a change of leader.
     const view: Omit<StateInputs, 'running' | 'online' | 'enabled'> & Omit<PublishedStatus, 'state' | 'nextTryAt'> = {
       needsSignIn: false,
@@ -175,7 +174,6 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
         return { kind: 'unauthorized' };
       }
       lastRun = await replication.run(deps.runTimeoutMs);
-      await checkpointing; // every tab's count follows before the run is reported
       if (lastRun.ok) return { kind: 'ok' };
       const f = lastRun.failure;
       switch (f.kind) {
@@ -262,7 +260,7 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
         offSettings();
         requests.unsubscribe();
         await Promise.all([scheduler.dispose(), replication.cancel()]);
-        await Promise.all([publishing, checkpointing]);
+        await publishing;
       },
     };
   }

@@ -16,6 +16,11 @@ describe('the sync summary line', () => {
     expect(summary(status({ lastSyncAt: '2026-11-25T09:00:00.000Z' }), false)).toBe('Ready · counting…');
   });
 
+  test('a pending count read before the rejected records is shown; zero pending then is not called synced', () => {
+    expect(summary(status({ pendingKnown: true, pendingCount: 100000 }), false)).toBe('Ready · 100000 pending');
+    expect(summary(status({ pendingKnown: true, pendingCount: 0, lastSyncAt: '2026-11-25T09:00:00.000Z' }), false)).toBe('Ready · counting…');
+  });
+
   test('with nothing pending after a sync it says all synced; rejected records are named', () => {
     expect(summary(status({ lastSyncAt: '2026-11-25T09:00:00.000Z' }), true)).toBe('Ready · all synced');
     const rejected = [{ externalId: 'x', code: 'invalid_record', message: 'bad' }];

@@ -11,11 +11,14 @@ export const STATE_LABEL: Record<SyncStatusFields['state'], string> = {
 
 /** The collapsed line: the state, then what is still waiting (pending beats everything else). */
 export function summary(
-  s: Pick<SyncStatusFields, 'state' | 'pendingCount' | 'rejected' | 'needsSignIn' | 'lastSyncAt'>,
+  s: Pick<SyncStatusFields, 'state' | 'pendingCount' | 'rejected' | 'needsSignIn' | 'lastSyncAt'> & Partial<Pick<SyncStatusFields, 'pendingKnown'>>,
   countsKnown: boolean,
 ): string {
   const parts = [STATE_LABEL[s.state]];
-  if (!countsKnown) return `${parts[0]} · counting…`;
+  if (!countsKnown) {
+    // The pending count may come first: shown as soon as known, never "synced" before the rest.
+    return s.pendingKnown && s.pendingCount > 0 ? `${parts[0]} · ${s.pendingCount} pending` : `${parts[0]} · counting…`;
+  }
   if (s.needsSignIn) parts.push('sign in again');
   if (s.pendingCount > 0) parts.push(`${s.pendingCount} pending`);
   if (s.rejected.length > 0) parts.push(`${s.rejected.length} rejected`);

@@ -7,6 +7,7 @@ import { useLayoutEffect, useState } from 'react';
 import { openDispenseDatabase, type DispenseDatabase } from '../db';
 import { useSession } from '../stores/session';
 import { startSync, type SyncController } from '../sync';
+import { warmUp } from '../sync/progress';
 
 let opening: Promise<DispenseDatabase> | null = null;
 
@@ -16,7 +17,10 @@ let opening: Promise<DispenseDatabase> | null = null;
  */
 export function openLocalDatabase(): Promise<DispenseDatabase> {
   // Dev-mode (schema checks) under `npm run dev` only; the production build leaves it out.
-  opening ??= openDispenseDatabase(undefined, { devMode: import.meta.env.DEV });
+  opening ??= openDispenseDatabase(undefined, { devMode: import.meta.env.DEV }).then((db) => {
+    warmUp(db); // the pending count starts now, not when the panel first renders
+    return db;
+  });
   return opening;
 }
 
