@@ -9,10 +9,10 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import pg from 'pg';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { openDispenseDatabase } from '../client/db';
-import { createDispenses, type DispenseInput } from '../client/records';
+import { createDispenses } from '../client/records';
 import { useSyncStatus } from '../client/stores/sync-status';
 import { startSync } from '../client/sync';
-import { speedUpFakeIndexedDbCursors } from '../test/client/fake-indexeddb-cursor';
+import { inputFor } from '../test/client/support'; // the records of parts 1-3 (makeDispense), as typed in the form
 
 export interface ProductNodeInput {
   serverUrl: string;
@@ -30,21 +30,6 @@ export interface ProductNodeResult {
   peakHeapMb: { seed: number; sync: number };
   peakRssMb: { seed: number; sync: number };
   lastResult: string | null;
-}
-
-/** What a pharmacist types for record `i`. */
-export function benchInput(i: number): DispenseInput {
-  return {
-    patientId: `P${100000 + (i % 5000)}`,
-    patientName: `Patient ${i % 5000}`,
-    medicationCode: `MED${i % 300}`,
-    medicationName: 'Amoxicillin 500 mg capsules',
-    quantity: 21,
-    unit: 'capsule',
-    batchNumber: `B${i % 97}`,
-    expiryDate: '2028-06-30',
-    dispensedAt: new Date(Date.UTC(2026, 10, 25, 9, 0, 0) + i * 1000).toISOString(),
-  };
 }
 
 function memorySampler() {
@@ -75,8 +60,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 }
 
 async function main(input: ProductNodeInput): Promise<ProductNodeResult> {
-  // fake-indexeddb 6 walks every cursor from its range's start (n²); this keeps it linear.
-  speedUpFakeIndexedDbCursors();
+  // test/client/support has made fake-indexeddb's cursors linear (they walk from the range's start).
   const indexedDB = new IDBFactory();
   const db = await openDispenseDatabase(`sems-bench-${process.pid}`, {
     storage: getRxStorageDexie({ indexedDB, IDBKeyRange }),
@@ -88,7 +72,7 @@ async function main(input: ProductNodeInput): Promise<ProductNodeResult> {
     let mem = memorySampler();
     const seedStart = performance.now();
     for (let from = 0; from < input.records; from += 1000) {
-      const inputs = Array.from({ length: Math.min(1000, input.records - from) }, (_, k) => benchInput(from + k));
+      const inputs = Array.from({ length: Math.min(1000, input.records - from) }, (_, k) => inputFor(from + k));
       await createDispenses(db, inputs, input.user);
     }
     const seedMs = performance.now() - seedStart;
