@@ -140,7 +140,7 @@ async function readChangesIndex<R>(
 }
 
 /** Every key of the index after `checkpoint` (all of them without one). The upper bound, [Infinity, []], is past any key: an array sorts after every string. */
-function rangeAfter(KeyRange: KeyRangeClass, checkpoint: ChangesCheckpoint | null): IDBKeyRange {
+export function rangeAfter(KeyRange: KeyRangeClass, checkpoint: ChangesCheckpoint | null): IDBKeyRange {
   return checkpoint ? KeyRange.bound([checkpoint.lwt, checkpoint.id], [Infinity, []], true, false) : KeyRange.lowerBound([-Infinity, ''], false);
 }
 
@@ -165,12 +165,7 @@ async function changesAfter<T>(collection: RxCollection<T>, checkpoint: ChangesC
 export async function countAfter<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<number> {
   const internals = dexieInternals(collection);
   if (!internals) return (await changesAfter(collection, checkpoint)).length;
-  return countAfterIn(internals, collection.schema.primaryPath, checkpoint);
-}
-
-/** countAfter on a Dexie storage's internals (a collection's, or its database opened before RxDB). */
-export function countAfterIn(internals: Promise<DexieStorageInternals>, primary: string, checkpoint: ChangesCheckpoint | null): Promise<number> {
-  return readChangesIndex(internals, primary, (index, KeyRange) => request(index.count(rangeAfter(KeyRange, checkpoint))));
+  return readChangesIndex(internals, collection.schema.primaryPath, (index, KeyRange) => request(index.count(rangeAfter(KeyRange, checkpoint))));
 }
 
 /** The position of the first record written after `checkpoint`, or null. */

@@ -17,10 +17,8 @@
  * until the next run); if IndexedDB is lost, records written later are still after the mirror.
  */
 import { combineLatest, debounceTime, distinctUntilChanged, EMPTY, filter, from, fromEvent, map, merge, Observable, shareReplay, startWith, Subject, switchMap } from 'rxjs';
-import type { DexieStorageInternals } from 'rxdb';
-import { getDexieDbWithTables } from 'rxdb/plugins/storage-dexie';
 import { storedDispenseSchema, type DispenseDatabase } from '../db';
-import { countAfter, countAfterIn, firstAfter, idsAfter, idsUpTo, type ChangesCheckpoint } from '../index-read';
+import { countAfter, firstAfter, idsAfter, idsUpTo, rangeAfter, type ChangesCheckpoint } from '../index-read';
 
 export type PushCheckpoint = ChangesCheckpoint;
 
@@ -150,22 +148,43 @@ export function pendingCount$(db: DispenseDatabase): Observable<number> {
 
 /**
  * The exact pending count of the app's database while RxDB is still opening it (RxDB opens five
- * IndexedDB databases first, 100-300 ms): the records' Dexie database is opened the way RxDB's
- * Dexie storage opens it (its shared, reference-counted open, which RxDB then reuses) and its
- * index counted after the mirrored checkpoint. Null where there is nothing to count yet (no
- * records' database: a first start) or it fails; the live count follows in any case.
+ * IndexedDB databases first, 100-300 ms): a connection of its own to the records' IndexedDB
+ * database as RxDB's Dexie storage lays it out (one database per collection, its documents in
+ * 'docs' with the `_meta.lwt` + id index), the index counted after the mirrored checkpoint, then
+ * closed. It never creates or upgrades anything: where the database does not exist yet (a first
+ * start) or the layout differs (another RxDB version), it gives null and the live count, which
+ * follows in any case, is the first.
  */
-export async function countBeforeOpen(dbName: string): Promise<number | null> {
-  try {
-    if (typeof indexedDB === 'undefined' || typeof indexedDB.databases !== 'function') return null;
-    const schema = storedDispenseSchema();
-    const dexieName = `rxdb-dexie-${dbName}--${schema.version}--dispenses`;
-    if (!(await indexedDB.databases()).some((d) => d.name === dexieName)) return null;
-    const internals = getDexieDbWithTables(dbName, 'dispenses', {}, schema) as unknown as Promise<DexieStorageInternals>;
-    return await countAfterIn(internals, 'externalId', storedCheckpoint(dbName));
-  } catch {
-    return null;
-  }
+export function countBeforeOpen(dbName: string): Promise<number | null> {
+  const idb = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+  const KeyRange = (globalThis as { IDBKeyRange?: typeof IDBKeyRange }).IDBKeyRange;
+  if (!idb || !KeyRange) return Promise.resolve(null);
+  const cp = storedCheckpoint(dbName);
+  return new Promise((resolve) => {
+    let req: IDBOpenDBRequest;
+    try {
+      req = idb.open(`rxdb-dexie-${dbName}--${storedDispenseSchema().version}--dispenses`);
+    } catch {
+      return resolve(null);
+    }
+    // No such database: do not create one (RxDB will, with its own layout).
+    req.onupgradeneeded = () => req.transaction?.abort();
+    req.onerror = () => resolve(null);
+    req.onblocked = () => resolve(null);
+    req.onsuccess = () => {
+      const conn = req.result;
+      try {
+        const index = conn.transaction('docs', 'readonly').objectStore('docs').index('[_meta.lwt+externalId]');
+        const counted = index.count(rangeAfter(KeyRange, cp));
+        counted.onsuccess = () => resolve(counted.result);
+        counted.onerror = () => resolve(null);
+      } catch {
+        resolve(null);
+      } finally {
+        conn.close(); // takes effect once the count's transaction is done
+      }
+    };
+  });
 }
 
 /** Starts the pending count as the database opens, before any view asks for it; held while the database is open. */

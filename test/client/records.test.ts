@@ -6,7 +6,8 @@ import type { DispenseDatabase } from '../../client/db';
 import { createDispense, createDispenses, editDispense, recentDispenses$, recordSyncStatesOf$, voidDispense } from '../../client/records';
 import { getChangedDocumentsSince } from 'rxdb';
 import { countAfter, firstAfter, idsAfter, idsUpTo } from '../../client/index-read';
-import { pendingCount$ } from '../../client/sync/progress';
+import { countBeforeOpen, pendingCount$, publishCheckpoint } from '../../client/sync/progress';
+import { IDBKeyRange as FakeKeyRange } from 'fake-indexeddb';
 import { inputFor, newBrowser } from './support';
 
 const alice = { username: 'alice', siteId: 'site-a' };
@@ -104,4 +105,32 @@ test("the push order's reads (one request each) agree with RxDB's own walk of th
   expect(await countAfter(db.dispenses, null)).toBe(50);
   expect(await idsUpTo(db.dispenses, null)).toEqual([]);
   expect(second).toHaveLength(20);
+});
+
+test('the pending count read before RxDB opens the database equals the live count, and RxDB opens it after', async () => {
+  const browser = newBrowser();
+  const first = await browser.open();
+  await createDispenses(first, Array.from({ length: 30 }, (_, i) => inputFor(i)), alice);
+  const { documents } = await first.dispenses.storageInstance.getChangedDocumentsSince!(30);
+  const cp = { id: documents[9].externalId, lwt: documents[9]._meta.lwt };
+  const name = first.name;
+  await first.close();
+  publishCheckpoint(first, cp); // ten records answered by the server
+  const global = globalThis as { indexedDB?: IDBFactory; IDBKeyRange?: typeof IDBKeyRange };
+  const before = { indexedDB: global.indexedDB, IDBKeyRange: global.IDBKeyRange };
+  Object.assign(global, { indexedDB: browser.indexedDB, IDBKeyRange: FakeKeyRange }); // the page's IndexedDB, as in a browser
+  try {
+    expect(await countBeforeOpen(`${name}-never-opened`)).toBeNull(); // a first start: nothing to count
+    expect((await browser.indexedDB.databases()).some((d) => d.name?.includes(`${name}-never-opened`))).toBe(false);
+    expect(await countBeforeOpen(name)).toBe(20);
+    const reopened = await browser.open(); // RxDB opens it as before
+    try {
+      expect(await firstValueFrom(pendingCount$(reopened))).toBe(20);
+      expect(await reopened.dispenses.count().exec()).toBe(30);
+    } finally {
+      await reopened.remove();
+    }
+  } finally {
+    Object.assign(global, before);
+  }
 });

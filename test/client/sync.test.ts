@@ -163,7 +163,8 @@ test('when the server stops in the middle of a run and starts again on the same 
       if (pushes === 3) stopping = s.close(); // the server goes down with the third batch in flight
       return fetch(url, init);
     };
-    const controller = await sync(db, { getToken: () => p.token, fetch: f }, s);
+    // Batches of one request of 500, each checkpointed: the first two are answered before the stop.
+    const controller = await sync(db, { getToken: () => p.token, fetch: f, batchSize: 500, requestsPerBatch: 1 }, s);
     await controller.syncNow();
     await stopping;
 

@@ -9,13 +9,16 @@ import type { BrowserContext, Page, Route } from 'playwright-core';
 import { openSyncPanel, syncNow, waitForPending } from '../e2e/counter';
 import { describeE2E, signIn, startE2E, USER, type E2E } from '../e2e/harness';
 import { seedRecords } from '../e2e/seed';
+import { DEFAULT_BATCH_SIZE, DEFAULT_REQUESTS_PER_BATCH } from '../../client/sync/replication';
 import { inspectDatabase } from './support/check';
 import { report, scaled, since } from './support/results';
 
-const BATCH = 1000; // the app's rows per push request; RxDB's batch is two of them
-const RECORDS = Math.max(6 * BATCH, scaled(6000)); // per part: a first task of one RxDB batch, then more
-/** The push whose answer is held back: the first of the second persistence task (the first task is RxDB's first batch, two requests). */
-const CUT_AT = 3;
+const BATCH = DEFAULT_BATCH_SIZE; // the app's rows per push request
+/** RxDB's first batch is the sync's first persistence task; the records after it make a second. */
+const FIRST_TASK = DEFAULT_REQUESTS_PER_BATCH * BATCH;
+const RECORDS = Math.max(FIRST_TASK + 2 * BATCH, scaled(FIRST_TASK + 2 * BATCH)); // per part
+/** The push whose answer is held back: the first of the second persistence task. */
+const CUT_AT = DEFAULT_REQUESTS_PER_BATCH + 1;
 
 interface Wire {
   /** Ids of every push row that left the browser, in order. */

@@ -50,6 +50,7 @@ test('a token that expires mid-sync stops the sync with records pending; after s
     user: { username: 'night', siteId: 'site-a' },
     getToken: () => token,
     batchSize: BATCH,
+    requestsPerBatch: 1, // a checkpoint per request: the test is about resuming from it
     onUnauthorized: () => unauthorized++,
     // The third batch leaves after the token has expired: the sync is long, the session is not.
     beforePush: async () => {

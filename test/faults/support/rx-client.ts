@@ -67,6 +67,8 @@ export interface RxClientOptions {
   getToken: () => string | null;
   browser?: Browser;
   batchSize?: number;
+  /** Push requests per RxDB batch (the app's default when absent). */
+  requestsPerBatch?: number;
   /** Called when a push leaves, with its row count; may delay it (a fault aimed at it). */
   beforePush?: (rows: number) => Promise<void> | void;
   onUnauthorized?: () => void;
@@ -106,6 +108,7 @@ export async function openRxClient(opts: RxClientOptions): Promise<RxClient> {
     deviceId: `device-${opts.name}`,
     fetch: watched,
     batchSize: opts.batchSize,
+    requestsPerBatch: opts.requestsPerBatch,
     onUnauthorized: opts.onUnauthorized,
     // Fast retries: the scenarios inject many failures in a short time.
     scheduler: { backoffBaseMs: 200, backoffMaxMs: 2000 },
