@@ -20,13 +20,21 @@ export async function pushBatch(url: string, token: string, rows: { doc: Dispens
   return body;
 }
 
-/** Pushes every record in batches of `batchSize`, one request after another; returns ms. */
-export async function pushAll(url: string, token: string, records: Dispense[], batchSize: number, asRepush = false): Promise<number> {
+/**
+ * Pushes every record in batches of `batchSize`, one request after another (or `inFlight` at a
+ * time, as the app sends its requests); returns ms.
+ */
+export async function pushAll(url: string, token: string, records: Dispense[], batchSize: number, asRepush = false, inFlight = 1): Promise<number> {
   const start = performance.now();
-  for (let i = 0; i < records.length; i += batchSize) {
-    const slice = records.slice(i, i + batchSize);
-    await pushBatch(url, token, slice.map((doc) => ({ doc, assumed: asRepush ? doc : null })));
-  }
+  let next = 0;
+  const sender = async () => {
+    for (let i = next; i < records.length; i = next) {
+      next += batchSize;
+      const slice = records.slice(i, i + batchSize);
+      await pushBatch(url, token, slice.map((doc) => ({ doc, assumed: asRepush ? doc : null })));
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, sender));
   return performance.now() - start;
 }
 

@@ -31,7 +31,7 @@ function ratio(row: Row, rows: Row[]): string {
   const peer = find(rows, '3');
   const first = find(rows, '2/1000');
   if (row.id === '1') return '1.00 (ceiling)';
-  if (row.id.startsWith('2/') && copy) return `${(row.rowsPerSec / copy.rowsPerSec).toFixed(2)} of COPY`;
+  if ((row.id.startsWith('2/') || row.id.startsWith('2c/')) && copy) return `${(row.rowsPerSec / copy.rowsPerSec).toFixed(2)} of COPY`;
   if (row.id === '5' && first) return `${((row.ms / first.ms) * 100).toFixed(0)}% of the first push's time`;
   if (row.id === '3') return '1 (peer)';
   if (row.id.startsWith('4') && peer) return `${(row.rowsPerSec / peer.rowsPerSec).toFixed(1)}x the peer`;
