@@ -18,11 +18,13 @@
  */
 import { combineLatest, debounceTime, distinctUntilChanged, EMPTY, filter, from, fromEvent, map, merge, Observable, shareReplay, startWith, Subject, switchMap } from 'rxjs';
 import { storedDispenseSchema, type DispenseDatabase } from '../db';
+import { REPLICATION_ID } from './replication';
 import { countAfter, firstAfter, idsAfter, idsUpTo, rangeAfter, type ChangesCheckpoint } from '../index-read';
 
 export type PushCheckpoint = ChangesCheckpoint;
 
-const checkpointKey = (dbName: string) => `sems_push_checkpoint:${dbName}`;
+/** Per database and replication: a new replication (another REPLICATION_ID) starts from none. */
+const checkpointKey = (dbName: string) => `sems_push_checkpoint:${dbName}:${REPLICATION_ID}`;
 
 /** Where localStorage is unavailable (a browser that refuses it): this page's memory. */
 const inMemory = new Map<string, string>();
@@ -57,17 +59,24 @@ function sameCheckpoint(a: PushCheckpoint | null, b: PushCheckpoint | null): boo
   return a === b || (a !== null && b !== null && a.lwt === b.lwt && a.id === b.id);
 }
 
-/** The leader's mirror of RxDB's push checkpoint, written only forwards. */
-export function publishCheckpoint(db: DispenseDatabase, checkpoint: PushCheckpoint): void {
+/**
+ * The leader's mirror of RxDB's push checkpoint. A notice of a new one only moves it forwards
+ * (notices can come out of order); `exact`, RxDB's stored checkpoint as read, sets it as it is,
+ * backwards or to none too (RxDB's meta lost: everything is pending again, as RxDB will push it).
+ */
+export function publishCheckpoint(db: DispenseDatabase, checkpoint: PushCheckpoint | null, exact = false): void {
   const known = storedCheckpoint(db.name);
-  if (known && !isAfter(known, checkpoint.lwt, checkpoint.id)) return;
+  if (!exact && (!checkpoint || (known && !isAfter(known, checkpoint.lwt, checkpoint.id)))) return;
+  if (exact && sameCheckpoint(known, checkpoint)) return;
   const key = checkpointKey(db.name);
-  const value = JSON.stringify({ id: checkpoint.id, lwt: checkpoint.lwt });
+  const value = checkpoint && JSON.stringify({ id: checkpoint.id, lwt: checkpoint.lwt });
   try {
-    if (globalThis.localStorage) globalThis.localStorage.setItem(key, value);
-    else inMemory.set(key, value);
+    if (!globalThis.localStorage) throw new Error('no localStorage');
+    if (value) globalThis.localStorage.setItem(key, value);
+    else globalThis.localStorage.removeItem(key);
   } catch {
-    inMemory.set(key, value);
+    if (value) inMemory.set(key, value);
+    else inMemory.delete(key);
   }
   writtenHere.next(db.name);
 }

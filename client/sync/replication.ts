@@ -52,8 +52,12 @@ export interface ReplicationOptions extends Omit<PushDeps, 'marks' | 'onBatch' |
   batchSize?: number;
   /** Push requests per RxDB batch, sent together. */
   requestsPerBatch?: number;
-  /** RxDB's push checkpoint, each time RxDB stores a new one (and once at each start). */
-  onCheckpoint?: (checkpoint: PushCheckpoint) => void;
+  /**
+   * RxDB's push checkpoint: each time RxDB stores a new one (`exact` false: such notices may
+   * come out of order), and as read from RxDB's meta at the start and end of each run (`exact`
+   * true; null when RxDB has none, e.g. its meta was lost).
+   */
+  onCheckpoint?: (checkpoint: PushCheckpoint | null, exact: boolean) => void;
 }
 
 const emptyReport = (): RunReport => ({ acked: 0, rejected: [], conflicts: 0, superseded: 0 });
@@ -72,19 +76,22 @@ interface Live {
  * write of it, and whenever read() is called. RxDB stores it once the server answered a batch and
  * the batch is noted.
  */
-function watchCheckpoint(state: RxReplicationState<Dispense, unknown>, onCheckpoint: (cp: PushCheckpoint) => void) {
+function watchCheckpoint(state: RxReplicationState<Dispense, unknown>, onCheckpoint: NonNullable<ReplicationOptions['onCheckpoint']>) {
   const meta = state.metaInstance!;
   const id = getComposedPrimaryKeyOfDocumentData(meta.schema, { itemId: 'up', isCheckpoint: '1' });
-  const emit = (data: unknown) => {
+  const checkpointOf = (data: unknown): PushCheckpoint | null => {
     const cp = data as Partial<PushCheckpoint> | undefined;
-    if (cp && typeof cp.id === 'string' && typeof cp.lwt === 'number') onCheckpoint({ id: cp.id, lwt: cp.lwt });
+    return cp && typeof cp.id === 'string' && typeof cp.lwt === 'number' ? { id: cp.id, lwt: cp.lwt } : null;
   };
   const sub = meta.changeStream().subscribe((bulk) => {
-    for (const e of bulk.events) if (e.documentId === id) emit(e.documentData.checkpointData);
+    for (const e of bulk.events) {
+      const cp = e.documentId === id ? checkpointOf(e.documentData.checkpointData) : null;
+      if (cp) onCheckpoint(cp, false);
+    }
   });
   return {
     sub,
-    read: () => meta.findDocumentsById([id], false).then((docs) => emit(docs[0]?.checkpointData)),
+    read: () => meta.findDocumentsById([id], false).then((docs) => onCheckpoint(checkpointOf(docs[0]?.checkpointData), true)),
   };
 }
 
@@ -159,7 +166,10 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
     try {
       const inSync = state.start().then(
         () => {
-          if (opts.onCheckpoint && state.metaInstance && !live.checkpoints) live.checkpoints = watchCheckpoint(state, opts.onCheckpoint);
+          if (opts.onCheckpoint && state.metaInstance && !live.checkpoints) {
+            live.checkpoints = watchCheckpoint(state, opts.onCheckpoint);
+            void live.checkpoints.read().catch(() => {}); // the mirror starts from RxDB's own
+          }
           // In sync, then the checkpoint stored (RxDB does not wait for that write) and passed
           // on: a run has ended only once what it pushed is acknowledged.
           return state

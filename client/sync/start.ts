@@ -133,8 +133,8 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
       batchSize: deps.batchSize,
       requestsPerBatch: deps.requestsPerBatch,
       // Mirrored for every tab's pending count.
-      onCheckpoint: (cp: PushCheckpoint) => {
-        if (!db.closed) publishCheckpoint(db, cp);
+      onCheckpoint: (cp: PushCheckpoint | null, exact: boolean) => {
+        if (!db.closed) publishCheckpoint(db, cp, exact);
       },
     });
     // Carry the last sync and result over a reload or a change of leader.
