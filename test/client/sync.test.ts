@@ -109,6 +109,9 @@ test('when 2,500 records saved on the device are synced by one "Sync now", Postg
   const controller = await sync(db, { getToken: () => p.token, fetch: net.fetch });
   await until('2,500 pending', () => status().pendingCount === 2500);
   expect(net.seen.pushes).toBe(0); // starting sync sends nothing by itself
+  // When the oldest pending record was saved: the first after the checkpoint, its local write time.
+  const oldest = await until('the oldest pending change', () => status().oldestPendingAt);
+  expect(Date.now() - Date.parse(oldest!)).toBeLessThan(60_000);
 
   await controller.syncNow();
 
