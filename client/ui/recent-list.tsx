@@ -10,7 +10,7 @@ import { useNow } from './use-observable';
 
 interface Props {
   dispenses: Dispense[];
-  /** null until the sync marks have been read: nothing is called synced before that. */
+  /** null until the rows' sync states have been read: nothing is called synced before that. */
   states: Map<string, RecordSyncState> | null;
   loading: boolean;
   hasMore: boolean;

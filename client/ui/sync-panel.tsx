@@ -11,7 +11,7 @@ import { STATE_LABEL, summary } from './sync-summary';
 
 interface Props {
   syncNow: (() => Promise<void>) | null;
-  /** False until the local sync marks have been read once: until then the counts are unknown. */
+  /** False until the local counts have been read once: until then they are unknown. */
   countsKnown: boolean;
   onSignInAgain: () => void;
 }
