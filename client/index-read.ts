@@ -7,9 +7,19 @@
  * query plan, are read in one request: getAll, or getAllRecords backwards where the browser has
  * it (a reverse cursor elsewhere).
  */
-import { concat, defer, filter, from, map, switchMap, type Observable } from 'rxjs';
+import { concat, defer, filter, from, map, startWith, switchMap, type Observable } from 'rxjs';
 import { getChangedDocumentsSince, getPrimaryFieldOfPrimaryKey, type DexieStorageInternals, type MangoQuery, type MangoQuerySortPart, type RxCollection, type RxDocumentData, type RxStorage } from 'rxdb';
 import { DEXIE_DOCS_TABLE_NAME, dexieReplaceIfStartsWithPipe, fromDexieToStorage, getKeyRangeByQueryPlan } from 'rxdb/plugins/storage-dexie';
+
+/**
+ * The Dexie storage's internals of a collection, or null on another storage. RxDB's wrappers
+ * (dev-mode's schema validation: 'validate-ajv-dexie') keep the Dexie storage's internals and end
+ * its name in '-dexie', so the reads below run on the same path in tests as in the app.
+ */
+function dexieInternals<T>(collection: RxCollection<T>): Promise<DexieStorageInternals> | null {
+  if (!/(^|-)dexie$/.test(collection.database.storage.name)) return null;
+  return (collection.storageInstance as unknown as { internals: Promise<DexieStorageInternals> }).internals;
+}
 
 /** What RxDocument.toJSON() returns: the document without RxDB's own fields. */
 function withoutMeta<T>(doc: RxDocumentData<T>): T {
@@ -29,10 +39,11 @@ interface RangePlan {
  * whole (selector and sort), so RxDB would have to filter or sort.
  */
 async function planRange<T>(collection: RxCollection<T>, query: MangoQuery<T>): Promise<RangePlan | null> {
-  if (collection.database.storage.name !== 'dexie') return null;
+  const internals = dexieInternals(collection);
+  if (!internals) return null;
   const plan = collection.find(query).getPreparedQuery().queryPlan;
   if (!plan.sortSatisfiedByIndex || !plan.selectorSatisfiedByIndex) return null;
-  const state = await (collection.storageInstance as unknown as { internals: DexieStorageInternals }).internals;
+  const state = await internals;
   const keyRange = (state.dexieDb as unknown as { _options: { IDBKeyRange?: unknown } })._options.IDBKeyRange;
   return {
     state,
@@ -123,9 +134,17 @@ export interface ChangesCheckpoint {
 
 type KeyRangeClass = typeof IDBKeyRange;
 
-/** The Dexie storage's `_meta.lwt` + primary key index (every RxDB collection has it), read in one transaction. */
+/**
+ * The name of the `_meta.lwt` + primary key index that RxDB's Dexie storage gives every
+ * collection (in its object store DEXIE_DOCS_TABLE_NAME): the replication's push order.
+ */
+export function changesIndexName(primary: string): string {
+  return `[_meta.lwt+${dexieReplaceIfStartsWithPipe(primary)}]`;
+}
+
+/** That index of a Dexie storage instance, read in one transaction. */
 async function readChangesIndex<R>(
-  internals: Promise<DexieStorageInternals> | DexieStorageInternals,
+  internals: Promise<DexieStorageInternals>,
   primary: string,
   read: (index: IDBIndex, KeyRange: KeyRangeClass) => Promise<R>,
 ): Promise<R> {
@@ -134,7 +153,7 @@ async function readChangesIndex<R>(
   let result: R | undefined;
   await state.dexieDb.transaction('r', state.dexieTable, async (tx) => {
     const store = (tx as unknown as { idbtrans: IDBTransaction }).idbtrans.objectStore(DEXIE_DOCS_TABLE_NAME);
-    result = await read(store.index(`[_meta.lwt+${dexieReplaceIfStartsWithPipe(primary)}]`), KeyRange);
+    result = await read(store.index(changesIndexName(primary)), KeyRange);
   });
   return result as R;
 }
@@ -144,65 +163,48 @@ export function rangeAfter(KeyRange: KeyRangeClass, checkpoint: ChangesCheckpoin
   return checkpoint ? KeyRange.bound([checkpoint.lwt, checkpoint.id], [Infinity, []], true, false) : KeyRange.lowerBound([-Infinity, ''], false);
 }
 
-function dexieInternals<T>(collection: RxCollection<T>): Promise<DexieStorageInternals> | null {
-  if (collection.database.storage.name !== 'dexie') return null;
-  return (collection.storageInstance as unknown as { internals: Promise<DexieStorageInternals> }).internals;
-}
-
-/** Every change after `checkpoint`, in push order, through RxDB's own reads (storages other than Dexie). */
-async function changesAfter<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<RxDocumentData<T>[]> {
-  const out: RxDocumentData<T>[] = [];
-  let at: ChangesCheckpoint | undefined = checkpoint ?? undefined;
-  for (;;) {
-    const page = await getChangedDocumentsSince(collection.storageInstance, 1000, at);
-    out.push(...page.documents);
-    if (page.documents.length < 1000) return out;
-    at = page.checkpoint as ChangesCheckpoint;
-  }
+/** The collection's index of changes; the app always opens the Dexie storage (db.ts). */
+function readChanges<T, R>(collection: RxCollection<T>, read: (index: IDBIndex, KeyRange: KeyRangeClass) => Promise<R>): Promise<R> {
+  const internals = dexieInternals(collection);
+  if (!internals) throw new Error(`The push order is read from the Dexie storage, not ${collection.database.storage.name}`);
+  return readChangesIndex(internals, collection.schema.primaryPath as string, read);
 }
 
 /** How many records were written after `checkpoint`: an index count, no record is read. */
-export async function countAfter<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<number> {
-  const internals = dexieInternals(collection);
-  if (!internals) return (await changesAfter(collection, checkpoint)).length;
-  return readChangesIndex(internals, collection.schema.primaryPath, (index, KeyRange) => request(index.count(rangeAfter(KeyRange, checkpoint))));
+export function countAfter<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<number> {
+  return readChanges(collection, (index, KeyRange) => request(index.count(rangeAfter(KeyRange, checkpoint))));
 }
 
-/** The position of the first record written after `checkpoint`, or null. */
+/** The position of the first record written after `checkpoint`, or null: RxDB's own read of the next change. */
 export async function firstAfter<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<ChangesCheckpoint | null> {
-  const internals = dexieInternals(collection);
-  if (!internals) {
-    const first = (await changesAfter(collection, checkpoint))[0];
-    return first ? { id: first[collection.schema.primaryPath] as string, lwt: first._meta.lwt } : null;
-  }
-  const keys = await readChangesIndex(internals, collection.schema.primaryPath, (index, KeyRange) =>
-    request(index.getAllKeys(rangeAfter(KeyRange, checkpoint), 1)),
-  );
-  if (keys.length === 0) return null;
-  // getAllKeys gives primary keys; the index key of that record is its (lwt, id).
-  const [doc] = await collection.storageInstance.findDocumentsById([keys[0] as string], true);
-  return doc ? { id: keys[0] as string, lwt: doc._meta.lwt } : null;
+  const { documents } = await getChangedDocumentsSince(collection.storageInstance, 1, checkpoint ?? undefined);
+  const first = documents[0];
+  return first ? { id: first[collection.schema.primaryPath] as string, lwt: first._meta.lwt } : null;
 }
 
 /** The primary keys of the records written after `checkpoint` (all without one), in push order. */
-export async function idsAfter<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<string[]> {
-  const internals = dexieInternals(collection);
-  const primary = collection.schema.primaryPath as string;
-  if (!internals) return (await changesAfter(collection, checkpoint)).map((d) => d[primary as keyof typeof d] as string);
-  return readChangesIndex(internals, primary, async (index, KeyRange) => (await request(index.getAllKeys(rangeAfter(KeyRange, checkpoint)))) as string[]);
+export function idsAfter<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<string[]> {
+  return readChanges(collection, async (index, KeyRange) => (await request(index.getAllKeys(rangeAfter(KeyRange, checkpoint)))) as string[]);
 }
 
 /** The primary keys of the records written up to `checkpoint` (none without one), in push order. */
 export async function idsUpTo<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<string[]> {
   if (!checkpoint) return [];
-  const internals = dexieInternals(collection);
-  const primary = collection.schema.primaryPath as string;
-  if (!internals) {
-    const after = new Set((await changesAfter(collection, checkpoint)).map((d) => d[primary as keyof typeof d] as string));
-    return (await changesAfter(collection, null)).map((d) => d[primary as keyof typeof d] as string).filter((id) => !after.has(id));
-  }
-  return readChangesIndex(internals, primary, async (index, KeyRange) =>
+  return readChanges(collection, async (index, KeyRange) =>
     (await request(index.getAllKeys(KeyRange.upperBound([checkpoint.lwt, checkpoint.id], false)))) as string[],
+  );
+}
+
+/**
+ * The stored documents of `ids` (plain data, no RxDocuments), read again whenever one of them is
+ * written in any tab.
+ */
+export function storedDocs$<T>(collection: RxCollection<T>, ids: string[]): Observable<RxDocumentData<T>[]> {
+  const wanted = new Set(ids);
+  return collection.eventBulks$.pipe(
+    filter((bulk) => bulk.events.some((e) => wanted.has(e.documentId))),
+    startWith(null),
+    switchMap(() => from(collection.storageInstance.findDocumentsById(ids, false))),
   );
 }
 
@@ -222,9 +224,9 @@ export function withIndexReads<S extends RxStorage<any, any>>(storage: S): S {
       const primary = getPrimaryFieldOfPrimaryKey(params.schema.primaryKey) as string;
       const internals = (instance as unknown as { internals: Promise<DexieStorageInternals> }).internals;
       const getChangedDocumentsSince = async (limit: number, checkpoint?: ChangesCheckpoint) => {
-        const state = await internals;
         const stored = await readChangesIndex(internals, primary, (index, KeyRange) => request(index.getAll(rangeAfter(KeyRange, checkpoint ?? null), limit)));
-        const documents = stored.map((v) => fromDexieToStorage<any>(state.booleanIndexes, v));
+        const { booleanIndexes } = await internals;
+        const documents = stored.map((v) => fromDexieToStorage<any>(booleanIndexes, v));
         const last = documents[documents.length - 1];
         return {
           documents,

@@ -4,10 +4,10 @@
  * in the same write (sync/progress.ts), so the pending count is never behind. Records are never
  * deleted: a mistake is edited or voided with a reason.
  */
-import { combineLatest, filter, from, map, of, startWith, switchMap, type Observable } from 'rxjs';
+import { combineLatest, map, of, type Observable } from 'rxjs';
 import { dispenseSchema, type Dispense } from '../schemas/dispense';
 import type { DispenseDatabase } from './db';
-import { newestFirst$ } from './index-read';
+import { newestFirst$, storedDocs$ } from './index-read';
 import { isAfter, pushCheckpoint$ } from './sync/progress';
 import { uuidV4 } from './uuid';
 
@@ -130,26 +130,15 @@ export function recentDispenses$(db: DispenseDatabase, limit: number): Observabl
  */
 export function recordSyncStatesOf$(db: DispenseDatabase, ids: string[]): Observable<Map<string, RecordSyncState>> {
   if (ids.length === 0) return of(new Map());
-  return combineLatest([pushCheckpoint$(db), held$(db, ids), db.syncmarks.findByIds(ids).$]).pipe(
+  return combineLatest([pushCheckpoint$(db), storedDocs$(db.dispenses, ids), db.syncmarks.findByIds(ids).$]).pipe(
     map(([cp, held, marks]) => {
       const states = new Map<string, RecordSyncState>();
-      for (const [id, { lwt, updatedAt }] of held) {
+      for (const { externalId: id, updatedAt, _meta } of held) {
         const mark = marks.get(id);
-        if (isAfter(cp, lwt, id)) states.set(id, { state: 'pending' });
+        if (isAfter(cp, _meta.lwt, id)) states.set(id, { state: 'pending' });
         else if (mark?.state === 'rejected' && mark.rejectedUpdatedAt === updatedAt) states.set(id, { state: 'rejected', reason: mark.reason });
       }
       return states;
     }),
-  );
-}
-
-/** Where each of `ids` stands in the push order and which version it holds, live. */
-function held$(db: DispenseDatabase, ids: string[]): Observable<Map<string, { lwt: number; updatedAt: string }>> {
-  const wanted = new Set(ids);
-  return db.dispenses.eventBulks$.pipe(
-    filter((bulk) => bulk.events.some((e) => wanted.has(e.documentId))),
-    startWith(null),
-    switchMap(() => from(db.dispenses.storageInstance.findDocumentsById(ids, false))),
-    map((docs) => new Map(docs.map((d) => [d.externalId, { lwt: d._meta.lwt, updatedAt: d.updatedAt }]))),
   );
 }

@@ -9,10 +9,11 @@
  * synced), so a database made by it still opens; 'pending' and 'synced' marks without
  * `superseded` are no longer read.
  */
-import { combineLatest, filter, from, map, startWith, switchMap, type Observable } from 'rxjs';
+import { map, of, switchMap, type Observable } from 'rxjs';
 import type { RxCollection, RxJsonSchema } from 'rxdb';
 import type { Dispense } from '../../schemas/dispense';
 import type { DispenseCollection } from '../db';
+import { storedDocs$ } from '../index-read';
 
 export type MarkState = 'pending' | 'rejected' | 'synced';
 
@@ -121,12 +122,8 @@ export function rejectedMarks$(marks: SyncMarkCollection, records: DispenseColle
   const rejected$ = marks.find({ selector: { state: 'rejected' } }).$.pipe(map((docs) => docs.map((d) => d.toJSON() as SyncMark)));
   return rejected$.pipe(
     switchMap((list) => {
-      if (list.length === 0) return from([[] as SyncMark[]]);
-      const ids = new Set(list.map((m) => m.externalId));
-      return records.eventBulks$.pipe(
-        filter((bulk) => bulk.events.some((e) => ids.has(e.documentId))),
-        startWith(null),
-        switchMap(() => from(records.storageInstance.findDocumentsById([...ids], false))),
+      if (list.length === 0) return of([]);
+      return storedDocs$(records, list.map((m) => m.externalId)).pipe(
         map((docs) => {
           const held = new Map(docs.map((d) => [d.externalId, d.updatedAt]));
           return list.filter((m) => held.get(m.externalId) === m.rejectedUpdatedAt);

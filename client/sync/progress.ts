@@ -19,7 +19,8 @@
 import { combineLatest, debounceTime, distinctUntilChanged, EMPTY, filter, from, fromEvent, map, merge, Observable, shareReplay, startWith, Subject, switchMap } from 'rxjs';
 import { storedDispenseSchema, type DispenseDatabase } from '../db';
 import { REPLICATION_ID } from './replication';
-import { countAfter, firstAfter, idsAfter, idsUpTo, rangeAfter, type ChangesCheckpoint } from '../index-read';
+import { DEXIE_DOCS_TABLE_NAME } from 'rxdb/plugins/storage-dexie';
+import { changesIndexName, countAfter, firstAfter, rangeAfter, type ChangesCheckpoint } from '../index-read';
 
 export type PushCheckpoint = ChangesCheckpoint;
 
@@ -159,7 +160,7 @@ export function pendingCount$(db: DispenseDatabase): Observable<number> {
  * The exact pending count of the app's database while RxDB is still opening it (RxDB opens five
  * IndexedDB databases first, 100-300 ms): a connection of its own to the records' IndexedDB
  * database as RxDB's Dexie storage lays it out (one database per collection, its documents in
- * 'docs' with the `_meta.lwt` + id index), the index counted after the mirrored checkpoint, then
+ * DEXIE_DOCS_TABLE_NAME with the `_meta.lwt` + id index), the index counted after the mirrored checkpoint, then
  * closed. It never creates or upgrades anything: where the database does not exist yet (a first
  * start) or the layout differs (another RxDB version), it gives null and the live count, which
  * follows in any case, is the first.
@@ -183,7 +184,7 @@ export function countBeforeOpen(dbName: string): Promise<number | null> {
     req.onsuccess = () => {
       const conn = req.result;
       try {
-        const index = conn.transaction('docs', 'readonly').objectStore('docs').index('[_meta.lwt+externalId]');
+        const index = conn.transaction(DEXIE_DOCS_TABLE_NAME, 'readonly').objectStore(DEXIE_DOCS_TABLE_NAME).index(changesIndexName('externalId'));
         const counted = index.count(rangeAfter(KeyRange, cp));
         counted.onsuccess = () => resolve(counted.result);
         counted.onerror = () => resolve(null);
@@ -213,14 +214,4 @@ export function oldestPendingAt$(db: DispenseDatabase, quietMs = 500): Observabl
     map((first) => (first ? new Date(Math.floor(first.lwt)).toISOString() : null)),
     distinctUntilChanged(),
   );
-}
-
-/** The ids of the records the server has answered (confirmed, or refused: see the marks). */
-export async function answeredIds(db: DispenseDatabase): Promise<string[]> {
-  return idsUpTo(db.dispenses, storedCheckpoint(db.name));
-}
-
-/** The ids of the pending records, in push order. */
-export async function pendingIds(db: DispenseDatabase): Promise<string[]> {
-  return idsAfter(db.dispenses, storedCheckpoint(db.name));
 }

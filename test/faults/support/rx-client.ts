@@ -10,7 +10,8 @@ import { createDispenses, editDispense, voidDispense } from '../../../client/rec
 import { startSync, type SyncController, type SyncDeps } from '../../../client/sync';
 import { firstValueFrom } from 'rxjs';
 import { rejectedMarks$ } from '../../../client/sync/marks';
-import { answeredIds, pendingIds } from '../../../client/sync/progress';
+import { idsAfter, idsUpTo } from '../../../client/index-read';
+import { storedCheckpoint } from '../../../client/sync/progress';
 import type { Dispense } from '../../../schemas/dispense';
 import { inputFor, newBrowser, type Browser } from '../../client/support';
 import { sleep } from './http';
@@ -116,10 +117,13 @@ export async function openRxClient(opts: RxClientOptions): Promise<RxClient> {
   const sync = startSync(db, deps);
   for (let t = 0; t < 200 && !db.isLeader(); t++) await sleep(25);
 
+  // What the panel counts: records after the mirrored push checkpoint are pending; of those at or
+  // before it (answered), the refused ones that still hold the refused version are rejected.
+  const pendingIds = () => idsAfter(db.dispenses, storedCheckpoint(db.name));
   const rejectedIds = async () => new Set((await firstValueFrom(rejectedMarks$(db.syncmarks, db.dispenses))).map((m) => m.externalId));
-  const syncedIds = async () => {
-    const rejected = await rejectedIds();
-    return (await answeredIds(db)).filter((id) => !rejected.has(id));
+  const syncedIds = async (rejected?: Set<string>) => {
+    const refused = rejected ?? (await rejectedIds());
+    return (await idsUpTo(db.dispenses, storedCheckpoint(db.name))).filter((id) => !refused.has(id));
   };
   const client: RxClient = {
     name: opts.name,
@@ -142,9 +146,12 @@ export async function openRxClient(opts: RxClientOptions): Promise<RxClient> {
     },
     edit: (id, notes) => editDispense(db, id, { notes }),
     void: (id, reason) => voidDispense(db, id, reason),
-    marks: async () => ({ pending: (await pendingIds(db)).length, rejected: (await rejectedIds()).size, synced: (await syncedIds()).length }),
-    pendingIds: () => pendingIds(db),
-    syncedIds,
+    async marks() {
+      const rejected = await rejectedIds();
+      return { pending: (await pendingIds()).length, rejected: rejected.size, synced: (await syncedIds(rejected)).length };
+    },
+    pendingIds,
+    syncedIds: () => syncedIds(),
     records: async () => new Map((await db.dispenses.find().exec()).map((d) => [d.primary, d.toJSON() as Dispense])),
     async syncUntilDone(deadlineMs) {
       const end = Date.now() + deadlineMs;
