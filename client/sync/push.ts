@@ -1,7 +1,7 @@
 /**
  * RxDB's push handler for `dispenses`: posts a batch to /api/sync/dispenses/push and keeps what
- * the server refused, or won, in sync marks. Failures are sorted: a transport or whole-batch failure (network, 401,
- * 429, 5xx) throws a PushFailure, so RxDB keeps the rows and the scheduler decides when to try
+ * the server refused, or won, in sync marks. Failures are sorted: a transport or whole-batch
+ * failure (network, 401, 429, 5xx) throws a PushFailure, so RxDB keeps the rows and the scheduler decides when to try
  * again; a bad row never throws (the server lists it in `rejected`, it is set aside with its
  * reason and pushed again once edited), or RxDB would resend the same rows forever.
  */
@@ -157,11 +157,12 @@ export function createPushHandler(deps: PushDeps) {
     const sent = new Map(rows.map((r) => [r.newDocumentState.externalId, r.newDocumentState]));
     const conflicts = new Map(answer.conflicts.map((d) => [d.externalId, d]));
     const rejected = new Map(answer.rejected.filter((r) => r.externalId && sent.has(r.externalId)).map((r) => [r.externalId!, r]));
-    const superseded = [...conflicts.values()].filter((d) => conflictWinner(sent.get(d.externalId) ?? d, d) === 'server').length;
+    // Conflicts the server's version wins: this device's version is kept aside (superseded).
+    const lost = new Set([...conflicts.values()].filter((d) => conflictWinner(sent.get(d.externalId) ?? d, d) === 'server').map((d) => d.externalId));
     // Confirmed rows need no write here: RxDB's checkpoint, stored once this batch is noted,
     // acknowledges them by range (progress.ts). Only refusals and lost conflicts are marked.
     const now = new Date().toISOString();
-    const exceptions = [...sent.keys()].filter((id) => rejected.has(id) || (conflicts.has(id) && conflictWinner(sent.get(id)!, conflicts.get(id)!) === 'server'));
+    const exceptions = [...sent.keys()].filter((id) => rejected.has(id) || lost.has(id));
     await updateMarks(deps.marks, exceptions, (m, id) => {
       const local = sent.get(id)!;
       const server = conflicts.get(id);
@@ -173,7 +174,7 @@ export function createPushHandler(deps: PushDeps) {
       acked: Math.max(0, rows.length - conflicts.size - answer.rejected.length),
       rejected: answer.rejected,
       conflicts: conflicts.size,
-      superseded,
+      superseded: lost.size,
     });
     return answer.conflicts.map((d) => ({ ...d, _deleted: false }));
   }

@@ -34,7 +34,7 @@ export interface SyncDeps {
   fetch?: typeof fetch;
   /** Rows per push request (default and most 1000). */
   batchSize?: number;
-  /** Push requests per RxDB batch, sent together (default 2). */
+  /** Push requests per RxDB batch, sent together (default 4). */
   requestsPerBatch?: number;
   /** A run that takes longer is ended and retried with backoff (default 5 minutes). */
   runTimeoutMs?: number;
