@@ -3,15 +3,14 @@
  * statement per step, not per record), and the reads of a batch's stored records.
  */
 import type { Knex } from 'knex';
-import type { Dispense } from '../schemas/dispense';
+import { DISPENSE_FIELDS, type Dispense } from '../schemas/dispense';
 import { COLUMNS, COLUMN_TYPES, recordColumns, rowToDispense, type DispenseRow } from './records';
 
-const FIELDS = Object.keys(COLUMNS) as (keyof Dispense)[];
-const RECORD_COLUMNS = FIELDS.map((f) => `"${f}" ${COLUMN_TYPES[f]}`).join(', ');
-const SELECT_COLUMNS = FIELDS.map((f) => COLUMNS[f]);
+const RECORD_COLUMNS = DISPENSE_FIELDS.map((f) => `"${f}" ${COLUMN_TYPES[f]}`).join(', ');
+const SELECT_COLUMNS = DISPENSE_FIELDS.map((f) => COLUMNS[f]);
 const TABLE_COLUMNS = SELECT_COLUMNS.join(', ');
-const INPUT_COLUMNS = FIELDS.map((f) => `"${f}"`).join(', ');
-const SET_COLUMNS = FIELDS.filter((f) => f !== 'externalId')
+const INPUT_COLUMNS = DISPENSE_FIELDS.map((f) => `"${f}"`).join(', ');
+const SET_COLUMNS = DISPENSE_FIELDS.filter((f) => f !== 'externalId')
   .map((f) => `${COLUMNS[f]} = i."${f}"`)
   .join(', ');
 

@@ -5,10 +5,9 @@
  */
 import type { Knex } from 'knex';
 import type { PushResponse, PushRow, RejectedRow, User } from '../schemas/api';
-import { changedFields, dispenseSchema, sameDispense, type Dispense } from '../schemas/dispense';
+import { changedFields, DISPENSE_FIELDS, dispenseSchema, sameDispense, type Dispense } from '../schemas/dispense';
 import { toIssues } from './errors';
 import { INSERT_SQL, noteIdlePush, noteSitePush, readNotingPush, readRecords, UPDATE_SQL } from './push-sql';
-import { COLUMNS } from './records';
 import { usersOfSite } from './users';
 
 export interface PushContext {
@@ -31,7 +30,6 @@ interface Update {
   after: Dispense;
 }
 
-const FIELDS = Object.keys(COLUMNS) as (keyof Dispense)[];
 
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock, serialization failure
 
@@ -74,13 +72,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * device's version would overwrite this one unseen, e.g. undo a void.
  */
 function assumedIsStored(assumed: Record<string, unknown> | null, stored: Dispense): boolean {
-  return assumed !== null && FIELDS.every((f) => (assumed[f] ?? null) === (stored[f] ?? null));
+  return assumed !== null && sameDispense(assumed as Dispense, stored);
 }
 
 /** True when a raw pushed record has exactly the fields and values of the stored one. */
 function equalsStored(raw: Record<string, unknown>, stored: Dispense): boolean {
   const keys = Object.keys(raw);
-  const storedKeys = FIELDS.filter((f) => stored[f] !== undefined);
+  const storedKeys = DISPENSE_FIELDS.filter((f) => stored[f] !== undefined);
   return keys.length === storedKeys.length && storedKeys.every((f) => raw[f] === stored[f]);
 }
 

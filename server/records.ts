@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import type { AuditEntry, DispensePage, SyncStatus } from '../schemas/api';
-import type { Dispense } from '../schemas/dispense';
+import { DISPENSE_FIELDS, type Dispense } from '../schemas/dispense';
 
 /** Record field → column. The push SQL and every read use this one list. */
 export const COLUMNS = {
@@ -51,7 +51,6 @@ export const COLUMN_TYPES: Record<keyof Dispense, string> = {
 };
 
 export type DispenseRow = { [K in keyof typeof COLUMNS as (typeof COLUMNS)[K]]: unknown };
-const FIELDS = Object.keys(COLUMNS) as (keyof Dispense)[];
 
 // An instant at UTC as PostgreSQL writes a timestamp: 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
 const UTC_TEXT = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?$/;
@@ -68,7 +67,7 @@ function iso(v: unknown): string {
  * a Date to be formatted again (2-3 ms of a 15 ms read of 1000 records).
  */
 export function recordColumns(alias: string): string {
-  return FIELDS.map((f) => {
+  return DISPENSE_FIELDS.map((f) => {
     const c = COLUMNS[f];
     return f === 'dispensedAt' || f === 'updatedAt' ? `(${alias}.${c} AT TIME ZONE 'UTC')::text AS ${c}` : `${alias}.${c}`;
   }).join(', ');
@@ -76,7 +75,7 @@ export function recordColumns(alias: string): string {
 
 export function rowToDispense(row: DispenseRow): Dispense {
   const out: Record<string, unknown> = {};
-  for (const f of FIELDS) {
+  for (const f of DISPENSE_FIELDS) {
     const v = row[COLUMNS[f]];
     if (v === null || v === undefined) continue;
     if (f === 'dispensedAt' || f === 'updatedAt') out[f] = iso(v);
@@ -86,7 +85,7 @@ export function rowToDispense(row: DispenseRow): Dispense {
   return out as Dispense;
 }
 
-const SELECT_COLUMNS = FIELDS.map((f) => COLUMNS[f]);
+const SELECT_COLUMNS = DISPENSE_FIELDS.map((f) => COLUMNS[f]);
 
 /** The site's records, newest first; the cursor is the last item's `dispensedAt_externalId`. */
 export async function listDispenses(db: Knex, siteId: string, limit: number, cursor?: string): Promise<DispensePage> {
