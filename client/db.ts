@@ -4,7 +4,7 @@
  * versions the server refused or replaced (sync/marks.ts; what it confirmed is known by range,
  * sync/progress.ts), local documents the sync status the leader tab publishes (sync/status.ts).
  */
-import { addRxPlugin, createRxDatabase, fillWithDefaultSettings, type RxDatabase, type RxStorage } from 'rxdb';
+import { addRxPlugin, createRxDatabase, type RxDatabase, type RxStorage } from 'rxdb';
 import { RxDBLeaderElectionPlugin } from 'rxdb/plugins/leader-election';
 import { RxDBLocalDocumentsPlugin } from 'rxdb/plugins/local-documents';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
@@ -64,9 +64,6 @@ async function withDevMode(storage: RxStorage<any, any>): Promise<RxStorage<any,
 
 /** The app's database in the browser. */
 export const DATABASE_NAME = 'sems-dispense';
-
-/** The records' schema as RxDB stores it (with its own fields and indexes added). */
-export const storedDispenseSchema = () => fillWithDefaultSettings(dispenseRxJsonSchema() as unknown as RxJsonSchema<Dispense>);
 
 export async function openDispenseDatabase(name = DATABASE_NAME, opts: OpenOptions = {}): Promise<DispenseDatabase> {
   let storage: RxStorage<any, any> = withIndexReads(opts.storage ?? getRxStorageDexie());

@@ -17,7 +17,8 @@
  * until the next run); if IndexedDB is lost, records written later are still after the mirror.
  */
 import { combineLatest, debounceTime, distinctUntilChanged, EMPTY, filter, from, fromEvent, map, merge, Observable, shareReplay, startWith, Subject, switchMap } from 'rxjs';
-import { storedDispenseSchema, type DispenseDatabase } from '../db';
+import { dispenseRxJsonSchema } from '../../schemas/rxdb-schema';
+import type { DispenseDatabase } from '../db';
 import { REPLICATION_ID } from './replication';
 import { DEXIE_DOCS_TABLE_NAME } from 'rxdb/plugins/storage-dexie';
 import { changesIndexName, countAfter, firstAfter, rangeAfter, type ChangesCheckpoint } from '../index-read';
@@ -173,7 +174,7 @@ export function countBeforeOpen(dbName: string): Promise<number | null> {
   return new Promise((resolve) => {
     let req: IDBOpenDBRequest;
     try {
-      req = idb.open(`rxdb-dexie-${dbName}--${storedDispenseSchema().version}--dispenses`);
+      req = idb.open(`rxdb-dexie-${dbName}--${dispenseRxJsonSchema().version}--dispenses`);
     } catch {
       return resolve(null);
     }
