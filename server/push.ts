@@ -5,8 +5,9 @@
  */
 import type { Knex } from 'knex';
 import type { PushResponse, PushRow, RejectedRow, User } from '../schemas/api';
-import { changedFields, DISPENSE_FIELDS, dispenseSchema, sameDispense, type Dispense } from '../schemas/dispense';
+import { DISPENSE_FIELDS, dispenseSchema, type Dispense } from '../schemas/dispense';
 import { toIssues } from './errors';
+import { decide, rejection, standsWithoutLock, wrongSite, type Candidate, type Rules, type Update } from './push-decision';
 import { INSERT_SQL, noteIdlePush, noteSitePush, readNotingPush, readRecords, UPDATE_SQL } from './push-sql';
 import { usersOfSite } from './users';
 
@@ -16,26 +17,7 @@ export interface PushContext {
   requestId: string;
 }
 
-interface Candidate {
-  doc: Dispense;
-  /** The state the client based its change on (its assumedMasterState); null for "new on the client". */
-  assumed: Record<string, unknown> | null;
-}
-
-interface Update {
-  externalId: string;
-  action: 'update' | 'void';
-  changed: string[];
-  before: Dispense;
-  after: Dispense;
-}
-
-
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock, serialization failure
-
-function reject(externalId: string | null, code: string, message: string, issues?: RejectedRow['issues']): RejectedRow {
-  return issues ? { externalId, code, message, issues } : { externalId, code, message };
-}
 
 /** Parses each row on its own; a bad one is rejected with its issues. */
 function parseRows(rows: PushRow[], user: User, rejected: RejectedRow[]): Map<string, Candidate> {
@@ -45,17 +27,18 @@ function parseRows(rows: PushRow[], user: User, rejected: RejectedRow[]): Map<st
     const idForReport = typeof rawId === 'string' ? rawId.slice(0, 64) : null;
     const parsed = dispenseSchema.safeParse(row.newDocumentState);
     if (!parsed.success) {
-      rejected.push(reject(idForReport, 'invalid_record', 'The record is not valid', toIssues(parsed.error.issues)));
+      rejected.push(rejection(idForReport, 'invalid_record', 'The record is not valid', toIssues(parsed.error.issues)));
       continue;
     }
     const doc = parsed.data;
     const assumed = row.assumedMasterState;
+    const foreign = wrongSite(doc, undefined, user.siteId);
     if (assumed && typeof assumed.updatedAt !== 'string') {
-      rejected.push(reject(doc.externalId, 'invalid_assumed_state', 'assumedMasterState has no updatedAt'));
-    } else if (doc.siteId !== user.siteId) {
-      rejected.push(reject(doc.externalId, 'wrong_site', `Records of site ${user.siteId} only can be written by this user`));
+      rejected.push(rejection(doc.externalId, 'invalid_assumed_state', 'assumedMasterState has no updatedAt'));
+    } else if (foreign) {
+      rejected.push(foreign);
     } else if (candidates.has(doc.externalId)) {
-      rejected.push(reject(doc.externalId, 'duplicate_in_batch', 'The same record appears twice in one batch'));
+      rejected.push(rejection(doc.externalId, 'duplicate_in_batch', 'The same record appears twice in one batch'));
     } else {
       candidates.set(doc.externalId, { doc, assumed: assumed ?? null });
     }
@@ -64,16 +47,6 @@ function parseRows(rows: PushRow[], user: User, rejected: RejectedRow[]): Map<st
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * True when the state a client assumed is the stored one, field by field. updatedAt alone does
- * not identify a version: two devices that change the same version in the same millisecond (or
- * whose clocks lag the record's updatedAt) stamp the same one, and a push assuming the other
- * device's version would overwrite this one unseen, e.g. undo a void.
- */
-function assumedIsStored(assumed: Record<string, unknown> | null, stored: Dispense): boolean {
-  return assumed !== null && sameDispense(assumed as Dispense, stored);
-}
 
 /** True when a raw pushed record has exactly the fields and values of the stored one. */
 function equalsStored(raw: Record<string, unknown>, stored: Dispense): boolean {
@@ -84,6 +57,17 @@ function equalsStored(raw: Record<string, unknown>, stored: Dispense): boolean {
 
 export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[]): Promise<PushResponse> {
   const rejected: RejectedRow[] = [];
+  // The session's user may always be named as dispenser; step 3 adds the colleagues it looks up.
+  // Before that, only decisions on a record read are settled, and those need no dispenser.
+  const dispensers = new Set([ctx.user.username]);
+  const rules: Rules = { siteId: ctx.user.siteId, dispensers };
+  /** Settles a row on a read without locks when its decision stands (a row with no record read never does). */
+  const settledUnlocked = (candidate: Candidate, stored: Dispense | undefined, out: RejectedRow[]): boolean => {
+    const decision = decide(candidate, stored, rules);
+    if (!standsWithoutLock(decision)) return false;
+    if (decision.kind === 'rejected') out.push(decision.rejection);
+    return true;
+  };
 
   // Step 1: a row with an assumed state is an edit, or a re-send of a record the server may
   // hold: read those records, without locks. A row equal to its stored record (which was valid
@@ -101,20 +85,14 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
   const changed = rows.filter((row) => {
     const stored = snapshot.get(row.newDocumentState.externalId as string);
     if (!stored || !equalsStored(row.newDocumentState, stored)) return true;
-    if (stored.siteId !== ctx.user.siteId) rejected.push(reject(stored.externalId, 'wrong_site', 'This record belongs to another site'));
-    return false;
+    // The row is its stored record: decided as that record pushed again.
+    return !settledUnlocked({ doc: stored, assumed: null }, stored, rejected);
   });
 
   // Step 2: parse the other rows one by one, so one bad record does not stop the batch.
   const candidates = parseRows(changed, ctx.user, rejected);
-  for (const [id, { doc }] of candidates) {
-    const stored = snapshot.get(id);
-    if (stored && stored.siteId !== ctx.user.siteId) {
-      rejected.push(reject(id, 'wrong_site', 'This record belongs to another site'));
-      candidates.delete(id);
-    } else if (stored && sameDispense(stored, doc)) {
-      candidates.delete(id);
-    }
+  for (const [id, candidate] of candidates) {
+    if (settledUnlocked(candidate, snapshot.get(id), rejected)) candidates.delete(id);
   }
   if (candidates.size === 0) {
     if (ids.length === 0) await noteIdlePush(db, ctx.user.siteId);
@@ -126,8 +104,7 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
   const others = [...candidates.values()]
     .filter((c) => !snapshot.has(c.doc.externalId) && c.doc.dispensedBy !== ctx.user.username)
     .map((c) => c.doc.dispensedBy);
-  const dispensers = await usersOfSite(db, ctx.user.siteId, [...new Set(others)]);
-  dispensers.add(ctx.user.username);
+  for (const name of await usersOfSite(db, ctx.user.siteId, [...new Set(others)])) dispensers.add(name);
   const auditArgs = [ctx.user.username, ctx.deviceId, ctx.requestId];
 
   for (let attempt = 1; ; attempt++) {
@@ -140,7 +117,7 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
         // server holds already (a re-send whose answer was lost, or one another request inserted
         // meanwhile) is left alone and comes back to be decided below.
         const insertable = [...candidates.values()]
-          .filter((c) => !snapshot.has(c.doc.externalId) && dispensers.has(c.doc.dispensedBy))
+          .filter((c) => !snapshot.has(c.doc.externalId) && decide(c, undefined, rules).kind === 'insert')
           .map((c) => c.doc);
         const created = new Set(insertable.map((d) => d.externalId));
         if (insertable.length > 0) {
@@ -157,37 +134,19 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
         // made: read it without locks; one equal to the pushed record is done, with no lock.
         const unread = [...candidates.keys()].filter((id) => !created.has(id) && !snapshot.has(id));
         const current = await readRecords(trx, unread, false);
-        const rest = [...candidates.keys()].filter((id) => {
-          if (created.has(id)) return false;
-          const stored = current.get(id);
-          if (!stored) return true;
-          if (stored.siteId !== ctx.user.siteId) {
-            txRejected.push(reject(id, 'wrong_site', 'This record belongs to another site'));
-            return false;
-          }
-          return !sameDispense(stored, candidates.get(id)!.doc);
-        });
+        const rest = [...candidates.keys()].filter((id) => !created.has(id) && !settledUnlocked(candidates.get(id)!, current.get(id), txRejected));
 
         // Step 6: lock the records that exist and differ, and decide, row by row, what the push means.
         const existing = await readRecords(trx, rest, true);
         const updates: Update[] = [];
         for (const id of rest) {
-          const { doc, assumed } = candidates.get(id)!;
-          const server = existing.get(id);
-          if (!server) {
-            txRejected.push(reject(id, 'unknown_dispenser', `dispensedBy "${doc.dispensedBy}" is not a user of site ${ctx.user.siteId}`));
-          } else if (server.siteId !== ctx.user.siteId) {
-            txRejected.push(reject(id, 'wrong_site', 'This record belongs to another site'));
-          } else if (sameDispense(server, doc)) {
-            // Another request wrote this very state meanwhile: nothing to write.
-          } else if (!assumedIsStored(assumed, server)) {
-            conflicts.push(server); // the client decides with RxDB's conflict handler
-          } else if (doc.dispensedBy !== server.dispensedBy) {
-            txRejected.push(reject(id, 'immutable_field', 'dispensedBy cannot be changed after the record is made'));
-          } else {
-            const action = server.status !== 'voided' && doc.status === 'voided' ? 'void' : 'update';
-            updates.push({ externalId: id, action, changed: changedFields(server, doc), before: server, after: doc });
-          }
+          const decision = decide(candidates.get(id)!, existing.get(id), rules);
+          if (decision.kind === 'rejected') txRejected.push(decision.rejection);
+          else if (decision.kind === 'conflict') conflicts.push(decision.server);
+          else if (decision.kind === 'update') updates.push(decision.update);
+          // Step 4 inserted such a row or found it stored, and records are never deleted.
+          else if (decision.kind === 'insert') throw new Error(`push: record ${id} neither inserted nor stored`);
+          // Else unchanged: another request wrote this very state meanwhile, nothing to write.
         }
 
         // Step 7: write the changes and their audit rows (before, after, what changed).

@@ -1,0 +1,109 @@
+import type { Dispense } from '../schemas/dispense';
+import { makeDispense } from '../test/support/records';
+import { decide, standsWithoutLock, type Candidate, type Decision, type Rules } from './push-decision';
+
+const rules: Rules = { siteId: 'site-a', dispensers: new Set(['alice', 'bob']) };
+const stored = makeDispense({ siteId: 'site-a', dispensedBy: 'alice', notes: 'as stored' });
+const later = new Date(Date.parse(stored.updatedAt) + 1000).toISOString();
+const edited: Dispense = { ...stored, quantity: 28, notes: 'edited', updatedAt: later };
+const voided: Dispense = { ...stored, status: 'voided', voidReason: 'Wrong patient', updatedAt: later };
+const theirs = { ...stored, siteId: 'site-b', dispensedBy: 'zed' };
+
+const row = (doc: Dispense, assumed: Dispense | null = null): Candidate => ({ doc, assumed });
+const rejected = (code: string) => ({ kind: 'rejected', rejection: expect.objectContaining({ externalId: stored.externalId, code }) });
+const update = (action: 'update' | 'void', after: Dispense, changed: string[], before = stored) => ({
+  kind: 'update',
+  update: { externalId: stored.externalId, action, changed, before, after },
+});
+
+const cases: [situation: string, candidate: Candidate, stored: Dispense | undefined, expected: unknown][] = [
+  ['a new record by the signed-in user is inserted', row(stored), undefined, { kind: 'insert' }],
+  ['a new record naming a colleague of the site is inserted', row({ ...stored, dispensedBy: 'bob' }), undefined, { kind: 'insert' }],
+  [
+    'a new record naming no user of the site is rejected as unknown_dispenser',
+    row({ ...stored, dispensedBy: 'zed' }),
+    undefined,
+    rejected('unknown_dispenser'),
+  ],
+  ['a new record of another site is rejected as wrong_site', row(theirs), undefined, rejected('wrong_site')],
+  ["a record stored for another site is rejected as wrong_site, even relabelled as this site's", row(stored, theirs), theirs, rejected('wrong_site')],
+  [
+    'a record of another site equal to the stored one is rejected as wrong_site, not passed as unchanged',
+    row(theirs, theirs),
+    theirs,
+    rejected('wrong_site'),
+  ],
+  ['a record equal to the stored one is unchanged', row(stored, stored), stored, { kind: 'unchanged' }],
+  ['a record equal to the stored one is unchanged whatever it assumed (a re-send as new)', row(stored), stored, { kind: 'unchanged' }],
+  [
+    'a record equal to the stored one but for an optional field absent instead of null is unchanged',
+    row(stored, stored),
+    { ...stored, prescriber: null } as unknown as Dispense,
+    { kind: 'unchanged' },
+  ],
+  [
+    'an edit of the stored version is an update with its changed fields',
+    row(edited, stored),
+    stored,
+    update('update', edited, ['quantity', 'notes', 'updatedAt']),
+  ],
+  ['a void of the stored version is a void', row(voided, stored), stored, update('void', voided, ['status', 'voidReason', 'updatedAt'])],
+  [
+    'an edit of a voided record stays an update',
+    row({ ...voided, notes: 'why' }, voided),
+    voided,
+    update('update', { ...voided, notes: 'why' }, ['notes'], voided),
+  ],
+  ['a changed record pushed as new is a conflict with the stored one', row(edited), stored, { kind: 'conflict', server: stored }],
+  [
+    'an edit of an older version is a conflict with the stored one',
+    row({ ...edited, notes: 'mine' }, { ...stored, notes: 'older' }),
+    edited,
+    { kind: 'conflict', server: edited },
+  ],
+  [
+    'an edit assuming a version with the stored updatedAt but another field (a tie of two devices) is a conflict',
+    row({ ...stored, notes: 'mine', updatedAt: later }, { ...stored, quantity: 99 }),
+    stored,
+    { kind: 'conflict', server: stored },
+  ],
+  [
+    'an edit assuming the stored version but for its void (compared field by field) is a conflict, so a void is not undone',
+    row({ ...edited }, { ...voided, status: 'dispensed', voidReason: undefined } as Dispense),
+    voided,
+    { kind: 'conflict', server: voided },
+  ],
+  [
+    'an edit of the stored version that changes dispensedBy is rejected as immutable_field',
+    row({ ...edited, dispensedBy: 'bob' }, stored),
+    stored,
+    rejected('immutable_field'),
+  ],
+  [
+    'an edit of an older version that changes dispensedBy is a conflict first',
+    row({ ...edited, dispensedBy: 'bob' }),
+    stored,
+    { kind: 'conflict', server: stored },
+  ],
+];
+
+describe('decide: what one pushed row means', () => {
+  test.each(cases)('%s', (_situation, candidate, storedRecord, expected) => {
+    expect(decide(candidate, storedRecord, rules)).toEqual(expected);
+  });
+});
+
+describe('standsWithoutLock: which decisions a read without locks settles', () => {
+  const decision = (candidate: Candidate, storedRecord: Dispense | undefined): Decision => decide(candidate, storedRecord, rules);
+  test.each([
+    ['unchanged: an equal row writes nothing whatever comes next', decision(row(stored), stored), true],
+    ['wrong_site: a record never changes site', decision(row(stored, theirs), theirs), true],
+    ['insert: another request may insert it first', decision(row(stored), undefined), false],
+    ['unknown_dispenser: another request may insert it first', decision(row({ ...stored, dispensedBy: 'zed' }), undefined), false],
+    ['conflict: the record may change before the lock', decision(row(edited), stored), false],
+    ['update: the record may change before the lock', decision(row(edited, stored), stored), false],
+    ['immutable_field: a conflict may come first once locked', decision(row({ ...edited, dispensedBy: 'bob' }, stored), stored), false],
+  ])('%s', (_situation, d, stands) => {
+    expect(standsWithoutLock(d)).toBe(stands);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * What one pushed row means, given the record the server holds: the push's rules, each once, as
+ * a pure function. push.ts reads and locks the records and calls it from each of its passes.
+ */
+import type { RejectedRow } from '../schemas/api';
+import { changedFields, sameDispense, type Dispense } from '../schemas/dispense';
+
+export interface Candidate {
+  doc: Dispense;
+  /** The state the client based its change on (its assumedMasterState); null for "new on the client". */
+  assumed: Record<string, unknown> | null;
+}
+
+export interface Rules {
+  /** The signed-in user's site: the only one whose records the push may write. */
+  siteId: string;
+  /** The users of that site a new record may name as its dispenser. */
+  dispensers: ReadonlySet<string>;
+}
+
+export interface Update {
+  externalId: string;
+  action: 'update' | 'void';
+  changed: string[];
+  before: Dispense;
+  after: Dispense;
+}
+
+export type Decision =
+  | { kind: 'insert' }
+  /** Equal to the stored record: nothing to write. */
+  | { kind: 'unchanged' }
+  /** The client changed another version than the stored one: it gets the stored one back. */
+  | { kind: 'conflict'; server: Dispense }
+  | { kind: 'update'; update: Update }
+  | { kind: 'rejected'; rejection: RejectedRow };
+
+export function rejection(externalId: string | null, code: string, message: string, issues?: RejectedRow['issues']): RejectedRow {
+  return issues ? { externalId, code, message, issues } : { externalId, code, message };
+}
+
+/** A user writes the records of their own site only, and never one the server holds for another. */
+export function wrongSite(doc: Dispense, stored: Dispense | undefined, siteId: string): RejectedRow | null {
+  if (stored && stored.siteId !== siteId) return rejection(doc.externalId, 'wrong_site', 'This record belongs to another site');
+  if (doc.siteId !== siteId) return rejection(doc.externalId, 'wrong_site', `Records of site ${siteId} only can be written by this user`);
+  return null;
+}
+
+/**
+ * True when the state a client assumed is the stored one, field by field. updatedAt alone does
+ * not identify a version: two devices that change the same version in the same millisecond (or
+ * whose clocks lag the record's updatedAt) stamp the same one, and a push assuming the other
+ * device's version would overwrite this one unseen, e.g. undo a void.
+ */
+function assumedIsStored(assumed: Record<string, unknown> | null, stored: Dispense): boolean {
+  return assumed !== null && sameDispense(assumed as Dispense, stored);
+}
+
+/** The decision for one parsed row and the record the server holds under its id, if any. */
+export function decide({ doc, assumed }: Candidate, stored: Dispense | undefined, rules: Rules): Decision {
+  const foreign = wrongSite(doc, stored, rules.siteId);
+  if (foreign) return { kind: 'rejected', rejection: foreign };
+  if (!stored) {
+    if (rules.dispensers.has(doc.dispensedBy)) return { kind: 'insert' };
+    const message = `dispensedBy "${doc.dispensedBy}" is not a user of site ${rules.siteId}`;
+    return { kind: 'rejected', rejection: rejection(doc.externalId, 'unknown_dispenser', message) };
+  }
+  if (sameDispense(stored, doc)) return { kind: 'unchanged' };
+  if (!assumedIsStored(assumed, stored)) return { kind: 'conflict', server: stored }; // the client decides with RxDB's conflict handler
+  if (doc.dispensedBy !== stored.dispensedBy) {
+    return { kind: 'rejected', rejection: rejection(doc.externalId, 'immutable_field', 'dispensedBy cannot be changed after the record is made') };
+  }
+  const action = stored.status !== 'voided' && doc.status === 'voided' ? 'void' : 'update';
+  return { kind: 'update', update: { externalId: doc.externalId, action, changed: changedFields(stored, doc), before: stored, after: doc } };
+}
+
+/**
+ * True when a decision made on a read without locks stands whatever other requests write next:
+ * a record's site never changes, and a row equal to its record writes nothing. Every other
+ * decision is made again on the locked record.
+ */
+export function standsWithoutLock(d: Decision): boolean {
+  return d.kind === 'unchanged' || (d.kind === 'rejected' && d.rejection.code === 'wrong_site');
+}
