@@ -62,10 +62,8 @@ async function withDevMode(storage: RxStorage<any, any>): Promise<RxStorage<any,
   }
 }
 
-/** The app's database in the browser. */
-export const DATABASE_NAME = 'sems-dispense';
-
-export async function openDispenseDatabase(name = DATABASE_NAME, opts: OpenOptions = {}): Promise<DispenseDatabase> {
+/** Opens (or makes) the database `name`; the app names one per site (site.ts). */
+export async function openDispenseDatabase(name: string, opts: OpenOptions = {}): Promise<DispenseDatabase> {
   let storage: RxStorage<any, any> = withIndexReads(opts.storage ?? getRxStorageDexie());
   if (opts.devMode ?? defaultDevMode()) storage = await withDevMode(storage);
   const db = (await createRxDatabase({

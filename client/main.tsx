@@ -2,7 +2,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/app';
-import { DATABASE_NAME } from './db';
+import { siteDatabaseName } from './site';
+import { useSession } from './stores/session';
 import { useSyncStatus } from './stores/sync-status';
 import { countBeforeOpen } from './sync/progress';
 import { openLocalDatabase } from './ui/use-sync';
@@ -10,12 +11,16 @@ import './ui/styles.css';
 import './ui/layout.css';
 import './ui/sync-panel.css';
 
-// The pending count is read while RxDB opens the database (progress.ts); the live count replaces it.
-void countBeforeOpen(DATABASE_NAME).then((n) => {
-  if (n !== null && !useSyncStatus.getState().pendingKnown) useSyncStatus.setState({ pendingCount: n, pendingKnown: true });
-});
-// The records open while React renders; a failure is shown by the workspace (useDatabase).
-openLocalDatabase().catch(() => {});
+// A session kept from the last visit: its site's records open while React renders (a failure is
+// shown by the workspace), and their pending count is read meanwhile (progress.ts); the live
+// count replaces it.
+const siteId = useSession.getState().user?.siteId;
+if (siteId) {
+  void countBeforeOpen(siteDatabaseName(siteId)).then((n) => {
+    if (n !== null && !useSyncStatus.getState().pendingKnown) useSyncStatus.setState({ pendingCount: n, pendingKnown: true });
+  });
+  openLocalDatabase(siteId).catch(() => {});
+}
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,25 +1,20 @@
 /**
  * The signed-in session: the JWT, when it expires and who it belongs to, persisted in
  * localStorage (`sems_session`) so a reload or a day offline keeps the pharmacist working.
- * Signing out forgets the token only: records still waiting to sync stay in the local database.
+ * Signing out forgets the token only: records still waiting to sync stay in the site's local
+ * database (site.ts) until a user of that site signs in here again.
  */
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
 import { errorBodySchema, loginResponseSchema, type User } from '../../schemas/api';
-import { uuidV4 } from '../uuid';
 
 export interface SessionState {
   token: string | null;
   expiresAt: string | null;
   user: User | null;
-  /** Stable per browser, sent with pushes so the audit trail says which device wrote a change. */
-  deviceId: string;
   signIn: (username: string, password: string) => Promise<void>;
   signOut: () => void;
 }
-
-/** A stable random id for this browser, sent as X-Device-Id for the audit trail. */
-export const newDeviceId = uuidV4;
 
 /** Turns a failed login answer into the sentence shown under the form. */
 async function loginFailure(res: Response): Promise<Error> {
@@ -39,7 +34,6 @@ export const useSession = create<SessionState>()(
       token: null,
       expiresAt: null,
       user: null,
-      deviceId: newDeviceId(),
       signIn: async (username, password) => {
         let res: Response;
         try {
@@ -60,7 +54,7 @@ export const useSession = create<SessionState>()(
     {
       name: 'sems_session',
       storage: createJSONStorage(() => localStorage),
-      partialize: ({ token, expiresAt, user, deviceId }) => ({ token, expiresAt, user, deviceId }),
+      partialize: ({ token, expiresAt, user }) => ({ token, expiresAt, user }),
     },
   ),
 );

@@ -1,5 +1,5 @@
 import '../../test/client/local-storage';
-import { DEFAULT_SYNC_SETTINGS, SYNC_INTERVALS, SYNC_SETTINGS_KEY, useSyncSettings } from './sync-settings';
+import { DEFAULT_SYNC_SETTINGS, followSiteSettings, settingsKeyOf, SYNC_INTERVALS, SYNC_SETTINGS_KEY, useSyncSettings } from './sync-settings';
 
 beforeEach(() => {
   useSyncSettings.setState(DEFAULT_SYNC_SETTINGS);
@@ -33,4 +33,24 @@ test('settings written by another tab are taken over on rehydrate', async () => 
   localStorage.setItem(SYNC_SETTINGS_KEY, JSON.stringify({ state: { enabled: true, intervalSeconds: 1800 }, version: 1 }));
   await useSyncSettings.persist.rehydrate();
   expect(useSyncSettings.getState().intervalSeconds).toBe(1800);
+});
+
+test("each site keeps its own settings; a new site starts from the old browser-wide ones, or the defaults", () => {
+  localStorage.clear();
+  followSiteSettings('site-1');
+  expect(useSyncSettings.getState()).toMatchObject(DEFAULT_SYNC_SETTINGS);
+  useSyncSettings.getState().setEnabled(false);
+  expect(useSyncSettings.getState().setIntervalSeconds(60)).toBeNull();
+  expect(JSON.parse(localStorage.getItem(settingsKeyOf('site-1'))!).state).toEqual({ enabled: false, intervalSeconds: 60 });
+
+  followSiteSettings('site-2'); // nothing of site 1's carries over
+  expect(useSyncSettings.getState()).toMatchObject(DEFAULT_SYNC_SETTINGS);
+
+  // What the versions before site scoping stored, for every site of the browser.
+  localStorage.setItem(SYNC_SETTINGS_KEY, JSON.stringify({ state: { enabled: true, intervalSeconds: 1800 }, version: 1 }));
+  followSiteSettings('site-3');
+  expect(useSyncSettings.getState()).toMatchObject({ enabled: true, intervalSeconds: 1800 });
+
+  followSiteSettings('site-1');
+  expect(useSyncSettings.getState()).toMatchObject({ enabled: false, intervalSeconds: 60 });
 });

@@ -17,16 +17,16 @@
  * until the next run); if IndexedDB is lost, records written later are still after the mirror.
  */
 import { combineLatest, debounceTime, distinctUntilChanged, EMPTY, filter, from, fromEvent, map, merge, Observable, shareReplay, startWith, Subject, switchMap } from 'rxjs';
-import { dispenseRxJsonSchema } from '../../schemas/rxdb-schema';
 import type { DispenseDatabase } from '../db';
 import { REPLICATION_ID } from './replication';
 import { DEXIE_DOCS_TABLE_NAME } from 'rxdb/plugins/storage-dexie';
+import { recordsIndexedDbName } from '../idb-names';
 import { changesIndexName, countAfter, firstAfter, rangeAfter, type ChangesCheckpoint } from '../index-read';
 
 export type PushCheckpoint = ChangesCheckpoint;
 
 /** Per database and replication: a new replication (another REPLICATION_ID) starts from none. */
-const checkpointKey = (dbName: string) => `sems_push_checkpoint:${dbName}:${REPLICATION_ID}`;
+export const checkpointKey = (dbName: string) => `sems_push_checkpoint:${dbName}:${REPLICATION_ID}`;
 
 /** Where localStorage is unavailable (a browser that refuses it): this page's memory. */
 const inMemory = new Map<string, string>();
@@ -174,7 +174,7 @@ export function countBeforeOpen(dbName: string): Promise<number | null> {
   return new Promise((resolve) => {
     let req: IDBOpenDBRequest;
     try {
-      req = idb.open(`rxdb-dexie-${dbName}--${dispenseRxJsonSchema().version}--dispenses`);
+      req = idb.open(recordsIndexedDbName(dbName));
     } catch {
       return resolve(null);
     }

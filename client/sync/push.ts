@@ -38,6 +38,9 @@ export interface BatchReport {
 
 export interface PushDeps {
   baseUrl: string;
+  /** The site whose database this is: its records only are ever sent (site.ts). */
+  siteId: string;
+  /** The token of a user of `siteId`, or null (none, or a user of another site signed in). */
   getToken: () => string | null;
   deviceId: string;
   marks: SyncMarkCollection;
@@ -140,6 +143,14 @@ export function createPushHandler(deps: PushDeps) {
         assumedMasterState: r.assumedMasterState && !r.assumedMasterState._deleted ? toWire(r.assumedMasterState) : null,
       }));
     if (rows.length === 0) return [];
+    // A site's database holds the site's records only; a stray one must not go with this site's
+    // token (the server would refuse it and the checkpoint pass it): the run fails, nothing moves.
+    const stray = rows.find((r) => r.newDocumentState.siteId !== deps.siteId);
+    if (stray) {
+      const failure = new PushFailure('server', `A record of site ${stray.newDocumentState.siteId} is in the database of site ${deps.siteId}; nothing was sent`, 'wrong_site_local');
+      deps.onFailure?.(failure);
+      throw failure;
+    }
     let answer: PushResponse;
     try {
       // RxDB's batch in requests of at most `rowsPerRequest` (the server takes up to 1000), all

@@ -7,7 +7,7 @@
 import type { Subscription } from 'rxjs';
 import type { DispenseDatabase } from '../db';
 import { useSyncSettings } from '../stores/sync-settings';
-import { useSyncStatus, type SyncStatusFields } from '../stores/sync-status';
+import { INITIAL_SYNC_STATUS, useSyncStatus, type SyncStatusFields } from '../stores/sync-status';
 import { rejectedMarks$ } from './marks';
 import { oldestPendingAt$, pendingCount$, publishCheckpoint, type PushCheckpoint } from './progress';
 import { createDispenseReplication, type RunResult } from './replication';
@@ -27,6 +27,8 @@ import {
 
 export interface SyncDeps {
   baseUrl: string;
+  /** The site of the database: only its records are sent, only with a token of its users. */
+  siteId: string;
   getToken: () => string | null;
   deviceId: string;
   onUnauthorized?: () => void;
@@ -127,6 +129,7 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
     const settings = useSyncSettings.getState();
     const replication = createDispenseReplication(db, {
       baseUrl: deps.baseUrl,
+      siteId: deps.siteId,
       getToken: deps.getToken,
       deviceId: deps.deviceId,
       fetch: deps.fetch,
@@ -279,7 +282,8 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
       const l = leader;
       leader = null;
       await l?.dispose();
-      setStatus({ isLeader: false });
+      // Nothing of this database's status stays on screen for the next session (another site's).
+      useSyncStatus.setState({ ...INITIAL_SYNC_STATUS });
     },
   };
   ACTIVE.set(db, controller);

@@ -1,9 +1,18 @@
-/** The app: the sign-in screen without a session, the workspace with one. */
-import { useState } from 'react';
+/**
+ * The app: the sign-in screen without a session, the workspace with one. Signing out (here or in
+ * another tab) stops the sync and closes the site's records in this tab; the sign-in screen then
+ * says what stayed on the device, or that the site's data was removed.
+ */
+import { useEffect, useState } from 'react';
+import { removeSiteDataIfSent } from '../site';
 import { useSession } from '../stores/session';
 import { useSyncStatus } from '../stores/sync-status';
+import { InsecureNotice } from './insecure-notice';
 import { SignIn } from './sign-in';
+import { closeLocalDatabase } from './use-sync';
 import { Workspace } from './workspace';
+
+const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
 
 export function App() {
   const user = useSession((s) => s.user);
@@ -11,18 +20,49 @@ export function App() {
   const signOut = useSession((s) => s.signOut);
   const [lastUsername, setLastUsername] = useState('');
   const [notice, setNotice] = useState<string | null>(null);
+  /** The site whose data the user asked to remove at sign-out. */
+  const [removal, setRemoval] = useState<string | null>(null);
 
-  if (!user || !token) return <SignIn notice={notice} lastUsername={lastUsername} />;
+  // Signed out: the sync has stopped (the workspace's clean-up came first), then the records close.
+  useEffect(() => {
+    if (user) return;
+    void closeLocalDatabase().then(async () => {
+      if (!removal) return;
+      setRemoval(null);
+      const { removed, unsent } = await removeSiteDataIfSent(removal).catch((err: Error) => {
+        console.error('Removing the site data failed', err);
+        return { removed: false, unsent: null };
+      });
+      if (removed) setNotice(`The records of site ${removal} were removed from this device. The server keeps them.`);
+      else if (unsent) setNotice(`Nothing was removed: ${records(unsent)} of site ${removal} had not reached the server yet and stay on this device.`);
+      else setNotice('Nothing was removed from this device: its records could not be checked.');
+    });
+  }, [user, removal]);
 
-  const onSignOut = () => {
+  if (!user || !token) {
+    return (
+      <>
+        <InsecureNotice />
+        <SignIn notice={notice} lastUsername={lastUsername} />
+      </>
+    );
+  }
+
+  const onSignOut = (removeData = false) => {
     const pending = useSyncStatus.getState().pendingCount;
     setLastUsername(user.username);
     setNotice(
       pending > 0
-        ? `${pending} record${pending === 1 ? ' is' : 's are'} still on this device and will be sent after the next sign-in.`
+        ? `${records(pending)} ${pending === 1 ? 'is' : 'are'} still on this device and will be sent after the next sign-in of a user of site ${user.siteId}.`
         : null,
     );
+    if (removeData) setRemoval(user.siteId);
     signOut();
   };
-  return <Workspace key={user.username} user={user} onSignOut={onSignOut} />;
+  return (
+    <>
+      <InsecureNotice />
+      <Workspace key={user.username} user={user} onSignOut={onSignOut} />
+    </>
+  );
 }

@@ -6,10 +6,13 @@ interface Props {
   user: User;
   syncNow: (() => Promise<void>) | null;
   countsKnown: boolean;
+  /** "Sign out" pressed: asks what to keep (sign-out-dialog.tsx). */
   onSignOut: () => void;
+  /** The server refused the session: straight back to the sign-in screen. */
+  onSignInAgain: () => void;
 }
 
-export function Header({ user, syncNow, countsKnown, onSignOut }: Props) {
+export function Header({ user, syncNow, countsKnown, onSignOut, onSignInAgain }: Props) {
   return (
     <header className="app-header">
       <div className="brand">
@@ -18,7 +21,7 @@ export function Header({ user, syncNow, countsKnown, onSignOut }: Props) {
         <span className="site" title="Pharmacy site">{user.siteId}</span>
       </div>
       <div className="header-right">
-        <SyncPanel syncNow={syncNow} countsKnown={countsKnown} onSignInAgain={onSignOut} />
+        <SyncPanel syncNow={syncNow} countsKnown={countsKnown} onSignInAgain={onSignInAgain} />
         <span className="who" title={user.username}>{user.displayName}</span>
         <button type="button" className="ghost" onClick={onSignOut}>Sign out</button>
       </div>

@@ -13,21 +13,29 @@ import { DispenseForm } from './dispense-form';
 import { EditDialog } from './edit-dialog';
 import { Header } from './header';
 import { RecentList } from './recent-list';
+import { SignOutDialog } from './sign-out-dialog';
 import { useDatabase, useSync } from './use-sync';
 import { useObservable } from './use-observable';
 import { VoidDialog } from './void-dialog';
 
 const PAGE = 50;
 
-export function Workspace({ user, onSignOut }: { user: User; onSignOut: () => void }) {
+interface Props {
+  user: User;
+  /** Signs out; with `removeData`, the site's records are removed from this device afterwards. */
+  onSignOut: (removeData?: boolean) => void;
+}
+
+export function Workspace({ user, onSignOut }: Props) {
   const token = useSession((s) => s.token);
-  const { db, error } = useDatabase();
-  const sync = useSync(db, token);
+  const { db, error } = useDatabase(user.siteId);
+  const sync = useSync(db, user.siteId, token);
   const needsSignIn = useSyncStatus((s) => s.needsSignIn);
   const countsKnown = useSyncStatus((s) => s.countsKnown);
   const [limit, setLimit] = useState(PAGE);
   const [editing, setEditing] = useState<Dispense | null>(null);
   const [voiding, setVoiding] = useState<Dispense | null>(null);
+  const [signingOut, setSigningOut] = useState(false);
 
   // One more than shown, to know whether there is an older page.
   const recent$ = useMemo(() => (db ? recentDispenses$(db, limit + 1) : null), [db, limit]);
@@ -54,11 +62,11 @@ export function Workspace({ user, onSignOut }: { user: User; onSignOut: () => vo
 
   return (
     <>
-      <Header user={user} syncNow={sync ? () => sync.syncNow() : null} countsKnown={countsKnown} onSignOut={onSignOut} />
+      <Header user={user} syncNow={sync ? () => sync.syncNow() : null} countsKnown={countsKnown} onSignOut={() => setSigningOut(true)} onSignInAgain={() => onSignOut()} />
       {needsSignIn ? (
         <div className="banner" role="alert">
           Your session has ended. Keep working: records stay on this device and are sent after you
-          <button type="button" className="link" onClick={onSignOut}>sign in again</button>.
+          <button type="button" className="link" onClick={() => onSignOut()}>sign in again</button>.
         </div>
       ) : null}
       <main className="workspace">
@@ -79,6 +87,7 @@ export function Workspace({ user, onSignOut }: { user: User; onSignOut: () => vo
       {db && voiding ? (
         <VoidDialog record={voiding} save={(reason) => voidDispense(db, voiding.externalId, reason)} onClose={() => setVoiding(null)} />
       ) : null}
+      {signingOut ? <SignOutDialog siteId={user.siteId} onSignOut={onSignOut} onClose={() => setSigningOut(false)} /> : null}
     </>
   );
 }

@@ -75,7 +75,7 @@ async function openBrowser(browser: Browser = newBrowser()): Promise<DispenseDat
 }
 
 /** Starts sync as the app does and waits until this tab leads (it replicates). */
-async function sync(db: DispenseDatabase, deps: Partial<SyncDeps> & Pick<SyncDeps, 'getToken'>, s = server) {
+async function sync(db: DispenseDatabase, deps: Partial<SyncDeps> & Pick<SyncDeps, 'getToken' | 'siteId'>, s = server) {
   const controller = startSync(db, { baseUrl: s.url, deviceId: 'test-device', ...deps });
   open.find((o) => o.db === db)!.sync = controller;
   await until('leadership', () => useSyncStatus.getState().isLeader);
@@ -106,7 +106,7 @@ test('when 2,500 records saved on the device are synced by one "Sync now", Postg
   const db = await openBrowser();
   const net = countingFetch();
   await createDispenses(db, Array.from({ length: 2500 }, (_, i) => inputFor(i)), user(p));
-  const controller = await sync(db, { getToken: () => p.token, fetch: net.fetch });
+  const controller = await sync(db, { siteId: p.siteId, getToken: () => p.token, fetch: net.fetch });
   await until('2,500 pending', () => status().pendingCount === 2500);
   expect(net.seen.pushes).toBe(0); // starting sync sends nothing by itself
   // When the oldest pending record was saved: the first after the checkpoint, its local write time.
@@ -127,7 +127,7 @@ test('when the app is reloaded after a sync, the new database instance sends not
   const browser = newBrowser();
   const first = await openBrowser(browser);
   await createDispenses(first, Array.from({ length: 700 }, (_, i) => inputFor(i)), user(p));
-  await (await sync(first, { getToken: () => p.token })).syncNow();
+  await (await sync(first, { siteId: p.siteId, getToken: () => p.token })).syncNow();
   expect((await counts(p.siteId)).rows).toBe(700);
   const o = open.find((x) => x.db === first)!;
   await o.sync!.stop();
@@ -136,7 +136,7 @@ test('when the app is reloaded after a sync, the new database instance sends not
 
   const net = countingFetch();
   const reloaded = await openBrowser(browser);
-  const controller = await sync(reloaded, { getToken: () => p.token, fetch: net.fetch });
+  const controller = await sync(reloaded, { siteId: p.siteId, getToken: () => p.token, fetch: net.fetch });
   await controller.syncNow();
   expect(net.seen).toEqual({ pushes: 0, rows: 0 });
   await until('0 pending', () => status().pendingCount === 0); // the count follows the run's checkpoint
@@ -167,7 +167,7 @@ test('when the server stops in the middle of a run and starts again on the same 
       return fetch(url, init);
     };
     // Batches of one request of 500, each checkpointed: the first two are answered before the stop.
-    const controller = await sync(db, { getToken: () => p.token, fetch: f, batchSize: 500, requestsPerBatch: 1 }, s);
+    const controller = await sync(db, { siteId: p.siteId, getToken: () => p.token, fetch: f, batchSize: 500, requestsPerBatch: 1 }, s);
     await controller.syncNow();
     await stopping;
 
@@ -199,7 +199,7 @@ test('when the server refuses the token (expired or invalid), records stay pendi
   let token: string | null = expired;
   let unauthorized = 0;
   const net = countingFetch();
-  const controller = await sync(db, { getToken: () => token, fetch: net.fetch, onUnauthorized: () => (unauthorized += 1) });
+  const controller = await sync(db, { siteId: p.siteId, getToken: () => token, fetch: net.fetch, onUnauthorized: () => (unauthorized += 1) });
 
   await controller.syncNow();
   expect(status()).toMatchObject({ needsSignIn: true, state: 'error', pendingCount: 3 });
@@ -225,7 +225,7 @@ test('when the server refuses the token (expired or invalid), records stay pendi
 test('when a synced record is edited and then voided, each change is pushed as an update with its own audit row', async () => {
   const p = await pharmacist();
   const db = await openBrowser();
-  const controller = await sync(db, { getToken: () => p.token });
+  const controller = await sync(db, { siteId: p.siteId, getToken: () => p.token });
   const made = await createDispense(db, inputFor(1, { quantity: 21 }), user(p));
   await controller.syncNow();
   await until('0 pending', () => status().pendingCount === 0); // the count follows the run's checkpoint
@@ -254,7 +254,7 @@ test('when the server rejects a record, it shows as rejected with the reason whi
   // Saved by an older app version that did not check expiry against the dispense date.
   const bad: Dispense = makeDispense({ siteId: p.siteId, dispensedBy: p.user.username, expiryDate: '2020-01-31', updatedAt: new Date().toISOString() }, 3);
   await db.dispenses.insert(bad);
-  const controller = await sync(db, { getToken: () => p.token });
+  const controller = await sync(db, { siteId: p.siteId, getToken: () => p.token });
   await until('3 pending', () => status().pendingCount === 3);
 
   await controller.syncNow();
@@ -280,7 +280,7 @@ test('when the server rejects a record, it shows as rejected with the reason whi
 test('when the server holds a newer version from another device, a void there wins over an edit here, and the edit is kept on the device as superseded', async () => {
   const p = await pharmacist();
   const db = await openBrowser();
-  const controller = await sync(db, { getToken: () => p.token });
+  const controller = await sync(db, { siteId: p.siteId, getToken: () => p.token });
   const made = await createDispense(db, inputFor(1), user(p));
   await controller.syncNow();
 
@@ -310,7 +310,7 @@ test('when the server holds a newer version from another device, a void there wi
 test('when the server holds an older version this device never saw acknowledged, the later edit here wins and is pushed over it', async () => {
   const p = await pharmacist();
   const db = await openBrowser();
-  const controller = await sync(db, { getToken: () => p.token });
+  const controller = await sync(db, { siteId: p.siteId, getToken: () => p.token });
   const made = await createDispense(db, inputFor(1), user(p));
   // The first version reached the server, but its answer was lost (here: pushed by hand).
   const res = await fetch(`${server.url}/api/sync/dispenses/push`, {
@@ -328,4 +328,19 @@ test('when the server holds an older version this device never saw acknowledged,
   expect(await auditActions(made.externalId)).toEqual(['create', 'update']);
   expect((await db.dispenses.findOne(made.externalId).exec())!.toJSON()).toEqual(edited);
   expect(await db.syncmarks.findOne(made.externalId).exec()).toBeNull(); // nothing superseded, nothing refused
+});
+
+test("when a site's database holds a record of another site, the run sends nothing, fails loudly, and the records stay pending", async () => {
+  const p = await pharmacist();
+  const other = await pharmacist();
+  const db = await openBrowser();
+  const net = countingFetch();
+  await createDispenses(db, [inputFor(1)], user(p));
+  await createDispenses(db, [inputFor(2)], user(other)); // only a bug or a hand-edited database could do this
+  const controller = await sync(db, { siteId: p.siteId, getToken: () => p.token, fetch: net.fetch });
+  await controller.syncNow();
+  expect(net.seen.pushes).toBe(0);
+  expect(status()).toMatchObject({ state: 'error', pendingCount: 2, rejected: [] });
+  expect(status().lastError).toMatch(/in the database of site/);
+  expect(await counts(p.siteId)).toEqual({ rows: 0, audit: 0, creates: 0 });
 });

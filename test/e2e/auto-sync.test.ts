@@ -2,11 +2,11 @@
  * The timer, with Playwright's clock moving time (runFor fires every timer on the way;
  * fastForward jumps and fires what is due once): at a 30-second interval a record reaches
  * PostgreSQL without a click; a longer interval or a paused switch sends nothing; the settings
- * survive a reload (localStorage `sems_sync_config`).
+ * survive a reload (localStorage `sems_sync_config:<site>`).
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { dispense, openSyncPanel, readPending, readState, recordPushes, rowSync, syncNow, waitForPending } from './counter';
-import { describeE2E, signIn, startE2E, type E2E } from './harness';
+import { describeE2E, signIn, startE2E, USER, type E2E } from './harness';
 
 describeE2E('automatic sync on a timer', () => {
   let e2e: E2E;
@@ -69,7 +69,7 @@ describeE2E('automatic sync on a timer', () => {
     const again = await openSyncPanel(page);
     expect(await again.getByLabel('Sync interval').inputValue()).toBe('3600');
     expect(await again.getByRole('switch', { name: 'Auto sync' }).isChecked()).toBe(false);
-    const stored = await page.evaluate(() => localStorage.getItem('sems_sync_config'));
+    const stored = await page.evaluate((site) => localStorage.getItem(`sems_sync_config:${site}`), USER.siteId); // the site's own settings
     expect(JSON.parse(stored!).state).toMatchObject({ enabled: false, intervalSeconds: 3600 });
   });
 

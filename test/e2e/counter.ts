@@ -84,3 +84,25 @@ export function recordPushes(page: Page): { rows: number[]; ids: string[] } {
   });
   return seen;
 }
+
+/**
+ * Signs out with the header's button and the sign-out dialog, and waits for the sign-in screen.
+ * `removeData`: also removes the site's records from the device (offered only when all were sent).
+ */
+export async function signOut(page: Page, removeData = false): Promise<void> {
+  await page.getByRole('banner').getByRole('button', { name: 'Sign out', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Sign out' });
+  await dialog.getByRole('button', removeData ? { name: /remove this site's data/ } : { name: 'Sign out', exact: true }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+}
+
+/** Answers of the server to a page's pushes: every record it refused, with the code. */
+export function recordRefusals(page: Page): { externalId: string | null; code: string }[] {
+  const refused: { externalId: string | null; code: string }[] = [];
+  page.on('response', async (res) => {
+    if (res.request().method() !== 'POST' || !res.url().endsWith('/api/sync/dispenses/push') || res.status() !== 200) return;
+    const body = (await res.json().catch(() => null)) as { rejected?: { externalId: string | null; code: string }[] } | null;
+    refused.push(...(body?.rejected ?? []).map((r) => ({ externalId: r.externalId, code: r.code })));
+  });
+  return refused;
+}

@@ -4,7 +4,7 @@
  * edit, void, and sign out without losing what has not been sent.
  */
 import type { BrowserContext, Page } from 'playwright-core';
-import { dispense, entry, openSyncPanel, rowSync, syncNow, readPending, waitForPending } from './counter';
+import { dispense, entry, openSyncPanel, rowSync, syncNow, readPending, waitForPending, signOut } from './counter';
 import { describeE2E, signIn, startE2E, USER, type E2E } from './harness';
 
 describeE2E('dispensing at the counter', () => {
@@ -121,7 +121,7 @@ describeE2E('dispensing at the counter', () => {
 
   test('signing out keeps a pending record on the device; after signing in again it is sent', async () => {
     const waiting = await dispense(page, entry({ patientId: 'P-SIGNOUT' }));
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signOut(page);
     await page.getByText('1 record is still on this device').waitFor();
     expect(await e2e.sql('SELECT 1 FROM dispenses WHERE patient_id = $1', [waiting.patientId])).toHaveLength(0);
 

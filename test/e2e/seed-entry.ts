@@ -6,16 +6,18 @@
 import './seed-jitless';
 import { openDispenseDatabase } from '../../client/db';
 import { createDispenses, type DispenseInput } from '../../client/records';
+import { siteDatabaseName } from '../../client/site';
 
-async function seed(count: number, user: { username: string; siteId: string }): Promise<void> {
-  const db = await openDispenseDatabase();
+/** Into the user's site database, or the database named `dbName` (that of an earlier version). */
+async function seed(count: number, user: { username: string; siteId: string }, dbName?: string, prefix = 'SEED'): Promise<void> {
+  const db = await openDispenseDatabase(dbName ?? siteDatabaseName(user.siteId));
   try {
     const start = Date.parse('2026-11-20T08:00:00.000Z');
     for (let from = 0; from < count; from += 1000) {
       const inputs: DispenseInput[] = [];
       for (let i = from; i < Math.min(count, from + 1000); i++) {
         inputs.push({
-          patientId: `SEED-${String(i).padStart(6, '0')}`,
+          patientId: `${prefix}-${String(i).padStart(6, '0')}`,
           medicationCode: `MED${i % 300}`,
           medicationName: 'Metformin 500 mg tablets',
           quantity: 56,

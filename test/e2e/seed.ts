@@ -21,11 +21,17 @@ function seedBundle(): Promise<string> {
 
 /**
  * Opens a same-origin page that is not the app (the health endpoint), writes `count` records
- * there with the app's own code, and leaves. The next `page.goto('/')` finds them on the device.
+ * there with the app's own code, and leaves. The next `page.goto('/')` finds them on the device:
+ * in the user's site database, or in the database `opts.dbName` (an earlier version's layout).
  */
-export async function seedRecords(page: Page, count: number, user: { username: string; siteId: string }): Promise<void> {
+export async function seedRecords(
+  page: Page,
+  count: number,
+  user: { username: string; siteId: string },
+  opts: { dbName?: string; prefix?: string } = {},
+): Promise<void> {
   const code = await seedBundle();
   await page.goto('/api/health');
   await page.evaluate(code); // evaluate is not subject to the page's Content-Security-Policy
-  await page.evaluate(({ count, user }) => (globalThis as any).semsSeed(count, user), { count, user });
+  await page.evaluate(({ count, user, opts }) => (globalThis as any).semsSeed(count, user, opts.dbName, opts.prefix), { count, user, opts });
 }
