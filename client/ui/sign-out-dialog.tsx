@@ -30,13 +30,15 @@ export function SignOutDialog({ siteId, onSignOut, onClose }: Props) {
     <Modal title="Sign out" titleId="sign-out-title" onClose={onClose}>
       <p data-testid="sign-out-summary">{text}</p>
       {canRemove ? (
-        <p className="muted">On a shared or borrowed computer, you can also remove this site&apos;s records from this device. The server keeps them.</p>
+        <>
+          <p className="muted">On a shared or borrowed computer, you can also remove this site&apos;s records from this device. The server keeps them.</p>
+          <div className="actions">
+            <button type="button" className="danger" onClick={() => onSignOut(true)}>Sign out and remove this site&apos;s data from this device</button>
+          </div>
+        </>
       ) : null}
       <div className="actions">
         <button type="button" className="primary" autoFocus onClick={() => onSignOut(false)}>Sign out</button>
-        {canRemove ? (
-          <button type="button" className="danger" onClick={() => onSignOut(true)}>Sign out and remove this site&apos;s data from this device</button>
-        ) : null}
         <button type="button" onClick={onClose}>Cancel</button>
       </div>
     </Modal>

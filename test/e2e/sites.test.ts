@@ -92,6 +92,39 @@ describeE2E('a browser shared by sites and users', () => {
     ]);
   });
 
+  test("another tab of the browser follows a sign-in of another site at once, and its sync never sends the first site's records", async () => {
+    const first = await newPage();
+    await signIn(first, alice);
+    await autoSyncOff(first);
+    const hers = await dispense(first, entry({ patientId: 'TABS-A1', patientName: 'Hana Sato' }));
+    const second = await first.context().newPage();
+    await second.goto('/'); // signed in already: the session is the browser's
+    await rowSync(second, hers.patientId).filter({ hasText: 'Pending' }).waitFor();
+    const pushes = [recordPushes(first), recordPushes(second)];
+    const refused = [recordRefusals(first), recordRefusals(second)];
+
+    await signOut(second);
+    await first.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await signIn(second, bob);
+    await first.getByRole('heading', { name: 'New dispense' }).waitFor(); // the first tab follows
+    await first.getByText('No dispenses on this device yet.').waitFor();
+    expect(await first.locator('main').textContent()).not.toMatch(/TABS-A1|Hana/);
+    await syncNow(first);
+    await syncNow(second);
+    await waitForPending(first, 0);
+    expect(pushes.flatMap((p) => p.ids)).toEqual([]);
+
+    await signOut(first);
+    await signIn(first, alice);
+    await second.getByRole('heading', { name: 'New dispense' }).waitFor();
+    await syncNow(second);
+    await waitForPending(first, 0);
+    await waitForPending(second, 0);
+    expect(refused.flat()).toEqual([]);
+    expect(pushes.flatMap((p) => p.ids)).toHaveLength(1);
+    expect(await stored('TABS-')).toEqual([{ patient_id: hers.patientId, site_id: alice.siteId, dispensed_by: alice.username, actors: [alice.username] }]);
+  });
+
   test("two pharmacists of one site share its records: a colleague's record is pushed under the other's token and keeps its dispenser", async () => {
     const page = await newPage();
     await signIn(page, alice);
