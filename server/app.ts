@@ -37,7 +37,15 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
   app.disable('x-powered-by');
   // Which proxies' X-Forwarded-For to believe: the login limiter keys on the client's address.
   app.set('trust proxy', /^\d+$/.test(config.TRUST_PROXY) ? Number(config.TRUST_PROXY) : config.TRUST_PROXY);
-  app.use(helmet());
+  // HSTS and CSP's upgrade-insecure-requests only on secure requests (TLS here, or https at a
+  // trusted proxy): on plain http (http://<lan-name>:3000/) the upgrade sends every script and
+  // stylesheet to an https that does not exist, and the app is a blank page.
+  const secureHeaders = helmet();
+  const plainHeaders = helmet({
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    strictTransportSecurity: false,
+  });
+  app.use((req, res, next) => (req.secure ? secureHeaders : plainHeaders)(req, res, next));
   app.use((req, res, next) => {
     const incoming = req.header('x-request-id');
     const id = incoming && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();

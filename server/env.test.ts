@@ -76,6 +76,45 @@ describe('parsing the environment', () => {
     expect(config.DATABASE_URL).toBeUndefined();
   });
 
+  test('without TLS files the server is plain http, with no redirect port', () => {
+    const config = parseEnv({});
+    expect(config.TLS_CERT_FILE).toBeUndefined();
+    expect(config.TLS_KEY_FILE).toBeUndefined();
+    expect(config.HTTP_REDIRECT_PORT).toBeUndefined();
+  });
+
+  test('TLS_CERT_FILE and TLS_KEY_FILE together, with a redirect port, are accepted as given', () => {
+    const config = parseEnv({ TLS_CERT_FILE: '/etc/sems/cert.pem', TLS_KEY_FILE: '/etc/sems/key.pem', HTTP_REDIRECT_PORT: '8080' });
+    expect(config).toMatchObject({ TLS_CERT_FILE: '/etc/sems/cert.pem', TLS_KEY_FILE: '/etc/sems/key.pem', HTTP_REDIRECT_PORT: 8080 });
+  });
+
+  test('TLS_CERT_FILE without TLS_KEY_FILE is refused with an error naming the missing key', () => {
+    expect(() => parseEnv({ TLS_CERT_FILE: '/etc/sems/cert.pem' })).toThrow(/  TLS_KEY_FILE: TLS_KEY_FILE is required with TLS_CERT_FILE/);
+  });
+
+  test('TLS_KEY_FILE without TLS_CERT_FILE is refused with an error naming the missing certificate', () => {
+    expect(() => parseEnv({ TLS_KEY_FILE: '/etc/sems/key.pem' })).toThrow(/  TLS_CERT_FILE: TLS_CERT_FILE is required with TLS_KEY_FILE/);
+  });
+
+  test('HTTP_REDIRECT_PORT without TLS is refused: there is no https to redirect to', () => {
+    expect(() => parseEnv({ HTTP_REDIRECT_PORT: '8080' })).toThrow(/  HTTP_REDIRECT_PORT: .*needs TLS_CERT_FILE and TLS_KEY_FILE/);
+  });
+
+  test('HTTP_REDIRECT_PORT equal to PORT is refused', () => {
+    const tls = { TLS_CERT_FILE: 'c.pem', TLS_KEY_FILE: 'k.pem' };
+    expect(() => parseEnv({ ...tls, PORT: '8443', HTTP_REDIRECT_PORT: '8443' })).toThrow(/HTTP_REDIRECT_PORT must differ from PORT/);
+  });
+
+  test.each(['abc', '70000'])('a bad HTTP_REDIRECT_PORT (%p) stops the start with an error naming it', (value) => {
+    expect(() => parseEnv({ TLS_CERT_FILE: 'c.pem', TLS_KEY_FILE: 'k.pem', HTTP_REDIRECT_PORT: value })).toThrow(/  HTTP_REDIRECT_PORT: /);
+  });
+
+  test('TLS variables set to empty strings count as unset: plain http', () => {
+    const config = parseEnv({ TLS_CERT_FILE: '', TLS_KEY_FILE: '', HTTP_REDIRECT_PORT: '' });
+    expect(config.TLS_CERT_FILE).toBeUndefined();
+    expect(config.HTTP_REDIRECT_PORT).toBeUndefined();
+  });
+
   test('production with JWT_SECRET set to an empty string is refused like an unset one', () => {
     expect(() => parseEnv({ NODE_ENV: 'production', JWT_SECRET: '' })).toThrow(/JWT_SECRET is required when NODE_ENV=production/);
   });

@@ -26,10 +26,25 @@ export const envSchema = z
     LOG_LEVEL: z.enum(['silent', 'info']).default('info'),
     TRUST_PROXY: z.string().min(1).default('loopback'),
     CLIENT_DIST: z.string().min(1).default('dist/client'),
+    // HTTPS served by the server itself (both files, PEM), and an optional plain-http port that
+    // only redirects to it. Unset: plain http, as on localhost or behind a TLS proxy.
+    TLS_CERT_FILE: z.string().min(1).optional(),
+    TLS_KEY_FILE: z.string().min(1).optional(),
+    HTTP_REDIRECT_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'JWT_SECRET is required when NODE_ENV=production' });
+    }
+    if (!env.TLS_CERT_FILE !== !env.TLS_KEY_FILE) {
+      const [missing, given] = env.TLS_CERT_FILE ? ['TLS_KEY_FILE', 'TLS_CERT_FILE'] : ['TLS_CERT_FILE', 'TLS_KEY_FILE'];
+      ctx.addIssue({ code: 'custom', path: [missing], message: `${missing} is required with ${given}: HTTPS needs both the certificate and its key` });
+    }
+    if (env.HTTP_REDIRECT_PORT !== undefined && !env.TLS_CERT_FILE) {
+      ctx.addIssue({ code: 'custom', path: ['HTTP_REDIRECT_PORT'], message: 'HTTP_REDIRECT_PORT redirects to HTTPS, so it needs TLS_CERT_FILE and TLS_KEY_FILE' });
+    }
+    if (env.HTTP_REDIRECT_PORT !== undefined && env.HTTP_REDIRECT_PORT !== 0 && env.HTTP_REDIRECT_PORT === env.PORT) {
+      ctx.addIssue({ code: 'custom', path: ['HTTP_REDIRECT_PORT'], message: 'HTTP_REDIRECT_PORT must differ from PORT' });
     }
   });
 

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/server';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -72,24 +72,26 @@ export interface E2E {
   browser: Browser;
   /** Runs SQL on the test database. */
   sql: <T extends pg.QueryResultRow = Record<string, unknown>>(text: string, values?: unknown[]) => Promise<T[]>;
-  newContext: () => Promise<BrowserContext>;
+  /** A context on the server's url; `options` add to or override it (baseURL, ignoreHTTPSErrors). */
+  newContext: (options?: BrowserContextOptions) => Promise<BrowserContext>;
   close: () => Promise<void>;
 }
 
-export async function startE2E(): Promise<E2E> {
+/** `env`: extra server environment (TLS files); `args`: extra Chromium flags (host-resolver rules). */
+export async function startE2E(opts: { env?: Record<string, string>; args?: string[] } = {}): Promise<E2E> {
   if (!process.env.E2E_CLIENT_DIST) await ensureClientBuilt();
-  const server = await startTestServer({ CLIENT_DIST });
+  const server = await startTestServer({ CLIENT_DIST, ...opts.env });
   await server.addUser(USER.username, USER.siteId, USER.password);
   const pool = new pg.Pool({ connectionString: server.database!.url, max: 2 });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...(opts.args ?? [])],
   });
   return {
     server,
     browser,
     sql: async (text, values) => (await pool.query(text, values)).rows,
-    newContext: () => browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } }),
+    newContext: (options) => browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 }, ...options }),
     close: async () => {
       await browser.close();
       await pool.end();
