@@ -4,7 +4,7 @@
  * versions the server refused or replaced (sync/marks.ts; what it confirmed is known by range,
  * sync/progress.ts), local documents the sync status the leader tab publishes (sync/status.ts).
  */
-import { addRxPlugin, createRxDatabase, type RxDatabase, type RxStorage } from 'rxdb';
+import { addRxPlugin, createRxDatabase, defaultHashSha256, type HashFunction, type RxDatabase, type RxStorage } from 'rxdb';
 import { RxDBLeaderElectionPlugin } from 'rxdb/plugins/leader-election';
 import { RxDBLocalDocumentsPlugin } from 'rxdb/plugins/local-documents';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
@@ -62,6 +62,20 @@ async function withDevMode(storage: RxStorage<any, any>): Promise<RxStorage<any,
   }
 }
 
+/**
+ * RxDB hashes with crypto.subtle, which a browser gives only to a secure context (https,
+ * localhost): on a pharmacy LAN served over plain http it is missing, and RxDB would not open.
+ * There, the same SHA-256 in JavaScript (the same hex, so a database made either way opens the
+ * other way), loaded only when needed.
+ */
+export const hashFunction: HashFunction = async (input) => {
+  if (typeof globalThis.crypto?.subtle?.digest === 'function') return defaultHashSha256(input);
+  const [{ sha256 }, { bytesToHex }] = await Promise.all([import('@noble/hashes/sha2.js'), import('@noble/hashes/utils.js')]);
+  const bytes =
+    typeof input === 'string' ? new TextEncoder().encode(input) : new Uint8Array(input instanceof ArrayBuffer ? input : await input.arrayBuffer());
+  return bytesToHex(sha256(bytes));
+};
+
 /** Opens (or makes) the database `name`; the app names one per site (site.ts). */
 export async function openDispenseDatabase(name: string, opts: OpenOptions = {}): Promise<DispenseDatabase> {
   let storage: RxStorage<any, any> = withIndexReads(opts.storage ?? getRxStorageDexie());
@@ -69,6 +83,7 @@ export async function openDispenseDatabase(name: string, opts: OpenOptions = {})
   const db = (await createRxDatabase({
     name,
     storage,
+    hashFunction,
     multiInstance: true,
     localDocuments: true,
     eventReduce: true,
