@@ -5,15 +5,13 @@
  */
 import type { PushResponse } from '../schemas/api';
 import type { Dispense } from '../schemas/dispense';
+import { push, pushBody } from '../test/support/api';
 
-export async function pushBatch(url: string, token: string, rows: { doc: Dispense; assumed: Dispense | null }[]): Promise<PushResponse> {
-  const res = await fetch(`${url}/api/sync/dispenses/push`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-device-id': 'bench' },
-    body: JSON.stringify({ rows: rows.map((r) => ({ newDocumentState: r.doc, assumedMasterState: r.assumed })) }),
-  });
-  if (res.status !== 200) throw new Error(`push: HTTP ${res.status} ${await res.text()}`);
-  const body = (await res.json()) as PushResponse;
+/** Pushes records as new, or, `asRepush`, as the state the server holds (a lost checkpoint). */
+async function pushBatch(url: string, token: string, docs: Dispense[], asRepush: boolean): Promise<PushResponse> {
+  const res = await push(url, token, pushBody(docs, asRepush ? docs : undefined), { headers: { 'x-device-id': 'bench' } });
+  if (res.status !== 200) throw new Error(`push: HTTP ${res.status} ${res.text}`);
+  const body = res.body as PushResponse;
   if (body.conflicts.length || body.rejected.length) {
     throw new Error(`push: ${body.conflicts.length} conflicts, ${body.rejected.length} rejected: ${JSON.stringify(body.rejected[0])}`);
   }
@@ -30,20 +28,9 @@ export async function pushAll(url: string, token: string, records: Dispense[], b
   const sender = async () => {
     for (let i = next; i < records.length; i = next) {
       next += batchSize;
-      const slice = records.slice(i, i + batchSize);
-      await pushBatch(url, token, slice.map((doc) => ({ doc, assumed: asRepush ? doc : null })));
+      await pushBatch(url, token, records.slice(i, i + batchSize), asRepush);
     }
   };
   await Promise.all(Array.from({ length: inFlight }, sender));
   return performance.now() - start;
-}
-
-export async function login(url: string, username: string, password: string): Promise<string> {
-  const res = await fetch(`${url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  if (res.status !== 200) throw new Error(`login: HTTP ${res.status}`);
-  return ((await res.json()) as { token: string }).token;
 }

@@ -12,11 +12,12 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { Dispense } from '../schemas/dispense';
 import { migrateLatest, openDatabase } from '../server/db';
-import { addUser } from '../server/users';
+import { login } from '../test/support/api';
 import { createTestDatabase } from '../test/support/postgres';
 import { makeDispense } from '../test/support/records';
+import { seedUsers } from '../test/support/users';
 import { copyRecords } from './copy-limit';
-import { login, pushAll } from './http-ingest';
+import { pushAll } from './http-ingest';
 import { BENCH_CLIENT_DIST, browserSync, buildClient, launchChromium, localLoad, type LocalLoadResult } from './product-browser';
 import type { ProductNodeInput, ProductNodeResult } from './product-node';
 import { startServerProcess, type ServerProcess } from '../test/support/server-process';
@@ -150,7 +151,7 @@ async function main(): Promise<void> {
   try {
     const db = await openDatabase({ url: database.url, dataDir: '' });
     await migrateLatest(db);
-    await addUser(db, { ...ACCOUNT, role: 'pharmacist' });
+    await seedUsers(db, [ACCOUNT]);
     postgres = ((await db.raw('SHOW server_version')) as { rows: { server_version: string }[] }).rows[0].server_version;
     await db.destroy();
     const records: Dispense[] = Array.from({ length: N }, (_, i) => makeDispense({ siteId: ACCOUNT.siteId, dispensedBy: ACCOUNT.username }, i));
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
       CLIENT_DIST: BENCH_CLIENT_DIST,
     });
     try {
-      const token = await login(server.url, ACCOUNT.username, ACCOUNT.password);
+      const { token } = await login(server.url, ACCOUNT.username, ACCOUNT.password);
       // 2. Server ingest over HTTP by batch size, each on empty tables.
       for (const batch of [100, 500, 1000]) {
         await truncate(database.url);

@@ -8,15 +8,14 @@ import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { dispenseDetailSchema, dispensePageSchema, syncStatusSchema } from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
-import { openDatabase, type Database } from '../../server/db';
-import { addUser } from '../../server/users';
+import { call, contractViolation, login, push, pushBody, Tally, type Reply } from '../support/api';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { makeDispense } from '../support/records';
 import { TEST_JWT_SECRET } from '../support/server';
 import { inspectDatabase, lostRecords, sql } from './support/check';
-import { call, contractViolation, push, pushBody, Tally, type Reply } from './support/http';
 import { report, since } from './support/results';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { seedUsers } from '../support/users';
 
 const ISSUER = 'sems-dispense';
 const AUDIENCE = 'sems-dispense-api';
@@ -24,7 +23,6 @@ const LOGIN_FAILURES = 3;
 
 let database: TestDatabase;
 let server: ServerProcess;
-let db: Database;
 const tally = new Tally();
 const started = Date.now();
 let attacks = 0;
@@ -51,7 +49,7 @@ const record = (who: string, site: string, i: number, extra: Partial<Dispense> =
   makeDispense({ siteId: site, dispensedBy: who, patientId: SECRET_PATIENT_ID, patientName: SECRET_PATIENT_NAME, notes: SECRET_NOTE, ...extra }, i);
 
 async function pushAs(user: string, docs: Dispense[], assumed?: (Dispense | null)[]): Promise<Reply> {
-  const r = await push(url(), users[user].token, pushBody(docs, assumed), tally);
+  const r = await push(url(), users[user].token, pushBody(docs, assumed), { tally });
   expect(r.status).toBe(200);
   return r;
 }
@@ -73,12 +71,10 @@ beforeAll(async () => {
     RATE_PUSH_PER_MINUTE: '100000',
     RATE_API_PER_MINUTE: '100000',
   });
-  db = await openDatabase({ url: database.url, dataDir: 'unused', poolMax: 2 });
-  for (const [name, site] of [['alice', 'site-a'], ['carol', 'site-a'], ['bob', 'site-b'], ['dave', 'site-b']]) {
-    const u = await addUser(db, { username: name, password: `${name}-password-1`, siteId: site, role: 'pharmacist' });
-    const r = await call(url(), 'POST', '/api/auth/login', { body: { username: name, password: `${name}-password-1` }, tally });
-    expect(r.status).toBe(200);
-    users[name] = { id: u.id, token: r.body.token };
+  const password = (name: string) => `${name}-password-1`;
+  const people = [['alice', 'site-a'], ['carol', 'site-a'], ['bob', 'site-b'], ['dave', 'site-b']];
+  for (const u of await seedUsers(database.url, people.map(([username, siteId]) => ({ username, siteId, password: password(username) })))) {
+    users[u.username] = { id: u.id, token: (await login(url(), u.username, password(u.username))).token };
   }
   await legit('alice', [record('alice', 'site-a', 1), record('alice', 'site-a', 2)]);
   await legit('bob', [record('bob', 'site-b', 3), record('bob', 'site-b', 4)]);
@@ -101,7 +97,6 @@ afterAll(async () => {
     seconds: since(started),
     notes: `statuses ${tally}`,
   });
-  await db?.destroy();
   await server?.stop();
   await database?.drop();
 });
@@ -187,7 +182,7 @@ describe('forged fields', () => {
       [key]: key === 'id' ? 1 : '1999-01-01T00:00:00.000Z',
     }));
     attacks += forged.length;
-    const r = await push(url(), users.alice.token, pushBody(forged as Dispense[]), tally);
+    const r = await push(url(), users.alice.token, pushBody(forged as Dispense[]), { tally });
     expect(r.status).toBe(200);
     expect(r.body.rejected).toHaveLength(forged.length);
     for (const x of r.body.rejected) {

@@ -5,12 +5,12 @@
  * batch again. Between faults the pharmacists edit records whose acknowledgment was lost (the
  * server holds a version the device does not know it holds) and records already confirmed.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startTestServer, type TestServer } from '../support/server';
 import * as tcpProxy from '../support/tcp-proxy';
 import type { Dispense } from '../../schemas/dispense';
 import { inspectDatabase, lostRecords, sql } from './support/check';
-import { sleep } from './support/http';
 import { report, scaled, since } from './support/results';
 import { openRxClient, type RxClient } from './support/rx-client';
 

@@ -6,16 +6,17 @@
  * answer 503 while the database is away, write nothing half, and recover without a restart.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { healthSchema } from '../../schemas/api';
 import { parseEnv } from '../../server/env';
 import { startServer, type RunningServer } from '../../server/start';
-import { addUser } from '../../server/users';
+import { call, contractViolation, login, push, pushBody, Tally } from '../support/api';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { makeDispense } from '../support/records';
 import { TEST_JWT_SECRET } from '../support/server';
 import * as tcpProxy from '../support/tcp-proxy';
+import { seedUsers } from '../support/users';
 import { inspectDatabase, lostRecords } from './support/check';
-import { call, contractViolation, login, sleep, Tally } from './support/http';
 import { PlainClient } from './support/plain-client';
 import { report, scaled, since } from './support/results';
 
@@ -46,7 +47,7 @@ beforeAll(async () => {
     RATE_API_PER_MINUTE: '100000',
   });
   server = await startServer(config, (line) => logLines.push(line));
-  for (let c = 0; c < CLIENTS; c++) await addUser(server.db, { username: `user${c}`, password: 'password123', siteId: 'site-a', role: 'pharmacist' });
+  await seedUsers(server.db, Array.from({ length: CLIENTS }, (_, c) => ({ username: `user${c}`, siteId: 'site-a' })));
 });
 
 afterAll(async () => {
@@ -61,7 +62,7 @@ test('pushes through repeated database cuts: 503 while it is away, nothing half-
   const started = Date.now();
   const clients = await Promise.all(
     Array.from({ length: CLIENTS }, async (_, c) => {
-      const token = await login(server.url, `user${c}`);
+      const { token } = await login(server.url, `user${c}`);
       return new PlainClient({ name: `user${c}`, baseUrl: server.url, token, tally, backoffMs: 50, backoffMaxMs: 500, deadlineMs: 240_000 });
     }),
   );
@@ -93,7 +94,7 @@ test('pushes through repeated database cuts: 503 while it is away, nothing half-
           const h = await call(server.url, 'GET', '/api/health', { tally });
           outages.health.push(h.status);
           expect(healthSchema.parse(h.body)).toEqual({ status: 'degraded', database: 'down' });
-          const p = await call(server.url, 'POST', '/api/sync/dispenses/push', { token: clients[0].opts.token, body: { rows: [{ newDocumentState: makeDispense({ siteId: 'site-a', dispensedBy: 'user0' }), assumedMasterState: null }] }, tally });
+          const p = await push(server.url, clients[0].opts.token, pushBody([makeDispense({ siteId: 'site-a', dispensedBy: 'user0' })]), { tally });
           expect(contractViolation(p)).toBeNull();
           outages.push.push(p.status);
           outages.retryAfter.push(p.headers.get('retry-after'));

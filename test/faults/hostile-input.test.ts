@@ -9,10 +9,10 @@ import { dispenseDetailSchema, dispensePageSchema, MAX_PUSH_ROWS } from '../../s
 import { dispenseSchema, DISPENSE_FIELDS, type Dispense } from '../../schemas/dispense';
 import { rowToDispense, type DispenseRow } from '../../server/records';
 import { makeDispense } from '../support/records';
+import { call, contractViolation, push, pushAnswerViolation, Tally, type Reply } from '../support/api';
 import { startTestServer, type TestServer } from '../support/server';
 import { inspectDatabase } from './support/check';
 import { applyMutations, anyJson, hostileDate, hostileString, mutation, nest, NASTY_TEXT, setOwn } from './support/hostile';
-import { call, contractViolation, login, push, pushAnswerViolation, Tally, type Reply } from './support/http';
 import { report, scaled, since } from './support/results';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -33,7 +33,7 @@ const baseRecord = (i = 0): Dispense => makeDispense({ siteId: 'site-a', dispens
 async function send(body: unknown, raw?: string | Buffer, headers?: Record<string, string>): Promise<Reply> {
   requests++;
   return raw === undefined
-    ? push(server.url, token, body, tally, headers)
+    ? push(server.url, token, body, { tally, headers })
     : call(server.url, 'POST', '/api/sync/dispenses/push', { token, raw, tally, headers });
 }
 
@@ -72,7 +72,7 @@ beforeAll(async () => {
   server = await startTestServer();
   await server.addUser('alice', 'site-a');
   await server.addUser('bob', 'site-b');
-  token = await login(server.url, 'alice');
+  token = (await server.login('alice')).token;
   pool = new pg.Pool({ connectionString: server.database!.url, max: 2 });
 });
 

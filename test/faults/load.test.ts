@@ -10,16 +10,15 @@
 import { randomBytes } from 'node:crypto';
 import { conflictWinner } from '../../client/sync/conflict';
 import { sameDispense, type Dispense } from '../../schemas/dispense';
-import { openDatabase } from '../../server/db';
-import { addUser } from '../../server/users';
+import { login, push, pushBody, Tally } from '../support/api';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { makeDispense } from '../support/records';
 import { inspectDatabase, sql } from './support/check';
-import { call, login, Tally } from './support/http';
 import { PlainClient, versionKey } from './support/plain-client';
 import { report, scaled, since } from './support/results';
 import { openRxClient, retryAfterRatio, type RxClient } from './support/rx-client';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { seedUsers } from '../support/users';
 
 const INSTANCES = 3;
 const CLIENTS = 20;
@@ -46,13 +45,10 @@ beforeAll(async () => {
       startServerProcess({ DATABASE_URL: database.url, RATE_PUSH_PER_MINUTE: String(PUSH_LIMIT), RATE_API_PER_MINUTE: '100000' }),
     ),
   );
-  const db = await openDatabase({ url: database.url, dataDir: 'unused', poolMax: 2 });
-  try {
-    for (let c = 0; c < CLIENTS; c++) await addUser(db, { username: `u${c}`, password: 'password123', siteId: SITES[c % SITES.length], role: 'pharmacist' });
-    for (const name of ['x', 'y']) await addUser(db, { username: name, password: 'password123', siteId: 'site-a', role: 'pharmacist' });
-  } finally {
-    await db.destroy();
-  }
+  await seedUsers(database.url, [
+    ...Array.from({ length: CLIENTS }, (_, c) => ({ username: `u${c}`, siteId: SITES[c % SITES.length] })),
+    ...['x', 'y'].map((username) => ({ username, siteId: 'site-a' })),
+  ]);
 }, 120_000);
 
 afterAll(async () => {
@@ -131,7 +127,7 @@ test('20 clients (5 of them RxDB) on 3 instances: one row per record, conflicts 
   for (let c = 0; c < CLIENTS; c++) {
     const site = SITES[c % SITES.length];
     const baseUrl = instances[c % INSTANCES].url;
-    const token = await login(baseUrl, `u${c}`);
+    const { token } = await login(baseUrl, `u${c}`);
     if (c < RX_CLIENTS) {
       // Smaller batches than the plain clients': the browser's sync meets the limit too.
       const cl = await openRxClient({ name: `u${c}`, baseUrl, user: { username: `u${c}`, siteId: site }, getToken: () => token, batchSize: BATCH / 2 });
@@ -246,11 +242,11 @@ test('20 clients (5 of them RxDB) on 3 instances: one row per record, conflicts 
 
 test('two devices stamp the same updatedAt on different versions (same base, same millisecond): a void is still never undone by an edit made before it', async () => {
   const url = instances[0].url;
-  const [tokenX, tokenY] = [await login(url, 'x'), await login(url, 'y')];
+  const [tokenX, tokenY] = [(await login(url, 'x')).token, (await login(url, 'y')).token];
   const base = makeDispense({ siteId: 'site-a', dispensedBy: 'x', patientId: `PT-${TAG}-same-ms` });
   const at = (ms: number) => new Date(Date.parse(base.updatedAt) + ms).toISOString();
   const pushRow = async (token: string, doc: Dispense, assumed: Dispense | null) => {
-    const r = await call(url, 'POST', '/api/sync/dispenses/push', { token, body: { rows: [{ newDocumentState: doc, assumedMasterState: assumed }] } });
+    const r = await push(url, token, pushBody([doc], [assumed]));
     expect(r.status).toBe(200);
     return r.body as { conflicts: Dispense[]; rejected: unknown[] };
   };

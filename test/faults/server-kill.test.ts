@@ -5,15 +5,15 @@
  * make more records and edit and void records already synced. Nothing may be lost, doubled or
  * half-written.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispense } from '../../schemas/dispense';
-import { openDatabase } from '../../server/db';
-import { addUser } from '../../server/users';
+import { login } from '../support/api';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { inspectDatabase, lostRecords } from './support/check';
-import { login, sleep } from './support/http';
 import { report, scaled, since } from './support/results';
 import { openRxClient, type RxClient } from './support/rx-client';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { seedUsers } from '../support/users';
 
 const CLIENTS = 3;
 const RECORDS = scaled(2000); // FAULTS_SCALE=5: the 10,000 records of the issue
@@ -28,12 +28,7 @@ const clients: RxClient[] = [];
 beforeAll(async () => {
   database = await createTestDatabase('sems_faults');
   server = await startServerProcess({ DATABASE_URL: database.url, RATE_PUSH_PER_MINUTE: '100000', RATE_API_PER_MINUTE: '100000' });
-  const db = await openDatabase({ url: database.url, dataDir: 'unused', poolMax: 2 });
-  try {
-    for (let c = 0; c < CLIENTS; c++) await addUser(db, { username: `p${c}`, password: 'password123', siteId: 'site-a', role: 'pharmacist' });
-  } finally {
-    await db.destroy();
-  }
+  await seedUsers(database.url, Array.from({ length: CLIENTS }, (_, c) => ({ username: `p${c}`, siteId: 'site-a' })));
 }, 120_000);
 
 afterAll(async () => {
@@ -63,7 +58,7 @@ test(`SIGKILL with a batch in flight, ${KILLS} times, while 3 clients push ${REC
   };
 
   for (let c = 0; c < CLIENTS; c++) {
-    const token = await login(server.url, `p${c}`);
+    const { token } = await login(server.url, `p${c}`);
     clients.push(
       await openRxClient({
         name: `p${c}`,

@@ -5,6 +5,7 @@
  * retry on its own with the refused token, and after a new sign-in resume from its checkpoint
  * (not from the start): nothing is written twice.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { useSyncStatus } from '../../client/stores/sync-status';
 import type { Dispense } from '../../schemas/dispense';
 import { issueToken } from '../../server/auth';
@@ -12,7 +13,6 @@ import { parseEnv } from '../../server/env';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/server';
 import { inspectDatabase, lostRecords } from './support/check';
-import { sleep } from './support/http';
 import { report, scaled, since } from './support/results';
 import { openRxClient, type RxClient } from './support/rx-client';
 

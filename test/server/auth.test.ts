@@ -2,7 +2,8 @@ import jwt from 'jsonwebtoken';
 import { loginResponseSchema, userSchema } from '../../schemas/api';
 import { makeDispense } from '../support/records';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/server';
-import { call, expectError, openCounter, pushBody, type Counter } from './http';
+import { call, expectError, pushBody } from '../support/api';
+import { openCounter, type Counter } from './counter';
 
 const ISSUER = 'sems-dispense';
 const AUDIENCE = 'sems-dispense-api';

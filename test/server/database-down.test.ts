@@ -2,7 +2,8 @@ import { makeDispense } from '../support/records';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startTestServer, type TestServer } from '../support/server';
 import * as tcpProxy from '../support/tcp-proxy';
-import { call, expectError, openCounter, push, pushBody, type Counter } from './http';
+import { call, expectError, push, pushBody } from '../support/api';
+import { openCounter, type Counter } from './counter';
 
 // The server reaches PostgreSQL only through a proxy the test can cut; the test counts rows
 // over a direct connection, so it sees what PostgreSQL really holds.

@@ -7,7 +7,7 @@ import { loginResponseSchema, syncStatusSchema } from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
 import { makeDispense } from '../support/records';
 import { TEST_JWT_SECRET } from '../support/server';
-import { call, push, pushBody } from './http';
+import { call, push, pushBody } from '../support/api';
 
 // The start path of a new user: no DATABASE_URL, so the server runs on embedded PostgreSQL
 // (PGlite) in a data folder, migrates it, and prints a demo user once. PGlite cannot load in

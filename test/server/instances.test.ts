@@ -2,7 +2,8 @@ import type { Dispense } from '../../schemas/dispense';
 import { makeDispense } from '../support/records';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startTestServer, type TestServer } from '../support/server';
-import { openCounter, push, pushBody, type Counter } from './http';
+import { push, pushBody } from '../support/api';
+import { openCounter, type Counter } from './counter';
 
 // Two server instances on one PostgreSQL, as behind a load balancer: the database alone must
 // make each record land once, however the pushes interleave.

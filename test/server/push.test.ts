@@ -3,7 +3,8 @@ import { pushResponseSchema } from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
 import { makeDispense } from '../support/records';
 import { startTestServer, type TestServer } from '../support/server';
-import { call, expectError, openCounter, push, pushBody, type Counter } from './http';
+import { call, expectError, push, pushBody } from '../support/api';
+import { openCounter, type Counter } from './counter';
 
 let server: TestServer;
 let counter: Counter;
@@ -52,11 +53,7 @@ describe('pushing new records', () => {
 
   test('when 1000 new records are pushed, 1000 rows and 1000 create audit rows are written', async () => {
     const before = await counter.counts();
-    const res = await call(server.url, 'POST', '/api/sync/dispenses/push', {
-      token: alice,
-      body: pushBody(batch),
-      headers: { 'x-device-id': 'tablet-07', 'x-request-id': 'req-bulk-1000' },
-    });
+    const res = await push(server.url, alice, pushBody(batch), { headers: { 'x-device-id': 'tablet-07', 'x-request-id': 'req-bulk-1000' } });
     expect(res.status).toBe(200);
     expect(pushResponseSchema.parse(res.body)).toEqual({ conflicts: [], rejected: [] });
 
@@ -128,11 +125,7 @@ describe('changing records', () => {
     const edited: Dispense = { ...original, quantity: 28, notes: 'Dose corrected', updatedAt: '2026-11-25T10:00:00.000Z' };
     const before = await counter.counts();
 
-    const res = await call(server.url, 'POST', '/api/sync/dispenses/push', {
-      token: alice,
-      body: pushBody([edited], [original]),
-      headers: { 'x-device-id': 'tablet-07' },
-    });
+    const res = await push(server.url, alice, pushBody([edited], [original]), { headers: { 'x-device-id': 'tablet-07' } });
     expect(res.body).toEqual({ conflicts: [], rejected: [] });
 
     expect(await counter.counts()).toEqual({ dispenses: before.dispenses, audit: before.audit + 1 });

@@ -1,7 +1,8 @@
 import { makeDispense } from '../support/records';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startTestServer, type TestServer } from '../support/server';
-import { call, expectError, openCounter, push, pushBody, type Counter } from './http';
+import { call, expectError, push, pushBody } from '../support/api';
+import { openCounter, type Counter } from './counter';
 
 const LIMITS = { RATE_PUSH_PER_MINUTE: '3', RATE_LOGIN_FAILURES: '3', RATE_LOGIN_WINDOW_SECONDS: '600', RATE_API_PER_MINUTE: '5' };
 

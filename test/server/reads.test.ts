@@ -3,7 +3,8 @@ import { dispenseDetailSchema, dispensePageSchema, syncStatusSchema } from '../.
 import type { Dispense } from '../../schemas/dispense';
 import { makeDispense } from '../support/records';
 import { startTestServer, type TestServer } from '../support/server';
-import { call, expectError, openCounter, push, pushBody, type Counter } from './http';
+import { call, expectError, push, pushBody } from '../support/api';
+import { openCounter, type Counter } from './counter';
 
 let server: TestServer;
 let counter: Counter;

@@ -3,7 +3,8 @@ import pg from 'pg';
 import { makeDispense } from '../support/records';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startTestServer } from '../support/server';
-import { call, openCounter, push, pushBody } from './http';
+import { call, push, pushBody } from '../support/api';
+import { openCounter } from './counter';
 
 const databases: TestDatabase[] = [];
 afterAll(async () => {

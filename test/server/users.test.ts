@@ -7,7 +7,8 @@ import { startServer } from '../../server/start';
 import { ensureDemoUser, findUserForLogin } from '../../server/users';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startTestServer, type TestServer } from '../support/server';
-import { call, openCounter } from './http';
+import { call } from '../support/api';
+import { openCounter } from './counter';
 
 jest.setTimeout(120_000);
 

@@ -4,15 +4,16 @@
  */
 import { parseEnv } from '../../server/env';
 import { startServer, type RunningServer } from '../../server/start';
-import { addUser } from '../../server/users';
 import type { LoginResponse } from '../../schemas/api';
+import { login, TEST_PASSWORD } from './api';
 import { createTestDatabase, type TestDatabase } from './postgres';
+import { seedUsers } from './users';
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789-0123456789-abcdef';
 
 export interface TestServer extends RunningServer {
   database: TestDatabase | null;
-  /** Adds a user (password "password123" unless given) and returns it. */
+  /** Adds a pharmacist of the site (password TEST_PASSWORD unless given), by seedUsers. */
   addUser: (username: string, siteId: string, password?: string) => Promise<void>;
   /** Signs in over HTTP and returns the login response (token, user). */
   login: (username: string, password?: string) => Promise<LoginResponse>;
@@ -37,22 +38,13 @@ export async function startTestServer(
     ...env,
   });
   const running = await startServer(config, () => {});
-  const login = async (username: string, password = 'password123'): Promise<LoginResponse> => {
-    const res = await fetch(`${running.url}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password }),
-    });
-    if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as LoginResponse;
-  };
   return {
     ...running,
     database,
-    addUser: async (username, siteId, password = 'password123') => {
-      await addUser(running.db, { username, password, siteId, role: 'pharmacist' });
+    addUser: async (username, siteId, password = TEST_PASSWORD) => {
+      await seedUsers(running.db, [{ username, siteId, password }]);
     },
-    login,
+    login: (username, password) => login(running.url, username, password),
     stop: async () => {
       await running.close();
       if (database && !opts.database) await database.drop();

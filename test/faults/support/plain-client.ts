@@ -6,10 +6,11 @@
  * Retry-After the server gave, backs off on 5xx and network failures, and retries until done.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { conflictWinner } from '../../../client/sync/conflict';
 import type { PushResponse } from '../../../schemas/api';
 import { DISPENSE_FIELDS, type Dispense } from '../../../schemas/dispense';
-import { push, sleep, Tally, type Reply } from './http';
+import { push, Tally, type Reply } from '../../support/api';
 
 /**
  * One version of a record, by content: updatedAt alone does not tell versions apart (two devices
@@ -106,7 +107,7 @@ export class PlainClient {
       let r: Reply<PushResponse>;
       this.stats.pushes++;
       try {
-        r = await push(this.opts.baseUrl, this.opts.token, body, this.opts.tally, { 'x-device-id': this.deviceId });
+        r = await push(this.opts.baseUrl, this.opts.token, body, { tally: this.opts.tally, headers: { 'x-device-id': this.deviceId } });
       } catch {
         this.stats.networkErrors++;
         await sleep(backoff);

@@ -14,7 +14,7 @@ import { idsAfter, idsUpTo } from '../../../client/index-read';
 import { storedCheckpoint } from '../../../client/sync/progress';
 import type { Dispense } from '../../../schemas/dispense';
 import { inputFor, newBrowser, type Browser } from '../../client/support';
-import { sleep } from './http';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface PushSeen {
   /** Pushes sent, and the rows in them. */

@@ -1,9 +1,13 @@
 /**
- * Plain HTTP for the fault scenarios: real requests with global fetch, every answer tallied
- * by status so a scenario can say how many 5xx its clients saw, and the one error body checked.
+ * The API from a test's side, for the server and fault tests and the benchmark: real requests
+ * with global fetch (tallied by status when asked), sign-in, the push body RxDB sends, and the
+ * checks that an answer keeps the contract: one error body, a push answer that parses.
  */
-import { errorBodySchema, pushResponseSchema, type PushRow } from '../../../schemas/api';
-import type { Dispense } from '../../../schemas/dispense';
+import { errorBodySchema, loginResponseSchema, pushResponseSchema, type ErrorBody, type LoginResponse, type PushRow } from '../../schemas/api';
+import type { Dispense } from '../../schemas/dispense';
+
+/** The password of a test user unless one is given. */
+export const TEST_PASSWORD = 'password123';
 
 export interface Reply<T = any> {
   status: number;
@@ -12,7 +16,7 @@ export interface Reply<T = any> {
   text: string;
 }
 
-/** Counts answers by status; `fiveXx` is what a scenario reports. */
+/** Counts answers by status; `fiveXx` is what a fault scenario reports. */
 export class Tally {
   readonly byStatus = new Map<number, number>();
   networkErrors = 0;
@@ -64,36 +68,52 @@ export async function call<T = any>(baseUrl: string, method: string, path: strin
   try {
     parsed = JSON.parse(text);
   } catch {
-    // not JSON: the assertions show the text
+    // not JSON: the caller's assertions show the text
   }
   return { status: res.status, headers: res.headers, body: parsed as T, text };
 }
 
-/** The push body RxDB sends; a record is new on the client unless its assumed state is given. */
+/** Signs in over HTTP; anything but 200 throws with the answer. */
+export async function login(baseUrl: string, username: string, password = TEST_PASSWORD): Promise<LoginResponse> {
+  const r = await call(baseUrl, 'POST', '/api/auth/login', { body: { username, password } });
+  if (r.status !== 200) throw new Error(`login ${username}: ${r.status} ${r.text}`);
+  return loginResponseSchema.parse(r.body);
+}
+
+/** The push body RxDB sends: each record new on the client unless an assumed state is given. */
 export function pushBody(docs: Dispense[], assumed?: (Dispense | null)[]): { rows: PushRow[] } {
   return { rows: docs.map((d, i) => ({ newDocumentState: d, assumedMasterState: assumed?.[i] ?? null })) };
 }
 
-export function push(baseUrl: string, token: string, body: unknown, tally?: Tally, headers?: Record<string, string>): Promise<Reply> {
-  return call(baseUrl, 'POST', '/api/sync/dispenses/push', { token, body, tally, headers });
+export function push(baseUrl: string, token: string, body: unknown, opts: Pick<CallOptions, 'headers' | 'tally' | 'signal'> = {}): Promise<Reply> {
+  return call(baseUrl, 'POST', '/api/sync/dispenses/push', { ...opts, token, body });
 }
 
-export async function login(baseUrl: string, username: string, password = 'password123'): Promise<string> {
-  const r = await call(baseUrl, 'POST', '/api/auth/login', { body: { username, password } });
-  if (r.status !== 200) throw new Error(`login ${username}: ${r.status} ${r.text}`);
-  return r.body.token as string;
+/** Why a body is not exactly the API's one error shape {error:{code,message,issues?}}, nothing more, or null. */
+export function errorBodyProblem(body: unknown): string | null {
+  if (!errorBodySchema.safeParse(body).success) return 'not {error: {code, message, issues?}}';
+  const keys = Object.keys(body as object);
+  if (keys.length !== 1) return `keys besides error: ${keys.join(', ')}`;
+  const { error } = body as ErrorBody;
+  const extra = Object.keys(error).filter((k) => !['code', 'message', 'issues'].includes(k));
+  if (extra.length > 0) return `error holds ${extra.join(', ')}`;
+  if (!/^[a-z]+(_[a-z]+)*$/.test(error.code)) return `code ${error.code} is not snake_case`;
+  if (error.message.length === 0) return 'empty message';
+  return null;
+}
+
+/** Asserts the status, and that the body is exactly the one error body with the given code. */
+export function expectError(reply: Reply, status: number, code: string): void {
+  expect({ status: reply.status, code: reply.body?.error?.code }).toEqual({ status, code });
+  expect(errorBodyProblem(reply.body)).toBeNull();
 }
 
 /** Why an answer breaks the API's contract, or null: non-200 answers are exactly the one error body. */
 export function contractViolation(r: Reply): string | null {
   if (r.status >= 500 && r.status !== 503) return `status ${r.status}: ${r.text.slice(0, 300)}`;
   if (r.status === 200) return null;
-  const ok =
-    errorBodySchema.safeParse(r.body).success &&
-    Object.keys(r.body as object).length === 1 &&
-    Object.keys((r.body as { error: object }).error).every((k) => ['code', 'message', 'issues'].includes(k)) &&
-    /^[a-z]+(_[a-z]+)*$/.test((r.body as { error: { code: string } }).error.code);
-  return ok ? null : `status ${r.status} without the error body: ${r.text.slice(0, 300)}`;
+  const problem = errorBodyProblem(r.body);
+  return problem && `status ${r.status} without the error body (${problem}): ${r.text.slice(0, 300)}`;
 }
 
 /** Why a 200 push answer is not a push response, or null. */
@@ -102,5 +122,3 @@ export function pushAnswerViolation(r: Reply): string | null {
   const parsed = pushResponseSchema.safeParse(r.body);
   return parsed.success ? null : `200 that is not a push response: ${r.text.slice(0, 300)}`;
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
