@@ -5,21 +5,14 @@
  * page took 8-12 s in Chromium), and a large result arrives one document per step (20,000
  * pending marks: 1.6 s before each sync). Here the same index and key range, from RxDB's own
  * query plan, are read in one request: getAll, or getAllRecords backwards where the browser has
- * it (a reverse cursor elsewhere).
+ * it (a reverse cursor elsewhere). What this rests on of RxDB's internals is in rxdb-internals.ts;
+ * test/client/records.test.ts holds each read against RxDB's own slow path.
  */
 import { concat, defer, filter, from, map, startWith, switchMap, type Observable } from 'rxjs';
-import { getChangedDocumentsSince, getPrimaryFieldOfPrimaryKey, type DexieStorageInternals, type MangoQuery, type MangoQuerySortPart, type RxCollection, type RxDocumentData, type RxStorage } from 'rxdb';
-import { DEXIE_DOCS_TABLE_NAME, dexieReplaceIfStartsWithPipe, fromDexieToStorage, getKeyRangeByQueryPlan } from 'rxdb/plugins/storage-dexie';
+import { getChangedDocumentsSince, getPrimaryFieldOfPrimaryKey, type MangoQuery, type MangoQuerySortPart, type RxCollection, type RxDocumentData, type RxStorage } from 'rxdb';
+import { changesIndexName, dexieDocsOf, indexOf, queryPlanOf, replaceChangesRead, type ChangesCheckpoint, type DexieRead } from './rxdb-internals';
 
-/**
- * The Dexie storage's internals of a collection, or null on another storage. RxDB's wrappers
- * (dev-mode's schema validation: 'validate-ajv-dexie') keep the Dexie storage's internals and end
- * its name in '-dexie', so the reads below run on the same path in tests as in the app.
- */
-function dexieInternals<T>(collection: RxCollection<T>): Promise<DexieStorageInternals> | null {
-  if (!/(^|-)dexie$/.test(collection.database.storage.name)) return null;
-  return (collection.storageInstance as unknown as { internals: Promise<DexieStorageInternals> }).internals;
-}
+export type { ChangesCheckpoint } from './rxdb-internals';
 
 /** What RxDocument.toJSON() returns: the document without RxDB's own fields. */
 function withoutMeta<T>(doc: RxDocumentData<T>): T {
@@ -27,29 +20,24 @@ function withoutMeta<T>(doc: RxDocumentData<T>): T {
   return data as T;
 }
 
-interface RangePlan {
-  state: Awaited<DexieStorageInternals>;
-  range: IDBKeyRange;
-  indexName: string;
-}
-
 /**
- * RxDB's own plan for `query` (the index and key range it would walk forwards), or null when it
- * cannot be read directly here: not the Dexie storage, or the index does not serve the query
- * whole (selector and sort), so RxDB would have to filter or sort.
+ * Reads `query`'s index range with `read`, in RxDB's order, as plain documents; null when it
+ * cannot be read directly here: not the Dexie storage, or the index does not serve the query whole
+ * (selector and sort), so RxDB would have to filter or sort.
  */
-async function planRange<T>(collection: RxCollection<T>, query: MangoQuery<T>): Promise<RangePlan | null> {
-  const internals = dexieInternals(collection);
-  if (!internals) return null;
-  const plan = collection.find(query).getPreparedQuery().queryPlan;
+async function readPlan<T>(
+  collection: RxCollection<T>,
+  query: MangoQuery<T>,
+  read: (index: WithGetAllRecords, range: IDBKeyRange) => Promise<unknown[]>,
+): Promise<T[] | null> {
+  const docs = dexieDocsOf(collection);
+  if (!docs) return null;
+  const { plan, indexName } = queryPlanOf(collection, query);
   if (!plan.sortSatisfiedByIndex || !plan.selectorSatisfiedByIndex) return null;
-  const state = await internals;
-  const keyRange = (state.dexieDb as unknown as { _options: { IDBKeyRange?: unknown } })._options.IDBKeyRange;
-  return {
-    state,
-    range: getKeyRangeByQueryPlan(state.booleanIndexes, plan, keyRange) as IDBKeyRange,
-    indexName: `[${plan.index.map(dexieReplaceIfStartsWithPipe).join('+')}]`,
-  };
+  return docs.read(async (r: DexieRead) => {
+    const stored = await read(indexOf(r.store, indexName), r.rangeOf(plan));
+    return stored.map((v) => withoutMeta(r.toDocument<T>(v)));
+  });
 }
 
 /** IndexedDB 3's getAllRecords (Chromium 141+): a backwards page in one request, not one per record. */
@@ -64,8 +52,8 @@ function request<R>(req: IDBRequest<R>): Promise<R> {
   });
 }
 
-/** The `limit` last stored documents of the plan's range, last first. */
-async function readLastStored({ range }: RangePlan, index: WithGetAllRecords, limit: number): Promise<unknown[]> {
+/** The `limit` last stored documents of the range, last first. */
+async function readLastStored(index: WithGetAllRecords, range: IDBKeyRange, limit: number): Promise<unknown[]> {
   if (typeof index.getAllRecords === 'function') {
     return (await request(index.getAllRecords({ query: range, count: limit, direction: 'prev' }))).map((r) => r.value);
   }
@@ -84,29 +72,13 @@ async function readLastStored({ range }: RangePlan, index: WithGetAllRecords, li
   return values;
 }
 
-/** Reads the plan's index in one read-only transaction and returns the documents as toJSON() would. */
-async function readIndex<T>(plan: RangePlan, read: (index: WithGetAllRecords) => Promise<unknown[]>): Promise<T[]> {
-  const { state, indexName } = plan;
-  let stored: unknown[] = [];
-  await state.dexieDb.transaction('r', state.dexieTable, async (tx) => {
-    stored = await read((tx as unknown as { idbtrans: IDBTransaction }).idbtrans.objectStore(DEXIE_DOCS_TABLE_NAME).index(indexName));
-  });
-  return stored.map((v) => withoutMeta(fromDexieToStorage<T>(state.booleanIndexes, v)));
-}
-
-/** The `limit` last documents of the plan's range, last first. */
-function readLast<T>(plan: RangePlan, limit: number): Promise<T[]> {
-  return readIndex<T>(plan, (index) => readLastStored(plan, index, limit));
-}
-
 /**
  * Every document `query` finds, in its order, as plain objects (no RxDocuments); RxDB's query
  * where the index does not serve it or elsewhere than on Dexie.
  */
 export async function readAll<T>(collection: RxCollection<T>, query: MangoQuery<T>): Promise<T[]> {
-  const plan = query.limit === undefined && query.skip === undefined ? await planRange(collection, query) : null;
-  if (plan === null) return (await collection.find(query).exec()).map((d) => d.toJSON() as T);
-  return readIndex<T>(plan, (index) => request(index.getAll(plan.range)));
+  const direct = query.limit === undefined && query.skip === undefined ? await readPlan(collection, query, (index, range) => request(index.getAll(range))) : null;
+  return direct ?? (await collection.find(query).exec()).map((d) => d.toJSON() as T);
 }
 
 /**
@@ -116,58 +88,31 @@ export async function readAll<T>(collection: RxCollection<T>, query: MangoQuery<
 export function newestFirst$<T>(collection: RxCollection<T>, field: keyof T & string, limit: number): Observable<T[]> {
   const primary = collection.schema.primaryPath as keyof T & string;
   const sort = (direction: 'asc' | 'desc') => [{ [field]: direction }, { [primary]: direction }] as MangoQuerySortPart<T>[];
-  return defer(() => from(planRange(collection, { sort: sort('asc') }))).pipe(
-    switchMap((plan) => {
-      if (plan === null) return collection.find({ sort: sort('desc'), limit }).$.pipe(map((docs) => docs.map((d) => d.toJSON() as T)));
+  const ascending: MangoQuery<T> = { sort: sort('asc') };
+  const readLast = () => readPlan(collection, ascending, (index, range) => readLastStored(index, range, limit));
+  return defer(() => from(readLast())).pipe(
+    switchMap((first) => {
+      if (first === null) return collection.find({ sort: sort('desc'), limit }).$.pipe(map((docs) => docs.map((d) => d.toJSON() as T)));
       // A read that fails (the database closing under it) is skipped; the next write reads again.
-      const read = () => from(readLast<T>(plan, limit).catch(() => null));
-      return concat(read(), collection.eventBulks$.pipe(switchMap(read))).pipe(filter((docs): docs is T[] => docs !== null));
+      const read = () => from(readLast().catch(() => null));
+      return concat([first], collection.eventBulks$.pipe(switchMap(read))).pipe(filter((docs): docs is T[] => docs !== null));
     }),
   );
 }
 
-/** A position in the order RxDB pushes records in: last local write time, then primary key. */
-export interface ChangesCheckpoint {
-  id: string;
-  lwt: number;
-}
-
 type KeyRangeClass = typeof IDBKeyRange;
 
-/**
- * The name of the `_meta.lwt` + primary key index that RxDB's Dexie storage gives every
- * collection (in its object store DEXIE_DOCS_TABLE_NAME): the replication's push order.
- */
-export function changesIndexName(primary: string): string {
-  return `[_meta.lwt+${dexieReplaceIfStartsWithPipe(primary)}]`;
-}
-
-/** That index of a Dexie storage instance, read in one transaction. */
-async function readChangesIndex<R>(
-  internals: Promise<DexieStorageInternals>,
-  primary: string,
-  read: (index: IDBIndex, KeyRange: KeyRangeClass) => Promise<R>,
-): Promise<R> {
-  const state = await internals;
-  const KeyRange = (state.dexieDb as unknown as { _options: { IDBKeyRange?: KeyRangeClass } })._options.IDBKeyRange ?? IDBKeyRange;
-  let result: R | undefined;
-  await state.dexieDb.transaction('r', state.dexieTable, async (tx) => {
-    const store = (tx as unknown as { idbtrans: IDBTransaction }).idbtrans.objectStore(DEXIE_DOCS_TABLE_NAME);
-    result = await read(store.index(changesIndexName(primary)), KeyRange);
-  });
-  return result as R;
-}
-
-/** Every key of the index after `checkpoint` (all of them without one). The upper bound, [Infinity, []], is past any key: an array sorts after every string. */
+/** Every key of the changes index after `checkpoint` (all of them without one). The upper bound, [Infinity, []], is past any key: an array sorts after every string. */
 export function rangeAfter(KeyRange: KeyRangeClass, checkpoint: ChangesCheckpoint | null): IDBKeyRange {
   return checkpoint ? KeyRange.bound([checkpoint.lwt, checkpoint.id], [Infinity, []], true, false) : KeyRange.lowerBound([-Infinity, ''], false);
 }
 
-/** The collection's index of changes; the app always opens the Dexie storage (db.ts). */
-function readChanges<T, R>(collection: RxCollection<T>, read: (index: IDBIndex, KeyRange: KeyRangeClass) => Promise<R>): Promise<R> {
-  const internals = dexieInternals(collection);
-  if (!internals) throw new Error(`The push order is read from the Dexie storage, not ${collection.database.storage.name}`);
-  return readChangesIndex(internals, collection.schema.primaryPath as string, read);
+/** The collection's index of changes (the push order), read in one transaction; the app always opens the Dexie storage (db.ts). */
+async function readChanges<T, R>(collection: RxCollection<T>, read: (index: IDBIndex, KeyRange: KeyRangeClass) => Promise<R>): Promise<R> {
+  const docs = dexieDocsOf(collection);
+  if (!docs) throw new Error(`The push order is read from the Dexie storage, not ${collection.database.storage.name}`);
+  const name = changesIndexName(collection.schema.primaryPath as string);
+  return docs.read((r) => read(indexOf(r.store, name), r.KeyRange));
 }
 
 /** How many records were written after `checkpoint`: an index count, no record is read. */
@@ -222,18 +167,18 @@ export function withIndexReads<S extends RxStorage<any, any>>(storage: S): S {
     async createStorageInstance(params) {
       const instance = await storage.createStorageInstance(params);
       const primary = getPrimaryFieldOfPrimaryKey(params.schema.primaryKey) as string;
-      const internals = (instance as unknown as { internals: Promise<DexieStorageInternals> }).internals;
-      const getChangedDocumentsSince = async (limit: number, checkpoint?: ChangesCheckpoint) => {
-        const stored = await readChangesIndex(internals, primary, (index, KeyRange) => request(index.getAll(rangeAfter(KeyRange, checkpoint ?? null), limit)));
-        const { booleanIndexes } = await internals;
-        const documents = stored.map((v) => fromDexieToStorage<any>(booleanIndexes, v));
+      const name = changesIndexName(primary);
+      return replaceChangesRead(instance, async (docs, limit, checkpoint) => {
+        const documents = await docs.read(async (r) => {
+          const stored = await request(indexOf(r.store, name).getAll(rangeAfter(r.KeyRange, checkpoint ?? null), limit));
+          return stored.map((v) => r.toDocument<any>(v));
+        });
         const last = documents[documents.length - 1];
         return {
           documents,
           checkpoint: last ? { id: last[primary] as string, lwt: last._meta.lwt as number } : (checkpoint ?? { id: '', lwt: 0 }),
         };
-      };
-      return Object.assign(instance, { getChangedDocumentsSince });
+      });
     },
   } as S;
 }

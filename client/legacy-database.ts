@@ -8,7 +8,7 @@
  */
 import type { Dispense } from '../schemas/dispense';
 import { openDispenseDatabase, type DispenseDatabase, type OpenOptions } from './db';
-import { browserIndexedDb, deleteIndexedDbs, recordsExist } from './idb-names';
+import { browserIndexedDb, deleteIndexedDbs, openRecordsIndexedDb } from './rxdb-internals';
 import type { SyncMark } from './sync/marks';
 
 export const LEGACY_DATABASE_NAME = 'sems-dispense';
@@ -29,7 +29,9 @@ const keepMark = (m: SyncMark) => !(m.state === 'rejected' && m.code === 'wrong_
  */
 export async function adoptLegacyRecords(db: DispenseDatabase, siteId: string, opts: AdoptOptions = {}): Promise<number> {
   const idb = opts.indexedDB ?? browserIndexedDb();
-  if (!(await recordsExist(LEGACY_DATABASE_NAME, idb))) return 0;
+  const found = await openRecordsIndexedDb(LEGACY_DATABASE_NAME, idb);
+  if (!found) return 0;
+  found.close();
   const legacy = await openDispenseDatabase(LEGACY_DATABASE_NAME, opts);
   let empty = false;
   try {

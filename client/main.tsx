@@ -5,7 +5,7 @@ import { App } from './ui/app';
 import { siteDatabaseName } from './site';
 import { useSession } from './stores/session';
 import { useSyncStatus } from './stores/sync-status';
-import { countBeforeOpen } from './sync/progress';
+import { countBeforeOpen } from './sync';
 import { openLocalDatabase } from './ui/use-sync';
 import './ui/styles.css';
 import './ui/layout.css';

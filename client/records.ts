@@ -1,14 +1,13 @@
 /**
  * Local writes and reads of dispense records: the only code that writes `dispenses`. Every write
  * is validated by the shared zod schema and stamps a new updatedAt; storing it makes it pending
- * in the same write (sync/progress.ts), so the pending count is never behind. Records are never
+ * in the same write (sync/pending.ts), so the pending count is never behind. Records are never
  * deleted: a mistake is edited or voided with a reason.
  */
-import { combineLatest, map, of, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { dispenseSchema, type Dispense } from '../schemas/dispense';
 import type { DispenseDatabase } from './db';
-import { newestFirst$, storedDocs$ } from './index-read';
-import { isAfter, pushCheckpoint$ } from './sync/progress';
+import { newestFirst$ } from './index-read';
 import { uuidV4 } from './uuid';
 
 export type DispenseInput = Omit<Dispense, 'externalId' | 'siteId' | 'dispensedBy' | 'status' | 'voidReason' | 'updatedAt'>;
@@ -16,11 +15,6 @@ export type DispenseInput = Omit<Dispense, 'externalId' | 'siteId' | 'dispensedB
 export interface RecordUser {
   username: string;
   siteId: string;
-}
-
-export interface RecordSyncState {
-  state: 'pending' | 'rejected';
-  reason?: string;
 }
 
 const PROTECTED = ['externalId', 'siteId', 'dispensedBy', 'status', 'voidReason', 'updatedAt'] as const;
@@ -44,7 +38,7 @@ function storageError(err: unknown): unknown {
   return new Error('This device has no storage space left: the record was not saved. Free some space, then try again.', { cause: err });
 }
 
-/** Stores, with a full disk said in words. The write itself makes the record pending (sync/progress.ts). */
+/** Stores, with a full disk said in words. The write itself makes the record pending (sync/pending.ts). */
 async function store(write: () => Promise<unknown>): Promise<void> {
   try {
     await write();
@@ -121,24 +115,4 @@ export function voidDispense(db: DispenseDatabase, externalId: string, reason: s
 /** The newest records by dispense time, live; reads one page, however many records there are. */
 export function recentDispenses$(db: DispenseDatabase, limit: number): Observable<Dispense[]> {
   return newestFirst$(db.dispenses, 'dispensedAt', limit);
-}
-
-/**
- * The sync state of the given records only (the page the list shows), live: a record absent from
- * the map is synced. Pending is read from each record's place in the push order; rejected from its
- * mark, while the record still holds the refused version.
- */
-export function recordSyncStatesOf$(db: DispenseDatabase, ids: string[]): Observable<Map<string, RecordSyncState>> {
-  if (ids.length === 0) return of(new Map());
-  return combineLatest([pushCheckpoint$(db), storedDocs$(db.dispenses, ids), db.syncmarks.findByIds(ids).$]).pipe(
-    map(([cp, held, marks]) => {
-      const states = new Map<string, RecordSyncState>();
-      for (const { externalId: id, updatedAt, _meta } of held) {
-        const mark = marks.get(id);
-        if (isAfter(cp, _meta.lwt, id)) states.set(id, { state: 'pending' });
-        else if (mark?.state === 'rejected' && mark.rejectedUpdatedAt === updatedAt) states.set(id, { state: 'rejected', reason: mark.reason });
-      }
-      return states;
-    }),
-  );
 }

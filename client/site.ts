@@ -7,10 +7,10 @@
 import { removeRxDatabase } from 'rxdb';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { openDispenseDatabase, type DispenseDatabase } from './db';
-import { deleteIndexedDbs } from './idb-names';
+import { deleteIndexedDbs } from './rxdb-internals';
 import { adoptLegacyRecords, type AdoptOptions } from './legacy-database';
 import { settingsKeyOf } from './stores/sync-settings';
-import { checkpointKey, countBeforeOpen } from './sync/progress';
+import { checkpointKey, countBeforeOpen } from './sync';
 import { uuidV4 } from './uuid';
 
 /**

@@ -1,3 +1,9 @@
-/** The sync module's public face: the UI starts and stops sync here. */
+/**
+ * The sync module's public face: the app starts and stops sync, reads what is pending and each
+ * shown record's state, and names what sync keeps per database, from here only.
+ */
 export { startSync, type SyncController, type SyncDeps } from './start';
 export { conflictWinner } from './conflict';
+export { checkpointKey } from './checkpoint';
+export { countBeforeOpen, warmUp } from './pending';
+export { recordSyncStatesOf$, type RecordSyncState } from './record-states';

@@ -1,6 +1,6 @@
 import { makeDispense } from '../../test/support/records';
 import { markRejected, markSuperseded } from './marks';
-import { isAfter } from './progress';
+import { isAfter } from './checkpoint';
 
 const T = (n: number) => new Date(Date.UTC(2026, 10, 25, 9, 0, n)).toISOString();
 

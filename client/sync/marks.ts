@@ -2,7 +2,7 @@
  * Sync marks: the records the server answered with something other than "taken". A refused
  * version waits in a 'rejected' mark, with the server's reason, until the record is edited; a
  * version that lost a conflict to the server's is kept in its mark ('superseded'). Confirmations
- * are not marked one by one: they are acknowledged by range (sync/progress.ts), so a mark is only
+ * are not marked one by one: they are acknowledged by range (sync/checkpoint.ts), so a mark is only
  * written for these few rows.
  *
  * The schema keeps the fields of the per-record marks an earlier version wrote (pending,
@@ -12,7 +12,6 @@
 import { map, of, switchMap, type Observable } from 'rxjs';
 import type { RxCollection, RxJsonSchema } from 'rxdb';
 import type { Dispense } from '../../schemas/dispense';
-import type { DispenseCollection } from '../db';
 import { storedDocs$ } from '../index-read';
 
 export type MarkState = 'pending' | 'rejected' | 'synced';
@@ -118,7 +117,7 @@ export async function updateMarks(
  * The records refused by the server that still hold the refused version, live: a refused record
  * that was edited since is pending again (or confirmed), whatever its old mark says.
  */
-export function rejectedMarks$(marks: SyncMarkCollection, records: DispenseCollection): Observable<SyncMark[]> {
+export function rejectedMarks$(marks: SyncMarkCollection, records: RxCollection<Dispense>): Observable<SyncMark[]> {
   const rejected$ = marks.find({ selector: { state: 'rejected' } }).$.pipe(map((docs) => docs.map((d) => d.toJSON() as SyncMark)));
   return rejected$.pipe(
     switchMap((list) => {

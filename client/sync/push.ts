@@ -6,7 +6,7 @@
  * reason and pushed again once edited), or RxDB would resend the same rows forever.
  */
 import type { RxReplicationWriteToMasterRow, WithDeleted } from 'rxdb';
-import { errorBodySchema, pushResponseSchema, type PushResponse, type RejectedRow } from '../../schemas/api';
+import { errorBodySchema, MAX_PUSH_ROWS, pushResponseSchema, type PushResponse, type RejectedRow } from '../../schemas/api';
 import { DISPENSE_FIELDS, type Dispense } from '../../schemas/dispense';
 import { conflictWinner } from './conflict';
 import { markRejected, markSuperseded, updateMarks, type SyncMarkCollection } from './marks';
@@ -44,7 +44,7 @@ export interface PushDeps {
   getToken: () => string | null;
   deviceId: string;
   marks: SyncMarkCollection;
-  /** Rows per request (default and most: MAX_ROWS_PER_REQUEST); a larger RxDB batch is split. */
+  /** Rows per request (default and most: MAX_PUSH_ROWS, the server's limit); a larger RxDB batch is split. */
   rowsPerRequest?: number;
   fetch?: typeof fetch;
   requestTimeoutMs?: number;
@@ -53,9 +53,6 @@ export interface PushDeps {
 }
 
 const RETRY_AFTER_DEFAULT_MS = 60_000;
-
-/** The most rows the server takes in one push (DESIGN.md: 1 to 1000). */
-export const MAX_ROWS_PER_REQUEST = 1000;
 
 type WireRow = { newDocumentState: Dispense; assumedMasterState: Dispense | null };
 
@@ -156,7 +153,7 @@ export function createPushHandler(deps: PushDeps) {
       // RxDB's batch in requests of at most `rowsPerRequest` (the server takes up to 1000), all
       // in flight together: the server works on one while it reads the next. A failure of any
       // fails the batch; RxDB sends all of it again and the server writes nothing twice.
-      const size = deps.rowsPerRequest ?? MAX_ROWS_PER_REQUEST;
+      const size = deps.rowsPerRequest ?? MAX_PUSH_ROWS;
       const answers = await Promise.all(Array.from({ length: Math.ceil(rows.length / size) }, (_, i) => post(rows.slice(i * size, (i + 1) * size))));
       answer = { conflicts: answers.flatMap((a) => a.conflicts), rejected: answers.flatMap((a) => a.rejected) };
     } catch (err) {

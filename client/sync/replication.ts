@@ -12,14 +12,13 @@
  * server stopped in the middle of a run). A canceled replication stores no checkpoint.
  */
 import { merge, Subject, type Subscription } from 'rxjs';
-import { getComposedPrimaryKeyOfDocumentData } from 'rxdb';
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
+import { MAX_PUSH_ROWS } from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
 import type { DispenseDatabase } from '../db';
-import type { PushCheckpoint } from './progress';
-import { createPushHandler, MAX_ROWS_PER_REQUEST, PushFailure, type BatchReport, type PushDeps } from './push';
-
-export const REPLICATION_ID = 'sems-dispenses-push-v1';
+import { checkpointWritten, watchPushCheckpoint } from '../rxdb-internals';
+import { REPLICATION_ID, type PushCheckpoint } from './checkpoint';
+import { createPushHandler, PushFailure, type BatchReport, type PushDeps } from './push';
 /**
  * Rows per push request (the server takes up to 1000), and requests per RxDB batch, sent
  * together. RxDB reads, notes and checkpoints a batch as one, one batch after another, so larger
@@ -68,37 +67,13 @@ interface Live {
   errors: Subject<PushFailure>;
   sub: Subscription;
   /** The watch on RxDB's stored checkpoint, once the replication has started. */
-  checkpoints?: ReturnType<typeof watchCheckpoint>;
-}
-
-/**
- * RxDB's push checkpoint as stored in its replication meta (the document 'up|1'): after each
- * write of it, and whenever read() is called. RxDB stores it once the server answered a batch and
- * the batch is noted.
- */
-function watchCheckpoint(state: RxReplicationState<Dispense, unknown>, onCheckpoint: NonNullable<ReplicationOptions['onCheckpoint']>) {
-  const meta = state.metaInstance!;
-  const id = getComposedPrimaryKeyOfDocumentData(meta.schema, { itemId: 'up', isCheckpoint: '1' });
-  const checkpointOf = (data: unknown): PushCheckpoint | null => {
-    const cp = data as Partial<PushCheckpoint> | undefined;
-    return cp && typeof cp.id === 'string' && typeof cp.lwt === 'number' ? { id: cp.id, lwt: cp.lwt } : null;
-  };
-  const sub = meta.changeStream().subscribe((bulk) => {
-    for (const e of bulk.events) {
-      const cp = e.documentId === id ? checkpointOf(e.documentData.checkpointData) : null;
-      if (cp) onCheckpoint(cp, false);
-    }
-  });
-  return {
-    sub,
-    read: () => meta.findDocumentsById([id], false).then((docs) => onCheckpoint(checkpointOf(docs[0]?.checkpointData), true)),
-  };
+  checkpoints?: ReturnType<typeof watchPushCheckpoint>;
 }
 
 export function createDispenseReplication(db: DispenseDatabase, opts: ReplicationOptions): DispenseReplication {
   let report = emptyReport();
   const failures = new Subject<PushFailure>();
-  const rowsPerRequest = Math.min(opts.batchSize ?? DEFAULT_BATCH_SIZE, MAX_ROWS_PER_REQUEST);
+  const rowsPerRequest = Math.min(opts.batchSize ?? DEFAULT_BATCH_SIZE, MAX_PUSH_ROWS);
   const handler = createPushHandler({
     ...opts,
     rowsPerRequest,
@@ -166,15 +141,15 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
     try {
       const inSync = state.start().then(
         () => {
-          if (opts.onCheckpoint && state.metaInstance && !live.checkpoints) {
-            live.checkpoints = watchCheckpoint(state, opts.onCheckpoint);
+          if (opts.onCheckpoint && !live.checkpoints) {
+            live.checkpoints = watchPushCheckpoint(state, opts.onCheckpoint);
             void live.checkpoints.read().catch(() => {}); // the mirror starts from RxDB's own
           }
           // In sync, then the checkpoint stored (RxDB does not wait for that write) and passed
           // on: a run has ended only once what it pushed is acknowledged.
           return state
             .awaitInSync()
-            .then(() => state.internalReplicationState?.checkpointQueue)
+            .then(() => checkpointWritten(state))
             .then(() => live.checkpoints?.read())
             .then(() => null);
         },

@@ -1,4 +1,7 @@
-import { deriveState, describeRun, mirrorStatus, type PublishedStatus } from './status';
+import { PushFailure, type FailureKind } from './push';
+import type { RunResult } from './replication';
+import type { RunOutcome } from './scheduler';
+import { afterRun, deriveState, describeRun, firstRecord, mirrorStatus, outcomeOf, statusOf, type PublishedStatus, type RunRecord } from './status';
 
 const idle = { running: false, online: true, enabled: true, needsSignIn: false, failed: null };
 
@@ -31,4 +34,50 @@ test("a tab that does not lead shows the leader's status, but offline when its o
   expect(mirrorStatus(p, true)).toEqual({ state: 'ready', lastSyncAt: null, lastResult: 'Synced 3 records', lastError: null, nextTryAt: null, needsSignIn: false, isLeader: false });
   expect(mirrorStatus(p, false).state).toBe('offline');
   expect(mirrorStatus({ ...p, state: 'syncing' }, false).state).toBe('syncing');
+});
+
+describe('after a run', () => {
+  const report = { acked: 3, rejected: [], conflicts: 0, superseded: 0 };
+  const record = firstRecord({ state: 'ready', lastSyncAt: '2026-11-29T10:00:00.000Z', lastResult: 'Synced 1 record', lastError: 'old', nextTryAt: null, needsSignIn: true, handledRequestId: 'r1' });
+  const now = new Date('2026-11-30T09:00:00.000Z');
+  const failed = (kind: FailureKind, message: string, code: string | null = null, retryAfterMs: number | null = null): RunResult => ({
+    ok: false,
+    failure: new PushFailure(kind, message, code, null, retryAfterMs),
+    report: { ...report, acked: 0 },
+  });
+
+  test('a new leader carries the last sync, its result and the handled request over, but not the error', () => {
+    expect(record).toEqual({ needsSignIn: false, failed: null, lastSyncAt: '2026-11-29T10:00:00.000Z', lastResult: 'Synced 1 record', lastError: null, handledRequestId: 'r1' });
+  });
+
+  test.each<[string, RunResult | null, RunOutcome, Partial<RunRecord>]>([
+    ['a run in sync', { ok: true, report }, { kind: 'ok' }, { lastSyncAt: now.toISOString(), lastResult: 'Synced 3 records', failed: null, lastError: null }],
+    ['no token', null, { kind: 'unauthorized' }, { needsSignIn: true, lastResult: 'Synced 1 record', lastError: 'Not signed in: sign in to sync. Records stay on this device.' }],
+    ['a 401', failed('unauthorized', 'Token expired', 'token_expired'), { kind: 'unauthorized' }, {
+      needsSignIn: true, lastResult: 'Nothing sent', lastError: 'The server did not accept the session (token_expired): sign in again. Records stay on this device.' }],
+    ['a 429', failed('rate-limited', 'Too many pushes.', 'rate_limited', 30_000), { kind: 'rate-limited', retryAfterMs: 30_000 }, {
+      failed: 'server', lastError: 'The server is busy (Too many pushes.); waiting as it asked.' }],
+    ['no connection', failed('network', 'Cannot reach the server (no connection)'), { kind: 'retry', reason: 'network' }, {
+      failed: 'network', lastError: 'Cannot reach the server (no connection)' }],
+    ['a 5xx', failed('server', 'The server answered 503'), { kind: 'retry', reason: 'server' }, { failed: 'server', lastError: 'The server answered 503' }],
+  ])('%s: the outcome for the scheduler and the record in words', (_name, result, outcome, expected) => {
+    expect(outcomeOf(result)).toEqual(outcome);
+    const next = afterRun(record, outcome, result, now);
+    expect(next).toMatchObject(expected);
+    expect(next.lastSyncAt).toBe(outcome.kind === 'ok' ? now.toISOString() : record.lastSyncAt); // only a run in sync is a sync
+  });
+
+  test('a run this tab did not make (another leads) changes nothing', () => {
+    expect(afterRun(record, { kind: 'skipped' }, null, now)).toBe(record);
+  });
+
+  test('the status: state from the record, the run and the network; the next try from the scheduler', () => {
+    const idleSnap = { running: false, enabled: true, nextRunAt: Date.parse('2026-11-30T09:05:00.000Z') };
+    expect(statusOf(record, idleSnap, true)).toEqual({
+      state: 'ready', lastSyncAt: record.lastSyncAt, lastResult: record.lastResult, lastError: null, nextTryAt: '2026-11-30T09:05:00.000Z', needsSignIn: false, handledRequestId: 'r1',
+    });
+    expect(statusOf({ ...record, failed: 'network' }, { ...idleSnap, nextRunAt: null }, true)).toMatchObject({ state: 'offline', nextTryAt: null });
+    expect(statusOf(record, { ...idleSnap, running: true }, false).state).toBe('syncing');
+    expect(statusOf({ ...record, needsSignIn: true }, { ...idleSnap, enabled: false }, true).state).toBe('error');
+  });
 });

@@ -1,14 +1,12 @@
 /**
- * The sync panel's words and state, and how tabs share them. The leader tab derives the status
- * from its runs and publishes it in an RxDB local document; every other tab mirrors that
- * document, and asks the leader for a run by writing another one ("Sync now" in any tab).
- * Pure functions first (unit-tested), then the two local documents.
+ * The sync panel's state and words, as pure functions of the leader's runs: a run's result
+ * becomes an outcome for the scheduler and a new record of runs (afterRun), and the record with
+ * the scheduler's snapshot becomes the status every tab shows (statusOf). No RxDB, no clock of its
+ * own: unit-tested alone (status.test.ts). tabs.ts carries the status to the other tabs.
  */
-import { filter, firstValueFrom, map, race, timer, type Observable } from 'rxjs';
-import type { DispenseDatabase } from '../db';
 import type { SyncState, SyncStatusFields } from '../stores/sync-status';
-import type { RunReport } from './replication';
-import { uuidV4 } from '../uuid';
+import type { RunReport, RunResult } from './replication';
+import type { RunOutcome, SchedulerSnapshot } from './scheduler';
 
 /** What the leader publishes: the status of its runs, not the counts (every tab reads those itself). */
 export interface PublishedStatus {
@@ -22,13 +20,35 @@ export interface PublishedStatus {
   handledRequestId: string | null;
 }
 
+/** The leader's record of its runs: with the scheduler's snapshot, all the status is made of. */
+export interface RunRecord {
+  needsSignIn: boolean;
+  /** What the last run failed on, if it failed. */
+  failed: 'network' | 'server' | null;
+  lastSyncAt: string | null;
+  lastResult: string | null;
+  lastError: string | null;
+  handledRequestId: string | null;
+}
+
+/** A new leader's record: the last sync and result carried over a reload or a change of leader. */
+export function firstRecord(previous: PublishedStatus | null): RunRecord {
+  return {
+    needsSignIn: false,
+    failed: null,
+    lastSyncAt: previous?.lastSyncAt ?? null,
+    lastResult: previous?.lastResult ?? null,
+    lastError: null,
+    handledRequestId: previous?.handledRequestId ?? null,
+  };
+}
+
 export interface StateInputs {
   running: boolean;
   online: boolean;
   enabled: boolean;
   needsSignIn: boolean;
-  /** What the last run failed on, if it failed. */
-  failed: 'network' | 'server' | null;
+  failed: RunRecord['failed'];
 }
 
 export function deriveState(s: StateInputs): SyncState {
@@ -50,43 +70,69 @@ export function describeRun(r: RunReport, failed: boolean): string {
   return parts.join('; ');
 }
 
+/**
+ * What a run's result means for the scheduler: `null` is a run not attempted for want of a token.
+ * Network failures and 5xx are retried with backoff, a 429 after the server's Retry-After, a 401
+ * waits for a new sign-in.
+ */
+export function outcomeOf(result: RunResult | null): RunOutcome {
+  if (!result) return { kind: 'unauthorized' };
+  if (result.ok) return { kind: 'ok' };
+  const f = result.failure;
+  switch (f.kind) {
+    case 'unauthorized':
+      return { kind: 'unauthorized' };
+    case 'rate-limited':
+      return { kind: 'rate-limited', retryAfterMs: f.retryAfterMs ?? 60_000 };
+    case 'network':
+      return { kind: 'retry', reason: 'network' };
+    default:
+      return { kind: 'retry', reason: 'server' };
+  }
+}
+
+/** The record after a run that ended with `outcome` (`result` null: not attempted, no token). */
+export function afterRun(record: RunRecord, outcome: RunOutcome, result: RunResult | null, now: Date): RunRecord {
+  const report = result?.report;
+  const failure = result && !result.ok ? result.failure : null;
+  const stopped = report ? describeRun(report, true) : record.lastResult;
+  switch (outcome.kind) {
+    case 'ok':
+      return { ...record, needsSignIn: false, failed: null, lastError: null, lastSyncAt: now.toISOString(), lastResult: report ? describeRun(report, false) : null };
+    case 'unauthorized':
+      return {
+        ...record,
+        needsSignIn: true,
+        failed: null,
+        lastResult: stopped,
+        lastError: failure
+          ? `The server did not accept the session (${failure.code ?? 'unauthorized'}): sign in again. Records stay on this device.`
+          : 'Not signed in: sign in to sync. Records stay on this device.',
+      };
+    case 'rate-limited':
+      return { ...record, failed: 'server', lastResult: stopped, lastError: `The server is busy (${failure?.message ?? 'too many requests'}); waiting as it asked.` };
+    case 'retry':
+      return { ...record, failed: outcome.reason, lastResult: stopped, lastError: failure?.message ?? 'Sync failed' };
+    case 'skipped':
+      return record;
+  }
+}
+
+/** The status every tab shows, from the leader's record and its scheduler's snapshot. */
+export function statusOf(record: RunRecord, snap: Pick<SchedulerSnapshot, 'running' | 'enabled' | 'nextRunAt'>, online: boolean): PublishedStatus {
+  return {
+    state: deriveState({ ...record, running: snap.running, online, enabled: snap.enabled }),
+    lastSyncAt: record.lastSyncAt,
+    lastResult: record.lastResult,
+    lastError: record.lastError,
+    nextTryAt: snap.nextRunAt === null ? null : new Date(snap.nextRunAt).toISOString(),
+    needsSignIn: record.needsSignIn,
+    handledRequestId: record.handledRequestId,
+  };
+}
+
 /** A tab that does not lead shows the leader's status, but knows itself whether it is offline. */
 export function mirrorStatus(p: PublishedStatus, online: boolean): Partial<SyncStatusFields> {
   const { handledRequestId: _ignored, ...fields } = p;
   return { ...fields, state: !online && p.state !== 'syncing' ? 'offline' : p.state, isLeader: false };
-}
-
-export const STATUS_DOC = 'sync-status';
-const REQUEST_DOC = 'sync-request';
-
-export interface RunRequest {
-  id: string;
-  at: string;
-}
-
-export async function publishStatus(db: DispenseDatabase, status: PublishedStatus): Promise<void> {
-  if (db.closed) return;
-  await db.upsertLocal<PublishedStatus>(STATUS_DOC, status);
-}
-
-export function publishedStatus$(db: DispenseDatabase): Observable<PublishedStatus | null> {
-  return db.getLocal$<PublishedStatus>(STATUS_DOC).pipe(map((doc) => (doc ? (doc.toJSON().data as PublishedStatus) : null)));
-}
-
-export function runRequests$(db: DispenseDatabase): Observable<RunRequest | null> {
-  return db.getLocal$<RunRequest>(REQUEST_DOC).pipe(map((doc) => (doc ? (doc.toJSON().data as RunRequest) : null)));
-}
-
-/**
- * "Sync now" in a tab that does not lead: asks the leader and waits until it has run the
- * request (or `timeoutMs`, e.g. while a new leader is still being elected).
- */
-export async function requestRun(db: DispenseDatabase, timeoutMs = 120_000): Promise<void> {
-  const request: RunRequest = { id: uuidV4(), at: new Date().toISOString() };
-  const handled = firstValueFrom(
-    race(publishedStatus$(db).pipe(filter((p) => p?.handledRequestId === request.id)), timer(timeoutMs)),
-    { defaultValue: null },
-  );
-  await db.upsertLocal<RunRequest>(REQUEST_DOC, request);
-  await handled;
 }

@@ -4,7 +4,7 @@
  * so a device holding thousands of records still opens at once.
  */
 import type { Dispense } from '../../schemas/dispense';
-import type { RecordSyncState } from '../records';
+import type { RecordSyncState } from '../sync';
 import { formatWhen } from './format';
 import { useNow } from './use-observable';
 

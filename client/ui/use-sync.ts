@@ -9,8 +9,7 @@ import type { DispenseDatabase } from '../db';
 import { deviceIdOf, openSiteDatabase } from '../site';
 import { useSession } from '../stores/session';
 import { followSiteSettings } from '../stores/sync-settings';
-import { startSync, type SyncController } from '../sync';
-import { warmUp } from '../sync/progress';
+import { startSync, warmUp, type SyncController } from '../sync';
 
 let current: { siteId: string; opening: Promise<DispenseDatabase> } | null = null;
 /** Sync starts and stops, and database closes, in the order they were asked for. */

@@ -3,10 +3,12 @@ import './local-storage';
 import { firstValueFrom, filter } from 'rxjs';
 import { ZodError } from 'zod';
 import type { DispenseDatabase } from '../../client/db';
-import { createDispense, createDispenses, editDispense, recentDispenses$, recordSyncStatesOf$, voidDispense } from '../../client/records';
+import { createDispense, createDispenses, editDispense, recentDispenses$, voidDispense } from '../../client/records';
 import { getChangedDocumentsSince } from 'rxdb';
 import { countAfter, firstAfter, idsAfter, idsUpTo } from '../../client/index-read';
-import { countBeforeOpen, pendingCount$, publishCheckpoint } from '../../client/sync/progress';
+import { publishCheckpoint } from '../../client/sync/checkpoint';
+import { countBeforeOpen, pendingCount$ } from '../../client/sync/pending';
+import { recordSyncStatesOf$ } from '../../client/sync/record-states';
 import { IDBKeyRange as FakeKeyRange } from 'fake-indexeddb';
 import { inputFor, newBrowser } from './support';
 

@@ -11,7 +11,7 @@ import { LEGACY_DATABASE_NAME } from '../../client/legacy-database';
 import { createDispenses, editDispense } from '../../client/records';
 import { encodeSiteId, openSiteDatabase, siteDatabaseName } from '../../client/site';
 import { markRejected, markSuperseded } from '../../client/sync/marks';
-import { pendingCount$ } from '../../client/sync/progress';
+import { pendingCount$ } from '../../client/sync/pending';
 import { inputFor } from './support';
 
 const alice = { username: 'alice', siteId: 'SITE-A' };

@@ -5,9 +5,9 @@
 import './local-storage';
 import { firstValueFrom, filter } from 'rxjs';
 import type { DispenseDatabase } from '../../client/db';
-import { createDispense, createDispenses, editDispense, recordSyncStatesOf$, voidDispense } from '../../client/records';
+import { createDispense, createDispenses, editDispense, voidDispense } from '../../client/records';
 import { useSyncStatus } from '../../client/stores/sync-status';
-import { startSync, type SyncController, type SyncDeps } from '../../client/sync';
+import { recordSyncStatesOf$, startSync, type SyncController, type SyncDeps } from '../../client/sync';
 import type { LoginResponse } from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
 import { issueToken } from '../../server/auth';

@@ -11,7 +11,7 @@ import { startSync, type SyncController, type SyncDeps } from '../../../client/s
 import { firstValueFrom } from 'rxjs';
 import { rejectedMarks$ } from '../../../client/sync/marks';
 import { idsAfter, idsUpTo } from '../../../client/index-read';
-import { storedCheckpoint } from '../../../client/sync/progress';
+import { storedCheckpoint } from '../../../client/sync/checkpoint';
 import type { Dispense } from '../../../schemas/dispense';
 import { inputFor, newBrowser, type Browser } from '../../client/support';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -105,6 +105,7 @@ export async function openRxClient(opts: RxClientOptions): Promise<RxClient> {
   };
   const deps: SyncDeps = {
     baseUrl: baseUrl(),
+    siteId: opts.user.siteId,
     getToken: opts.getToken,
     deviceId: `device-${opts.name}`,
     fetch: watched,

@@ -1,7 +1,7 @@
 import '../../test/client/local-storage';
 import { firstValueFrom } from 'rxjs';
 import type { DispenseDatabase } from '../db';
-import { publishCheckpoint, pushCheckpoint$, storedCheckpoint } from './progress';
+import { publishCheckpoint, pushCheckpoint$, storedCheckpoint } from './checkpoint';
 
 const db = { name: `progress-test-${process.pid}` } as DispenseDatabase;
 

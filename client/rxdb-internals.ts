@@ -1,0 +1,256 @@
+/**
+ * The one door to RxDB's and its Dexie storage's internals (docs/decisions/rxdb-internals.md).
+ * The app reads some things faster, or earlier, than RxDB's public API allows: an index range in
+ * one IndexedDB request, the push checkpoint RxDB keeps in its replication meta, its IndexedDB
+ * layout before RxDB has opened. Each use checks the assumption it rests on and throws when it no
+ * longer holds, so an RxDB upgrade fails the tests instead of quietly reading the wrong range.
+ * Written for, and checked against, RXDB_VERSION below (rxdb-internals.test.ts pins it).
+ */
+import { RXDB_VERSION, type DexieStorageInternals, type MangoQuery, type RxCollection, type RxDocumentData, type RxQueryPlan, type RxStorageInstance } from 'rxdb';
+import type { RxReplicationState } from 'rxdb/plugins/replication';
+import { DEXIE_DOCS_TABLE_NAME, dexieReplaceIfStartsWithPipe, fromDexieToStorage, getKeyRangeByQueryPlan } from 'rxdb/plugins/storage-dexie';
+import { dispenseRxJsonSchema } from '../schemas/rxdb-schema';
+
+export const WRITTEN_FOR_RXDB = '17.6.0';
+
+/** A broken assumption about RxDB: never caught and papered over. */
+export class RxdbInternalsChanged extends Error {
+  constructor(what: string) {
+    super(`RxDB ${RXDB_VERSION} no longer works as client/rxdb-internals.ts (written for ${WRITTEN_FOR_RXDB}) assumes: ${what}`);
+    this.name = 'RxdbInternalsChanged';
+  }
+}
+
+function assume(ok: unknown, what: string): asserts ok {
+  if (!ok) throw new RxdbInternalsChanged(what);
+}
+
+// ---------------------------------------------------------------- IndexedDB layout of the Dexie storage
+
+/** Dexie keeps each collection (and each internal store) in an IndexedDB database of its own. */
+const dexieDbPrefix = (dbName: string) => `rxdb-dexie-${dbName}--`;
+
+/** The IndexedDB database of the records of the app's database `dbName`. */
+export function recordsIndexedDbName(dbName: string): string {
+  return `${dexieDbPrefix(dbName)}${dispenseRxJsonSchema().version}--dispenses`;
+}
+
+/** The object store of a collection's documents in its IndexedDB database. */
+export const DOCS_STORE = DEXIE_DOCS_TABLE_NAME;
+
+/** The `_meta.lwt` + primary key index every collection has: the order RxDB pushes in. */
+export function changesIndexName(primary: string): string {
+  return `[_meta.lwt+${dexieReplaceIfStartsWithPipe(primary)}]`;
+}
+
+export function browserIndexedDb(): IDBFactory | undefined {
+  return (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+}
+
+/**
+ * Deletes every IndexedDB database of the app's database `dbName` (after RxDB closed and emptied
+ * it: RxDB's remove() leaves them empty). A deletion blocked by another tab's connection completes
+ * once that tab lets go; it is not waited for.
+ */
+export async function deleteIndexedDbs(dbName: string, idb = browserIndexedDb()): Promise<void> {
+  if (!idb) return;
+  const prefix = dexieDbPrefix(dbName);
+  const listed = typeof idb.databases === 'function' ? (await idb.databases()).map((d) => d.name ?? '') : null;
+  // Where the browser cannot list its databases (Firefox before 126): the app's own, by name.
+  const others = ['_rxdb_internal', 'syncmarks', 'plugin-local-documents-', 'plugin-local-documents-dispenses', 'plugin-local-documents-syncmarks'];
+  const known = [recordsIndexedDbName(dbName), ...others.map((c) => `${prefix}0--${c}`)];
+  const names = (listed ?? known).filter((n) => n.startsWith(prefix));
+  await Promise.all(
+    names.map(
+      (name) =>
+        new Promise<void>((resolve) => {
+          const req = idb.deleteDatabase(name);
+          req.onsuccess = req.onerror = req.onblocked = () => resolve();
+        }),
+    ),
+  );
+}
+
+/**
+ * Opens the IndexedDB database of the records of `dbName` on a connection of its own, if it
+ * exists, without creating or upgrading anything; null where it does not exist yet (a first start).
+ */
+export function openRecordsIndexedDb(dbName: string, idb = browserIndexedDb()): Promise<IDBDatabase | null> {
+  if (!idb) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    let req: IDBOpenDBRequest;
+    try {
+      req = idb.open(recordsIndexedDbName(dbName));
+    } catch {
+      return resolve(null);
+    }
+    req.onupgradeneeded = () => req.transaction?.abort(); // absent: create nothing (RxDB will, its own way)
+    req.onerror = () => resolve(null);
+    req.onblocked = () => resolve(null);
+    req.onsuccess = () => {
+      const conn = req.result;
+      if (conn.objectStoreNames.contains(DOCS_STORE)) return resolve(conn);
+      conn.close();
+      reject(new RxdbInternalsChanged(`the records' IndexedDB database has no '${DOCS_STORE}' store`));
+    };
+  });
+}
+
+// ---------------------------------------------------------------- a collection's Dexie storage
+
+type KeyRangeClass = typeof IDBKeyRange;
+type DexieState = Awaited<DexieStorageInternals>;
+
+/** What a read gets, inside one read-only IndexedDB transaction on a collection's documents. */
+export interface DexieRead {
+  store: IDBObjectStore;
+  KeyRange: KeyRangeClass;
+  /** The IndexedDB key range of one of RxDB's query plans. */
+  rangeOf(plan: RxQueryPlan): IDBKeyRange;
+  /** A stored value as RxDB's document data (booleans in indexes are stored as strings). */
+  toDocument<T>(stored: unknown): RxDocumentData<T>;
+}
+
+/** A Dexie storage instance's documents, read in one read-only transaction. */
+export interface DexieDocs {
+  read<R>(read: (r: DexieRead) => Promise<R>): Promise<R>;
+}
+
+function docsOf(internals: Promise<DexieState>): DexieDocs {
+  assume(internals && typeof internals.then === 'function', 'a Dexie storage instance has `internals`, a promise');
+  return {
+    async read(read) {
+      const s = await internals;
+      assume(s?.dexieDb && s.dexieTable && Array.isArray(s.booleanIndexes), 'Dexie internals hold dexieDb, dexieTable and booleanIndexes');
+      const KeyRange = (s.dexieDb as unknown as { _options?: { IDBKeyRange?: KeyRangeClass } })._options?.IDBKeyRange ?? globalThis.IDBKeyRange;
+      assume(typeof KeyRange?.bound === 'function', "Dexie's options hold the IDBKeyRange it was made with");
+      let result: unknown;
+      await s.dexieDb.transaction('r', s.dexieTable, async (tx) => {
+        const idb = (tx as unknown as { idbtrans?: IDBTransaction }).idbtrans;
+        assume(idb && typeof idb.objectStore === 'function', "a Dexie transaction exposes its IndexedDB transaction as 'idbtrans'");
+        result = await read({
+          store: idb.objectStore(DOCS_STORE),
+          KeyRange,
+          rangeOf: (plan) => getKeyRangeByQueryPlan(s.booleanIndexes, plan, KeyRange) as IDBKeyRange,
+          toDocument: <T>(stored: unknown) => fromDexieToStorage<T>(s.booleanIndexes, stored),
+        });
+      });
+      return result as never;
+    },
+  };
+}
+
+const byInstance = new WeakMap<object, DexieDocs>();
+
+function docsOfInstance(instance: object): DexieDocs {
+  let docs = byInstance.get(instance);
+  if (!docs) {
+    docs = docsOf((instance as { internals: Promise<DexieState> }).internals);
+    byInstance.set(instance, docs);
+  }
+  return docs;
+}
+
+/**
+ * The Dexie storage of `collection`, or null on another storage. RxDB's wrappers (dev-mode's
+ * schema validation: 'validate-ajv-dexie') keep the Dexie storage's internals and end its name
+ * in '-dexie', so the fast reads run in tests as in the app.
+ */
+export function dexieDocsOf<T>(collection: RxCollection<T>): DexieDocs | null {
+  if (!/(^|-)dexie$/.test(collection.database.storage.name)) return null;
+  return docsOfInstance(collection.storageInstance);
+}
+
+/**
+ * RxDB's own plan for `query` (the index and key range it would walk forwards, and whether the
+ * index serves the selector and the sort whole), and the IndexedDB index name of that plan.
+ */
+export function queryPlanOf<T>(collection: RxCollection<T>, query: MangoQuery<T>): { plan: RxQueryPlan; indexName: string } {
+  const plan = collection.find(query).getPreparedQuery().queryPlan;
+  assume(Array.isArray(plan?.index) && typeof plan.sortSatisfiedByIndex === 'boolean', 'a prepared query has a queryPlan with index and sortSatisfiedByIndex');
+  return { plan, indexName: `[${plan.index.map(dexieReplaceIfStartsWithPipe).join('+')}]` };
+}
+
+/** The index of `store` named `name`, which RxDB's Dexie storage is assumed to have made. */
+export function indexOf(store: IDBObjectStore, name: string): IDBIndex {
+  assume(store.indexNames.contains(name), `the documents' store has the index ${name}`);
+  return store.index(name);
+}
+
+/** A position in the order RxDB pushes records in: last local write time, then primary key. */
+export interface ChangesCheckpoint {
+  id: string;
+  lwt: number;
+}
+
+/**
+ * Gives a Dexie storage instance a `getChangedDocumentsSince` (what the replication calls for its
+ * next batch): `read`, which gets the instance's documents store. RxDB 17's helper of that name
+ * calls the instance's method when it has one, and else walks the index by cursor (the Dexie
+ * storage has none of its own); test/client/records.test.ts holds the two against each other.
+ */
+export function replaceChangesRead<I extends RxStorageInstance<any, any, any>>(
+  instance: I,
+  read: (docs: DexieDocs, limit: number, checkpoint: ChangesCheckpoint | undefined) => Promise<{ documents: RxDocumentData<any>[]; checkpoint: ChangesCheckpoint }>,
+): I {
+  assume(!('getChangedDocumentsSince' in instance), 'the Dexie storage has no getChangedDocumentsSince of its own');
+  const docs = docsOfInstance(instance);
+  return Object.assign(instance, { getChangedDocumentsSince: (limit: number, checkpoint?: ChangesCheckpoint) => read(docs, limit, checkpoint) });
+}
+
+// ---------------------------------------------------------------- the push replication's meta
+
+/** RxDB's meta document of the push checkpoint: itemId 'up', isCheckpoint '1' ('up|1'). */
+const PUSH_CHECKPOINT_DOC = 'up|1';
+
+function checkpointOf(data: unknown): ChangesCheckpoint | null {
+  if (data === undefined || data === null) return null;
+  const cp = data as Partial<ChangesCheckpoint>;
+  assume(typeof cp.id === 'string' && typeof cp.lwt === 'number', "the push checkpoint is { id, lwt } (RxDB's changes of the Dexie storage)");
+  return { id: cp.id, lwt: cp.lwt };
+}
+
+/**
+ * RxDB's push checkpoint as stored in the replication's meta: after each write of it, and when
+ * read() is called. RxDB stores it once the server answered a batch and the batch is noted.
+ * Call once the replication has started (it makes its meta then).
+ */
+export function watchPushCheckpoint<T>(state: RxReplicationState<T, unknown>, onCheckpoint: (cp: ChangesCheckpoint | null, exact: boolean) => void) {
+  const meta = state.metaInstance;
+  assume(meta && typeof meta.changeStream === 'function', 'a started replication has its metaInstance');
+  const sub = meta.changeStream().subscribe((bulk) => {
+    for (const e of bulk.events) {
+      if (e.documentId !== PUSH_CHECKPOINT_DOC) continue;
+      const cp = checkpointOf((e.documentData as { checkpointData?: unknown }).checkpointData);
+      if (cp) onCheckpoint(cp, false);
+    }
+  });
+  return {
+    sub,
+    read: async () => {
+      const [doc] = await meta.findDocumentsById([PUSH_CHECKPOINT_DOC], false);
+      assume(!doc || (doc as { itemId?: string }).itemId === 'up', `the push checkpoint's meta document is '${PUSH_CHECKPOINT_DOC}'`);
+      onCheckpoint(checkpointOf((doc as { checkpointData?: unknown } | undefined)?.checkpointData), true);
+    },
+  };
+}
+
+/**
+ * Resolves once RxDB has written the checkpoint of what it pushed so far: awaitInSync() does not
+ * wait for that write, which RxDB queues on its internal `checkpointQueue`.
+ */
+export function checkpointWritten<T>(state: RxReplicationState<T, unknown>): Promise<unknown> {
+  const queue = (state as unknown as { internalReplicationState?: { checkpointQueue?: Promise<unknown> } }).internalReplicationState?.checkpointQueue;
+  assume(queue && typeof queue.then === 'function', "a started replication queues its checkpoint writes on internalReplicationState.checkpointQueue");
+  return queue;
+}
+
+// ---------------------------------------------------------------- the version written for
+
+/** In tests and development a different RxDB stops here; elsewhere it is logged once. */
+export function checkRxdbVersion(strict: boolean): void {
+  if (RXDB_VERSION === WRITTEN_FOR_RXDB) return;
+  const err = new RxdbInternalsChanged(`the version is ${RXDB_VERSION}; re-check every assumption in this file, then update WRITTEN_FOR_RXDB`);
+  if (strict) throw err;
+  console.error(err);
+}
