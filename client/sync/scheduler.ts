@@ -3,8 +3,11 @@
  * comes back online with a run due. One run at a time: a tick during a run starts nothing and
  * "Sync now" during a run shares it. Failures set the next try: exponential backoff with jitter
  * after a network or server failure, the server's Retry-After after a 429, and a stop after a 401
- * until the session changes. Knows nothing of RxDB or HTTP: `run` does the work.
+ * until the session changes. Knows nothing of RxDB or HTTP: `run` does the work. Its state is one
+ * value of the union `Phase`; the settings (on or off, the interval) and the count of failures
+ * in a row are apart from it.
  */
+import { browserOnline, onNetwork } from './network';
 
 export type RunOutcome =
   | { kind: 'ok' }
@@ -62,18 +65,23 @@ export interface Scheduler {
   dispose(): Promise<void>;
 }
 
-const browserOnline = () => typeof navigator === 'undefined' || navigator.onLine !== false;
-const browserOnOnline = (listener: () => void) => {
-  if (typeof window === 'undefined' || typeof window.addEventListener !== 'function') return () => {};
-  window.addEventListener('online', listener);
-  return () => window.removeEventListener('online', listener);
-};
-
 /** Delay before retry number `failures` (1, 2, …): base·2^(n-1), capped, with jitter in [½, 1]. */
 export function backoffDelay(failures: number, baseMs: number, maxMs: number, random: () => number): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1));
   return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }
+
+type Timer = ReturnType<typeof setTimeout>;
+
+/** Where the scheduler is. `due`: a run is owed, to be made when the browser is back online. */
+type Phase =
+  | { kind: 'idle'; due: boolean }
+  | { kind: 'running'; run: Promise<void> }
+  /** After a failure: ticks are skipped until `until`; `manualOwed`: "Sync now" came during a Retry-After wait. */
+  | { kind: 'waiting'; why: 'backoff' | 'rate-limit'; until: number; timer: Timer; due: boolean; manualOwed: boolean }
+  /** A 401: no automatic run until the session changes (canRetryAuth) or "Sync now". */
+  | { kind: 'needsSignIn' }
+  | { kind: 'disposed' };
 
 export function createScheduler(opts: SchedulerOptions): Scheduler {
   const isOnline = opts.isOnline ?? browserOnline;
@@ -82,95 +90,75 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   const baseMs = opts.backoffBaseMs ?? 5_000;
   const maxMs = opts.backoffMaxMs ?? 10 * 60_000;
 
+  let phase: Phase = { kind: 'idle', due: false };
   let enabled = opts.enabled;
   let intervalMs = opts.intervalSeconds * 1000;
   let interval: ReturnType<typeof setInterval> | null = null;
   let intervalStartedAt = 0;
-  /** The wait after a failure; while it is set, ticks are skipped. */
-  let wait: { timer: ReturnType<typeof setTimeout>; until: number; kind: 'backoff' | 'rate-limit' } | null = null;
-  let inFlight: Promise<void> | null = null;
   let failures = 0;
-  let stoppedForAuth = false;
-  /** A run was wanted while offline (or a retry is owed): the `online` event runs it. */
-  let due = false;
-  /** "Sync now" arrived during a Retry-After wait: run when the wait ends, even if paused. */
-  let manualOwed = false;
-  let disposed = false;
 
   const snapshot = (): SchedulerSnapshot => {
     let nextRunAt: number | null = null;
-    if (!stoppedForAuth) {
-      if (wait && (enabled || manualOwed)) nextRunAt = wait.until;
-      else if (enabled && interval) {
-        const elapsed = now() - intervalStartedAt;
-        nextRunAt = intervalStartedAt + (Math.floor(elapsed / intervalMs) + 1) * intervalMs;
-      }
+    if (phase.kind === 'waiting' && (enabled || phase.manualOwed)) nextRunAt = phase.until;
+    else if (phase.kind !== 'needsSignIn' && enabled && interval) {
+      const elapsed = now() - intervalStartedAt;
+      nextRunAt = intervalStartedAt + (Math.floor(elapsed / intervalMs) + 1) * intervalMs;
     }
-    return { enabled, intervalMs, running: inFlight !== null, failures, nextRunAt, stoppedForAuth };
+    return { enabled, intervalMs, running: phase.kind === 'running', failures, nextRunAt, stoppedForAuth: phase.kind === 'needsSignIn' };
   };
   const emit = (event: SchedulerEvent) => opts.onEvent?.(event, snapshot());
 
-  const clearWait = () => {
-    if (wait) clearTimeout(wait.timer);
-    wait = null;
+  /** Moves to `next`, ending a wait's timer on the way out of it. */
+  const enter = (next: Phase) => {
+    if (phase.kind === 'waiting') clearTimeout(phase.timer);
+    phase = next;
   };
 
   const startTimer = () => {
     if (interval) clearInterval(interval);
     interval = null;
-    if (!enabled || disposed) return;
+    if (!enabled || phase.kind === 'disposed') return;
     intervalStartedAt = now();
     interval = setInterval(tick, intervalMs);
   };
 
+  /** After a 401: the session has changed since, so runs may be tried again. */
   const authBlocked = () => {
-    if (stoppedForAuth && opts.canRetryAuth?.()) stoppedForAuth = false;
-    return stoppedForAuth;
+    if (phase.kind === 'needsSignIn' && opts.canRetryAuth?.()) enter({ kind: 'idle', due: false });
+    return phase.kind === 'needsSignIn';
   };
 
+  function waitFor(delay: number, why: 'backoff' | 'rate-limit', due: boolean) {
+    const timer = setTimeout(() => {
+      if (phase.kind !== 'waiting') return;
+      const { manualOwed } = phase;
+      enter({ kind: 'idle', due: phase.due });
+      if (enabled || manualOwed) attempt();
+      else emit({ type: 'changed' });
+    }, delay);
+    enter({ kind: 'waiting', why, until: now() + delay, timer, due, manualOwed: false });
+  }
+
+  /** The phase after a run. */
   function settle(outcome: RunOutcome) {
     switch (outcome.kind) {
       case 'ok':
         failures = 0;
-        due = false;
-        clearWait();
-        break;
-      case 'retry': {
+        return enter({ kind: 'idle', due: false });
+      case 'retry':
         failures += 1;
-        due = outcome.reason === 'network';
-        const delay = backoffDelay(failures, baseMs, maxMs, random);
-        setWait(delay, 'backoff');
-        break;
-      }
+        return waitFor(backoffDelay(failures, baseMs, maxMs, random), 'backoff', outcome.reason === 'network');
       case 'rate-limited':
-        setWait(Math.max(0, outcome.retryAfterMs), 'rate-limit');
-        break;
+        return waitFor(Math.max(0, outcome.retryAfterMs), 'rate-limit', false);
       case 'unauthorized':
-        stoppedForAuth = true;
-        due = false;
-        clearWait();
-        break;
+        return enter({ kind: 'needsSignIn' });
       case 'skipped':
-        break;
+        return enter({ kind: 'idle', due: false });
     }
   }
 
-  function setWait(delay: number, kind: 'backoff' | 'rate-limit') {
-    clearWait();
-    const timer = setTimeout(() => {
-      wait = null;
-      const owed = manualOwed;
-      manualOwed = false;
-      if ((enabled || owed) && !disposed) attempt();
-      else emit({ type: 'changed' });
-    }, delay);
-    wait = { timer, until: now() + delay, kind };
-  }
-
   function runNow(): Promise<void> {
-    if (inFlight) return inFlight;
-    clearWait();
-    due = false;
+    if (phase.kind === 'running') return phase.run;
     const run = (async () => {
       emit({ type: 'run-start' });
       let outcome: RunOutcome;
@@ -179,23 +167,20 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       } catch {
         outcome = { kind: 'retry', reason: 'server' };
       }
-      if (disposed) return;
-      settle(outcome);
-      // Cleared before the event, so a listener sees the scheduler idle.
-      inFlight = null;
+      if (phase.kind === 'disposed') return;
+      settle(outcome); // leaves 'running' before the event, so a listener sees the scheduler idle
       emit({ type: 'run-end', outcome });
-    })().finally(() => {
-      inFlight = null;
-    });
-    inFlight = run;
+    })();
+    enter({ kind: 'running', run });
     return run;
   }
 
-  /** A run the scheduler itself starts (tick, end of a wait, back online). */
+  /** A run the scheduler itself starts (tick, end of a wait). */
   function attempt(): Promise<void> {
-    if (disposed || inFlight || authBlocked()) return inFlight ?? Promise.resolve();
+    if (phase.kind === 'running') return phase.run;
+    if (phase.kind === 'disposed' || authBlocked()) return Promise.resolve();
     if (!isOnline()) {
-      due = true;
+      enter({ kind: 'idle', due: true });
       emit({ type: 'skipped-offline' });
       return Promise.resolve();
     }
@@ -203,14 +188,14 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   }
 
   function tick() {
-    if (inFlight || wait) return; // a run in flight, or a failure's wait not over yet
+    if (phase.kind === 'running' || phase.kind === 'waiting') return; // a run in flight, or a failure's wait not over yet
     void attempt();
   }
 
-  const offOnline = (opts.onOnline ?? browserOnOnline)(() => {
-    if (disposed || inFlight || authBlocked()) return;
-    if (wait?.kind === 'rate-limit') return; // the server said how long to wait
-    if (due || wait) void runNow();
+  const offOnline = (opts.onOnline ?? ((listener: () => void) => onNetwork('online', listener)))(() => {
+    if (phase.kind === 'running' || phase.kind === 'disposed' || authBlocked()) return;
+    if (phase.kind === 'waiting' && phase.why === 'rate-limit') return; // the server said how long to wait
+    if (phase.kind === 'waiting' || (phase.kind === 'idle' && phase.due)) void runNow();
     else emit({ type: 'changed' });
   });
 
@@ -218,36 +203,38 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
 
   return {
     start() {
-      if (disposed || enabled) return;
+      if (phase.kind === 'disposed' || enabled) return;
       enabled = true;
       startTimer();
       emit({ type: 'changed' });
     },
     pause() {
-      if (disposed || !enabled) return;
+      if (phase.kind === 'disposed' || !enabled) return;
       enabled = false;
-      due = false;
-      if (wait?.kind === 'backoff') clearWait();
+      // Nothing is owed to a paused sync, but the server's Retry-After still stands.
+      if (phase.kind === 'idle' || (phase.kind === 'waiting' && phase.why === 'backoff')) enter({ kind: 'idle', due: false });
+      else if (phase.kind === 'waiting') phase.due = false;
       startTimer();
       emit({ type: 'changed' });
     },
     setIntervalSeconds(seconds) {
-      if (disposed || seconds * 1000 === intervalMs) return;
+      if (phase.kind === 'disposed' || seconds * 1000 === intervalMs) return;
       intervalMs = seconds * 1000;
       startTimer();
       emit({ type: 'changed' });
     },
     syncNow() {
-      if (disposed) return Promise.resolve();
-      if (inFlight) return inFlight;
-      stoppedForAuth = false; // the user asks again, perhaps after signing in
-      if (wait?.kind === 'rate-limit') {
-        manualOwed = true;
+      if (phase.kind === 'disposed') return Promise.resolve();
+      if (phase.kind === 'running') return phase.run;
+      if (phase.kind === 'needsSignIn') enter({ kind: 'idle', due: false }); // the user asks again, perhaps after signing in
+      if (phase.kind === 'waiting' && phase.why === 'rate-limit') {
+        phase.manualOwed = true;
         emit({ type: 'changed' });
         return Promise.resolve();
       }
       if (!isOnline()) {
-        due = true;
+        if (phase.kind === 'waiting') phase.due = true;
+        else enter({ kind: 'idle', due: true });
         emit({ type: 'skipped-offline' });
         return Promise.resolve();
       }
@@ -255,12 +242,12 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     },
     snapshot,
     async dispose() {
-      disposed = true;
+      const run = phase.kind === 'running' ? phase.run : null;
+      enter({ kind: 'disposed' });
       if (interval) clearInterval(interval);
       interval = null;
-      clearWait();
       offOnline();
-      await inFlight?.catch(() => {});
+      await run?.catch(() => {});
     },
   };
 }
