@@ -1,6 +1,6 @@
 /**
  * The HTTP contract (API version 1): request and response bodies both sides parse with.
- * See ../../shared/DESIGN.md "HTTP API"; the push rows follow RxDB's replication protocol.
+ * The README's "API" section says what each route does; the push rows follow RxDB's replication protocol.
  */
 import { z } from 'zod';
 import { dispenseSchema, dispenseShape, isoInstant } from './dispense';

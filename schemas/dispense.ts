@@ -11,7 +11,7 @@ export const DISPENSE_STATUSES = ['dispensed', 'voided'] as const;
 const notYearZero = (v: string) => !v.startsWith('0000');
 const YEAR_ZERO = 'Year 0000 is not a date';
 
-/** ISO instant in UTC with milliseconds, the form `Date.prototype.toISOString()` gives; canonical so equality is string equality. */
+/** ISO instant in UTC with milliseconds, the form `Date.prototype.toISOString()` gives; canonical so equality is string equality (docs/decisions/iso-instants.md). */
 export const isoInstant = () =>
   z.iso
     .datetime({ precision: 3, error: 'Expected an ISO date-time in UTC with milliseconds, e.g. 2026-11-25T09:30:00.000Z' })

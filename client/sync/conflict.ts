@@ -5,6 +5,7 @@
  *   1. A voided version wins over a non-voided one (a void is never undone by an older edit).
  *   2. Otherwise the version with the later updatedAt wins; on a tie the server's version wins.
  *
+ * Versions are told apart field by field, not by updatedAt (docs/decisions/field-by-field-conflicts.md).
  * Nothing is silently lost: when the server's version wins, push.ts keeps this device's losing
  * version in the record's sync mark (shown as superseded); when this device's version wins, it is
  * pushed over the server's, whose audit trail keeps the version it replaces.

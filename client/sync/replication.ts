@@ -21,7 +21,7 @@ import { REPLICATION_ID, type PushCheckpoint } from './checkpoint';
 import { createPushHandler, PushFailure, type BatchReport, type PushDeps } from './push';
 /**
  * Rows per push request (the server takes up to 1000), and requests per RxDB batch, sent
- * together. RxDB reads, notes and checkpoints a batch as one, one batch after another, so larger
+ * together (docs/decisions/four-requests-per-batch.md). RxDB reads, notes and checkpoints a batch as one, one batch after another, so larger
  * batches spread that work over more records and keep the server busy on some requests while the
  * page handles others. Chromium, 20,000 records, same machine: one request of 500 a batch ~1,400
  * rows/s; two of 1000 ~2,000; four ~2,200-2,900; eight ~2,250-3,170 (run to run noise is about

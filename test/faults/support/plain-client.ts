@@ -45,7 +45,7 @@ export interface ClientStats {
   rejected: { externalId: string | null; code: string }[];
   /** Versions (versionKey) the server acknowledged holding. */
   ackedVersions: Set<string>;
-  /** Conflicts answered although the assumed state was the server's (never, by DESIGN.md). */
+  /** Conflicts answered although the assumed state was the server's (never, by the push contract: docs/decisions/field-by-field-conflicts.md). */
   conflictsOnCurrentState: number;
 }
 
