@@ -43,6 +43,11 @@ export const loginResponseSchema = z.object({
   token: z.string(),
   expiresAt: isoInstant(),
   user: userSchema,
+  /**
+   * How long after this sign-in the user may sign in on this device with no network, against the
+   * verifier it keeps (client/offline/); 0: not at all. The server's OFFLINE_SIGN_IN_DAYS.
+   */
+  offlineSignInSeconds: z.number().int().min(0),
 });
 export type LoginResponse = z.infer<typeof loginResponseSchema>;
 

@@ -53,7 +53,7 @@ export async function login(
   }
   await limiters.loginFailuresByUserIp.delete(key);
   const { passwordHash: _hash, ...user } = found;
-  return { ...issueToken(config, user), user };
+  return { ...issueToken(config, user), user, offlineSignInSeconds: config.OFFLINE_SIGN_IN_DAYS * 24 * 60 * 60 };
 }
 
 export function configurePassport(config: Config): passport.PassportStatic {

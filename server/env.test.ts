@@ -118,4 +118,10 @@ describe('parsing the environment', () => {
   test('production with JWT_SECRET set to an empty string is refused like an unset one', () => {
     expect(() => parseEnv({ NODE_ENV: 'production', JWT_SECRET: '' })).toThrow(/JWT_SECRET is required when NODE_ENV=production/);
   });
+
+  test('offline sign-in is allowed for 7 days by default; OFFLINE_SIGN_IN_DAYS=0 turns it off, a negative value is refused', () => {
+    expect(parseEnv({}).OFFLINE_SIGN_IN_DAYS).toBe(7);
+    expect(parseEnv({ OFFLINE_SIGN_IN_DAYS: '0' }).OFFLINE_SIGN_IN_DAYS).toBe(0);
+    expect(() => parseEnv({ OFFLINE_SIGN_IN_DAYS: '-1' })).toThrow(/  OFFLINE_SIGN_IN_DAYS: /);
+  });
 });

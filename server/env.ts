@@ -17,6 +17,9 @@ export const envSchema = z
     SEMS_DATA_DIR: z.string().min(1).default('./data'),
     JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
     TOKEN_TTL_SECONDS: intFrom(24 * 60 * 60, 60, 7 * 24 * 60 * 60),
+    // Days after a user's last online sign-in on a device during which they may sign in there
+    // with no network (sent at sign-in; the device enforces it). 0 turns offline sign-in off.
+    OFFLINE_SIGN_IN_DAYS: intFrom(7, 0, 90),
     BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/, 'BODY_LIMIT is a size such as 5mb').default('5mb'),
     RATE_LOGIN_FAILURES: intFrom(5, 1, 1000),
     RATE_LOGIN_WINDOW_SECONDS: intFrom(15 * 60, 1, 24 * 60 * 60),
