@@ -2,6 +2,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/app';
+import { registerServiceWorker } from './offline/service-worker';
 import { siteDatabaseName } from './site';
 import { useSession } from './stores/session';
 import { useSyncStatus } from './stores/sync-status';
@@ -27,3 +28,6 @@ createRoot(document.getElementById('root')!).render(
     <App />
   </StrictMode>,
 );
+
+// The app shell for offline starts and the "Update available" prompt (after the page's load event).
+registerServiceWorker();

@@ -1,20 +1,35 @@
 /**
  * The signed-in session: the JWT, when it expires and who it belongs to, persisted in
- * localStorage (`sems_session`) so a reload or a day offline keeps the pharmacist working.
- * Signing out forgets the token only: records still waiting to sync stay in the site's local
- * database (site.ts) until a user of that site signs in here again.
+ * localStorage (`sems_session`) so a reload, a browser restart or a day offline keeps the
+ * pharmacist working. With no network, a user this device knows can sign in against its verifier
+ * (client/offline/accounts.ts): an offline session, with a user and no token, so nothing is sent
+ * until `renew` gets a real token online. Signing out forgets the token only: records still
+ * waiting to sync stay in the site's local database (site.ts) until a user of that site signs in.
  */
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
-import { errorBodySchema, loginResponseSchema, type User } from '../../schemas/api';
+import { errorBodySchema, loginResponseSchema, type LoginResponse, type User } from '../../schemas/api';
+import { forgetAccount, forgetUnlessRemembered, rememberOnlineSignIn, signInOffline } from '../offline/accounts';
+import { canVerifyOffline } from '../offline/verifier';
 
 export interface SessionState {
   token: string | null;
   expiresAt: string | null;
   user: User | null;
-  signIn: (username: string, password: string) => Promise<void>;
+  /** Signed in on this device only (no network): records are kept, none is sent until `renew`. */
+  offline: boolean;
+  /**
+   * Signs in online; when the server cannot be reached, against this device's verifier instead.
+   * `remember`: keep the verifier at sign-out ("Remember me on this device").
+   */
+  signIn: (username: string, password: string, remember?: boolean) => Promise<void>;
+  /** Online sign-in of the signed-in user (after an offline sign-in): a real token, same user. */
+  renew: (password: string) => Promise<void>;
   signOut: () => void;
 }
+
+/** The server could not be asked: no connection, or a proxy saying the app is down. */
+class Unreachable extends Error {}
 
 /** Turns a failed login answer into the sentence shown under the form. */
 async function loginFailure(res: Response): Promise<Error> {
@@ -25,36 +40,76 @@ async function loginFailure(res: Response): Promise<Error> {
     const after = wait > 0 ? ` Try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.` : '';
     return new Error(`Too many failed sign-ins.${after}`);
   }
+  if ([502, 503, 504].includes(res.status)) return new Unreachable(`The server is unavailable (HTTP ${res.status}).`);
   return new Error(parsed.success ? parsed.data.error.message : `Sign-in failed (HTTP ${res.status}).`);
 }
 
+async function loginOnline(username: string, password: string): Promise<LoginResponse> {
+  if (typeof navigator !== 'undefined' && navigator.onLine === false) throw new Unreachable('No network.');
+  let res: Response;
+  try {
+    res = await fetch('/api/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+  } catch {
+    throw new Unreachable('Cannot reach the server.');
+  }
+  if (res.status === 401) forgetAccount(username); // a password the server refuses must not work offline either
+  if (!res.ok) throw await loginFailure(res);
+  return loginResponseSchema.parse(await res.json());
+}
+
+const online = (body: LoginResponse) => ({ token: body.token, expiresAt: body.expiresAt, user: body.user, offline: false });
+
 export const useSession = create<SessionState>()(
   persist(
-    (set) => ({
+    (set, get) => ({
       token: null,
       expiresAt: null,
       user: null,
-      signIn: async (username, password) => {
-        let res: Response;
+      offline: false,
+      signIn: async (username, password, remember = false) => {
+        let body: LoginResponse;
         try {
-          res = await fetch('/api/auth/login', {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ username, password }),
+          body = await loginOnline(username, password);
+        } catch (err) {
+          if (!(err instanceof Unreachable)) throw err;
+          if (!canVerifyOffline()) {
+            throw new Error(`${err.message} Signing in without the network needs the app served over https (or on localhost); here it is not.`);
+          }
+          const user = await signInOffline(username, password).catch((refused: Error) => {
+            throw new Error(`${err.message} ${refused.message}`);
           });
-        } catch {
-          throw new Error('Cannot reach the server. Check the connection and try again.');
+          set({ token: null, expiresAt: null, user, offline: true });
+          return;
         }
-        if (!res.ok) throw await loginFailure(res);
-        const body = loginResponseSchema.parse(await res.json());
-        set({ token: body.token, expiresAt: body.expiresAt, user: body.user });
+        await rememberOnlineSignIn(body.user, password, body.offlineSignInSeconds, remember);
+        set(online(body));
       },
-      signOut: () => set({ token: null, expiresAt: null, user: null }),
+      renew: async (password) => {
+        const user = get().user;
+        if (!user) throw new Error('Not signed in.');
+        let body: LoginResponse;
+        try {
+          body = await loginOnline(user.username, password);
+        } catch (err) {
+          throw err instanceof Unreachable ? new Error(`${err.message} Try again when the network is back.`) : err;
+        }
+        await rememberOnlineSignIn(body.user, password, body.offlineSignInSeconds);
+        set(online(body));
+      },
+      signOut: () => {
+        const user = get().user;
+        if (user) forgetUnlessRemembered(user.username);
+        set({ token: null, expiresAt: null, user: null, offline: false });
+      },
     }),
     {
       name: 'sems_session',
       storage: createJSONStorage(() => localStorage),
-      partialize: ({ token, expiresAt, user }) => ({ token, expiresAt, user }),
+      partialize: ({ token, expiresAt, user, offline }) => ({ token, expiresAt, user, offline }),
     },
   ),
 );

@@ -8,7 +8,9 @@ import { removeSiteDataIfSent } from '../site';
 import { useSession } from '../stores/session';
 import { useSyncStatus } from '../stores/sync-status';
 import { InsecureNotice } from './insecure-notice';
+import { OfflineSession } from './offline-session';
 import { SignIn } from './sign-in';
+import { UpdatePrompt } from './update-prompt';
 import { closeLocalDatabase } from './use-sync';
 import { Workspace } from './workspace';
 
@@ -17,6 +19,7 @@ const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
 export function App() {
   const user = useSession((s) => s.user);
   const token = useSession((s) => s.token);
+  const offline = useSession((s) => s.offline);
   const signOut = useSession((s) => s.signOut);
   const [lastUsername, setLastUsername] = useState('');
   const [notice, setNotice] = useState<string | null>(null);
@@ -39,10 +42,12 @@ export function App() {
     });
   }, [user, removal]);
 
-  if (!user || !token) {
+  // An offline session (signed in against this device's verifier) works without a token.
+  if (!user || (!token && !offline)) {
     return (
       <>
         <InsecureNotice />
+        <UpdatePrompt />
         <SignIn notice={notice} lastUsername={lastUsername} />
       </>
     );
@@ -62,6 +67,8 @@ export function App() {
   return (
     <>
       <InsecureNotice />
+      <UpdatePrompt />
+      <OfflineSession />
       <Workspace key={user.username} user={user} onSignOut={onSignOut} />
     </>
   );

@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ZodError } from 'zod';
 import type { DispenseInput } from '../records';
+import { useMarkUnsaved } from '../stores/unsaved-work';
 import { DispenseFields } from './dispense-fields';
 import { emptyValues, errorsFromIssues, toInput, validate, type FieldErrors, type FormValues, type InputField } from './dispense-input';
 
@@ -21,6 +22,8 @@ export function DispenseForm({ save }: Props) {
   const [saved, setSaved] = useState<string | null>(null);
   const formRef = useRef<HTMLFormElement>(null);
   const firstField = useRef<HTMLInputElement>(null);
+  // Anything typed and not saved holds off a reload for a new version.
+  useMarkUnsaved(Object.entries(values).some(([field, value]) => (field === 'dispensedAt' ? value !== defaultAt : value !== '')));
 
   // Ready to type as soon as the counter screen opens.
   useEffect(() => firstField.current?.focus(), []);

@@ -1,5 +1,6 @@
 /** A native modal dialog: focus moves in and stays there, Escape closes, the page behind is inert. */
 import { useEffect, useRef, type ReactNode } from 'react';
+import { useMarkUnsaved } from '../stores/unsaved-work';
 
 interface Props {
   title: string;
@@ -11,6 +12,7 @@ interface Props {
 
 export function Modal({ title, titleId, onClose, children, wide }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
+  useMarkUnsaved(true); // an open dialog holds off a reload for a new version
   useEffect(() => {
     const dialog = ref.current;
     if (dialog && !dialog.open) dialog.showModal();

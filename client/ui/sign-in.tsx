@@ -1,7 +1,14 @@
-/** The sign-in screen: username and password, the server's answer in words, nothing else. */
+/**
+ * The sign-in screen: username and password, the server's answer in words. With no network, a
+ * user this device knows signs in against its verifier (client/offline/); "Remember me on this
+ * device" keeps that possible after sign-out.
+ */
 import { useState, type FormEvent } from 'react';
 import { loginRequestSchema } from '../../schemas/api';
+import { useOfflineAccounts } from '../offline/accounts';
+import { canVerifyOffline } from '../offline/verifier';
 import { useSession } from '../stores/session';
+import { useOnline } from './use-online';
 
 interface Props {
   /** Why the user is here again (expired session, records waiting), if there is a reason. */
@@ -11,8 +18,10 @@ interface Props {
 
 export function SignIn({ notice, lastUsername = '' }: Props) {
   const signIn = useSession((s) => s.signIn);
+  const online = useOnline();
   const [username, setUsername] = useState(lastUsername);
   const [password, setPassword] = useState('');
+  const [remember, setRemember] = useState(() => useOfflineAccounts.getState().accounts[lastUsername]?.remember ?? false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -26,7 +35,7 @@ export function SignIn({ notice, lastUsername = '' }: Props) {
     setBusy(true);
     setError(null);
     try {
-      await signIn(parsed.data.username, parsed.data.password);
+      await signIn(parsed.data.username, parsed.data.password, remember);
     } catch (err) {
       setError((err as Error).message);
       setBusy(false);
@@ -42,12 +51,25 @@ export function SignIn({ notice, lastUsername = '' }: Props) {
         </div>
         <h1 id="sign-in-title">Sign in</h1>
         {notice ? <p className="notice" role="status">{notice}</p> : null}
+        {!online ? (
+          <p className="notice" role="status" data-testid="offline-sign-in-note">
+            {canVerifyOffline()
+              ? 'No network: you can sign in on this device if you signed in here online in the last days.'
+              : 'No network, and signing in without it needs the app served over https: connect to sign in.'}
+          </p>
+        ) : null}
         <label htmlFor="username">Username</label>
         <input id="username" name="username" autoComplete="username" autoFocus={!lastUsername}
           value={username} onChange={(e) => setUsername(e.target.value)} />
         <label htmlFor="password">Password</label>
         <input id="password" name="password" type="password" autoComplete="current-password" autoFocus={!!lastUsername}
           value={password} onChange={(e) => setPassword(e.target.value)} />
+        {canVerifyOffline() ? (
+          <label className="check">
+            <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
+            Remember me on this device (sign in here without the network, even after signing out)
+          </label>
+        ) : null}
         {error ? <p className="form-error" role="alert">{error}</p> : null}
         <button type="submit" className="primary" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
       </form>

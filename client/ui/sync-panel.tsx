@@ -4,7 +4,9 @@
  * errors, rejected records) and the controls: "Auto sync", "Sync interval", "Sync now".
  */
 import { useEffect, useRef, useState } from 'react';
+import { useSession } from '../stores/session';
 import { useSyncStatus } from '../stores/sync-status';
+import { StorageStatus } from './storage-status';
 import { SyncControls } from './sync-controls';
 import { SyncDetails } from './sync-details';
 import { STATE_LABEL, summary } from './sync-summary';
@@ -19,6 +21,7 @@ interface Props {
 export function SyncPanel({ syncNow, countsKnown, onSignInAgain }: Props) {
   const [open, setOpen] = useState(false);
   const status = useSyncStatus();
+  const offlineSession = useSession((s) => s.offline);
   const root = useRef<HTMLDivElement>(null);
 
   // Like any drop-down: a click elsewhere or Escape closes it.
@@ -48,7 +51,11 @@ export function SyncPanel({ syncNow, countsKnown, onSignInAgain }: Props) {
         <span className="chevron" aria-hidden="true">{open ? '▴' : '▾'}</span>
       </button>
       <section id="sync-panel-body" className="sync-body" aria-label="Sync" hidden={!open}>
-        {status.needsSignIn ? (
+        {offlineSession ? (
+          <div className="notice" role="alert" data-testid="needs-online-sign-in">
+            Signed in on this device only: an online sign-in is needed before anything is sent. Records stay on this device until then.
+          </div>
+        ) : status.needsSignIn ? (
           <div className="notice" role="alert">
             The server no longer accepts this session. Records stay on this device until you sign in again.
             <button type="button" className="small" onClick={onSignInAgain}>Sign in again</button>
@@ -59,6 +66,7 @@ export function SyncPanel({ syncNow, countsKnown, onSignInAgain }: Props) {
           <p className="muted">No connection to the server: records are kept on this device and sent when it is back.</p>
         ) : null}
         <SyncControls syncNow={syncNow} syncing={status.state === 'syncing'} />
+        <StorageStatus />
         {!status.isLeader ? (
           <p className="muted small-print">Another tab of this browser is sending the records; this one shows its progress.</p>
         ) : null}

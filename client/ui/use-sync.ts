@@ -4,7 +4,7 @@
  * stops on sign-out. Starts, stops and closes run one after the other, so a quick sign-out and
  * sign-in never leaves two replications on one collection, nor a database closed under its sync.
  */
-import { useLayoutEffect, useState } from 'react';
+import { useLayoutEffect, useRef, useState } from 'react';
 import type { DispenseDatabase } from '../db';
 import { deviceIdOf, openSiteDatabase } from '../site';
 import { useSession } from '../stores/session';
@@ -78,8 +78,14 @@ export function useDatabase(siteId: string): { db: DispenseDatabase | null; erro
  */
 export function useSync(db: DispenseDatabase | null, siteId: string, token: string | null): SyncController | null {
   const [controller, setController] = useState<SyncController | null>(null);
+  const hadNoToken = useRef(false);
   useLayoutEffect(() => {
-    if (!db || !token) return;
+    // Without a token (an offline session, client/offline/) it still counts what is pending; a run
+    // sends nothing and asks for a sign-in. A new token restarts it.
+    if (!db) return;
+    // The online sign-in after an offline one: what waited is sent now, not at the next tick.
+    const sendNow = hadNoToken.current && token !== null;
+    hadNoToken.current = token === null;
     let cancelled = false;
     let started: SyncController | null = null;
     void enqueue(() => {
@@ -95,6 +101,7 @@ export function useSync(db: DispenseDatabase | null, siteId: string, token: stri
         onUnauthorized: () => console.warn('The server refused the session; sync waits for a new sign-in.'),
       });
       setController(started);
+      if (sendNow) void started.syncNow().catch(() => {});
     });
     return () => {
       cancelled = true;

@@ -29,6 +29,7 @@ interface Props {
 
 export function Workspace({ user, onSignOut }: Props) {
   const token = useSession((s) => s.token);
+  const offlineSession = useSession((s) => s.offline);
   const { db, error } = useDatabase(user.siteId);
   const sync = useSync(db, user.siteId, token);
   const needsSignIn = useSyncStatus((s) => s.needsSignIn);
@@ -64,7 +65,7 @@ export function Workspace({ user, onSignOut }: Props) {
   return (
     <>
       <Header user={user} syncNow={sync ? () => sync.syncNow() : null} countsKnown={countsKnown} onSignOut={() => setSigningOut(true)} onSignInAgain={() => onSignOut()} />
-      {needsSignIn ? (
+      {needsSignIn && !offlineSession ? (
         <div className="banner" role="alert">
           Your session has ended. Keep working: records stay on this device and are sent after you
           <button type="button" className="link" onClick={() => onSignOut()}>sign in again</button>.

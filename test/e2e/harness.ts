@@ -65,6 +65,16 @@ export async function ensureClientBuilt(): Promise<void> {
   }
 }
 
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/**
+ * Chromium on a browser profile kept in `userDataDir`, as a person's browser is: closed and launched
+ * again on the same folder, it has the same site data, service worker included.
+ */
+export function launchPersistent(userDataDir: string, url: string, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, baseURL: url, viewport: { width: 1280, height: 800 }, ...options });
+}
+
 export const USER = { username: 'pharm1', password: 'counter-pass-1', siteId: 'SITE-E2E' };
 
 export interface E2E {
@@ -83,10 +93,7 @@ export async function startE2E(opts: { env?: Record<string, string>; args?: stri
   const server = await startTestServer({ CLIENT_DIST, ...opts.env });
   await server.addUser(USER.username, USER.siteId, USER.password);
   const pool = new pg.Pool({ connectionString: server.database!.url, max: 2 });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...(opts.args ?? [])],
-  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...(opts.args ?? [])] });
   return {
     server,
     browser,

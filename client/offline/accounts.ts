@@ -1,0 +1,93 @@
+/**
+ * The users this device can sign in with no network (DESIGN.md "Opening with no network"): at each
+ * online sign-in, the user, a password verifier (verifier.ts) and the server's limit, persisted in
+ * localStorage (`sems_offline_accounts`). Offline, a password is checked against it under the rules
+ * of policy.ts. Sign-out keeps the entry only if the user chose "Remember me on this device".
+ */
+import { create } from 'zustand';
+import { createJSONStorage, persist } from 'zustand/middleware';
+import type { User } from '../../schemas/api';
+import { afterSuccess, afterWrongPassword, refusalBeforeCheck, type OfflineAccount, type Refusal } from './policy';
+import { canVerifyOffline, makeVerifier, matchesVerifier } from './verifier';
+
+interface OfflineAccountsState {
+  /** By username, as the server spells it (usernames are case-sensitive there). */
+  accounts: Record<string, OfflineAccount>;
+}
+
+const STORE_KEY = 'sems_offline_accounts';
+
+export const useOfflineAccounts = create<OfflineAccountsState>()(
+  persist(() => ({ accounts: {} as Record<string, OfflineAccount> }), {
+    name: STORE_KEY,
+    storage: createJSONStorage(() => localStorage),
+  }),
+);
+
+function put(username: string, account: OfflineAccount | null): void {
+  useOfflineAccounts.setState((s) => {
+    const { [username]: _old, ...rest } = s.accounts;
+    return { accounts: account ? { ...rest, [username]: account } : rest };
+  });
+}
+
+/** An offline sign-in refused; `code` says why (policy.ts). */
+export class OfflineSignInError extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(refusal.message);
+  }
+}
+
+/**
+ * After an online sign-in: keeps (or renews) the user's verifier and the server's limit. Without
+ * WebCrypto (plain http) nothing is kept. `remember` undefined keeps the user's earlier choice.
+ */
+export async function rememberOnlineSignIn(user: User, password: string, offlineSignInSeconds: number, remember?: boolean): Promise<void> {
+  if (!canVerifyOffline()) return;
+  const verifier = await makeVerifier(password);
+  const before = useOfflineAccounts.getState().accounts[user.username];
+  put(user.username, {
+    user,
+    verifier,
+    lastOnlineAt: Date.now(),
+    offlineSignInSeconds,
+    remember: remember ?? before?.remember ?? false,
+    failures: 0,
+    lockedUntil: null,
+  });
+}
+
+/** Signs `username` in against this device's verifier; throws OfflineSignInError with the reason. */
+export async function signInOffline(username: string, password: string): Promise<User> {
+  await useOfflineAccounts.persist.rehydrate(); // another tab may have counted a failure since
+  const account = useOfflineAccounts.getState().accounts[username];
+  const refused = refusalBeforeCheck(account, username, Date.now());
+  if (refused) throw new OfflineSignInError(refused);
+  const ok = await matchesVerifier(account!.verifier, password);
+  const now = Date.now();
+  if (!ok) {
+    const { account: counted, refusal } = afterWrongPassword(account!, now);
+    put(username, counted);
+    throw new OfflineSignInError(refusal);
+  }
+  put(username, afterSuccess(account!));
+  return account!.user;
+}
+
+/** At sign-out: the verifier goes unless the user asked to be remembered on this device. */
+export function forgetUnlessRemembered(username: string): void {
+  const account = useOfflineAccounts.getState().accounts[username];
+  if (account && !account.remember) put(username, null);
+}
+
+/** The server refused this password: it must not keep working offline either. */
+export function forgetAccount(username: string): void {
+  if (useOfflineAccounts.getState().accounts[username]) put(username, null);
+}
+
+// Another tab signed in or counted a failure: follow it.
+if (typeof window !== 'undefined') {
+  window.addEventListener('storage', (e) => {
+    if (e.key === STORE_KEY) void useOfflineAccounts.persist.rehydrate();
+  });
+}
