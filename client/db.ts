@@ -7,10 +7,12 @@
 import { addRxPlugin, createRxDatabase, defaultHashSha256, type HashFunction, type RxDatabase, type RxStorage } from 'rxdb';
 import { RxDBLeaderElectionPlugin } from 'rxdb/plugins/leader-election';
 import { RxDBLocalDocumentsPlugin } from 'rxdb/plugins/local-documents';
+import { RxDBMigrationSchemaPlugin } from 'rxdb/plugins/migration-schema';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import type { RxCollection, RxJsonSchema } from 'rxdb';
 import type { Dispense } from '../schemas/dispense';
 import { dispenseRxJsonSchema } from '../schemas/rxdb-schema';
+import { dispenseMigrationStrategies } from './dispense-migrations';
 import { withIndexReads } from './index-read';
 import { dispenseConflictHandler } from './sync/conflict';
 import { syncMarkSchema, type SyncMarkCollection } from './sync/marks';
@@ -31,6 +33,8 @@ export interface OpenOptions {
 
 addRxPlugin(RxDBLeaderElectionPlugin);
 addRxPlugin(RxDBLocalDocumentsPlugin);
+// A new version of the app whose collection schema changed moves the stored records over (dispense-migrations.ts).
+addRxPlugin(RxDBMigrationSchemaPlugin);
 
 let devModeAdded = false;
 
@@ -92,6 +96,7 @@ export async function openDispenseDatabase(name: string, opts: OpenOptions = {})
     await db.addCollections({
       dispenses: {
         schema: dispenseRxJsonSchema() as unknown as RxJsonSchema<Dispense>,
+        migrationStrategies: dispenseMigrationStrategies(dispenseRxJsonSchema().version),
         conflictHandler: dispenseConflictHandler,
       },
       syncmarks: { schema: syncMarkSchema },

@@ -1,12 +1,21 @@
 /**
  * Derives the RxDB collection schema of `dispenses` from the zod record, so the browser's
  * storage and the wire protocol cannot drift apart. Bump DISPENSE_SCHEMA_VERSION (and add a
- * migration strategy in the client) whenever the derived schema changes.
+ * migration strategy in client/dispense-migrations.ts) whenever the derived schema changes.
  */
 import { z } from 'zod';
 import { dispenseObjectSchema } from './dispense';
 
 export const DISPENSE_SCHEMA_VERSION = 0;
+
+/**
+ * The version this build stores records under: DISPENSE_SCHEMA_VERSION, except in a test build
+ * made with SEMS_TEST_SCHEMA_VERSION (vite.config.ts defines it), which stores the same schema under
+ * a higher version number to prove that an update migrates the records on a device.
+ */
+declare const __SEMS_TEST_SCHEMA_VERSION__: number | undefined;
+export const BUILT_SCHEMA_VERSION: number =
+  typeof __SEMS_TEST_SCHEMA_VERSION__ === 'number' ? __SEMS_TEST_SCHEMA_VERSION__ : DISPENSE_SCHEMA_VERSION;
 
 type JsonSchema = { type?: string; maxLength?: number; format?: string; [key: string]: unknown };
 
@@ -29,7 +38,7 @@ export function dispenseRxJsonSchema(): DispenseRxJsonSchema {
   };
   return {
     title: 'dispenses',
-    version: DISPENSE_SCHEMA_VERSION,
+    version: BUILT_SCHEMA_VERSION,
     primaryKey: 'externalId',
     type: 'object',
     properties,
