@@ -3,6 +3,7 @@
  * online sign-in, the user, a password verifier (verifier.ts) and the server's limit, persisted in
  * localStorage (`sems_offline_accounts`). Offline, a password is checked against it under the rules
  * of policy.ts. Sign-out keeps the entry only if the user chose "Remember me on this device".
+ * Why so: docs/decisions/offline-sign-in.md.
  */
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
