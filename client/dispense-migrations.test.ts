@@ -27,7 +27,11 @@ function dbModuleOfVersion(version: number): typeof DbModule {
 test('records of schema version 0 are all there after a version-1 build opens the database, with their write times', async () => {
   const browser = newBrowser();
   const before = await browser.open();
-  const made = await createDispenses(before, [0, 1, 2].map((i) => inputFor(i)), user);
+  const made = await createDispenses(
+    before,
+    [0, 1, 2].map((i) => inputFor(i)),
+    user,
+  );
   await before.dispenses.findOne(made[2].externalId).incrementalPatch({ notes: 'edited before the update' });
   const stored = async (db: typeof before) =>
     (await db.dispenses.find({ sort: [{ externalId: 'asc' }] }).exec()).map((d) => {

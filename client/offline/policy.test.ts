@@ -16,12 +16,18 @@ const account = (over: Partial<OfflineAccount> = {}): OfflineAccount => ({
 
 describe('who may sign in offline', () => {
   test('a user who never signed in online on this device is refused, and told why', () => {
-    expect(refusalBeforeCheck(undefined, 'pharm2', T0)).toMatchObject({ code: 'unknown', message: expect.stringMatching(/has not signed in online on this device/) });
+    expect(refusalBeforeCheck(undefined, 'pharm2', T0)).toMatchObject({
+      code: 'unknown',
+      message: expect.stringMatching(/has not signed in online on this device/),
+    });
   });
 
   test('within the limit since the last online sign-in, a password may be tried; past it, refused', () => {
     expect(refusalBeforeCheck(account(), 'pharm1', T0 + 7 * DAY - 1000)).toBeNull();
-    expect(refusalBeforeCheck(account(), 'pharm1', T0 + 7 * DAY + 1000)).toMatchObject({ code: 'expired', message: expect.stringMatching(/7 days after the last online sign-in/) });
+    expect(refusalBeforeCheck(account(), 'pharm1', T0 + 7 * DAY + 1000)).toMatchObject({
+      code: 'expired',
+      message: expect.stringMatching(/7 days after the last online sign-in/),
+    });
   });
 
   test('a limit of 0 from the server turns offline sign-in off', () => {

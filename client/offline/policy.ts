@@ -72,13 +72,19 @@ export function afterWrongPassword(account: OfflineAccount, now: number): { acco
   if (failures >= MAX_OFFLINE_FAILURES) {
     return {
       account: { ...account, failures: 0, lockedUntil: now + OFFLINE_LOCKOUT_MS },
-      refusal: { code: 'locked', message: `Wrong password. Too many wrong passwords on this device: try again in ${formatDuration(OFFLINE_LOCKOUT_MS)}, or once the network is back.` },
+      refusal: {
+        code: 'locked',
+        message: `Wrong password. Too many wrong passwords on this device: try again in ${formatDuration(OFFLINE_LOCKOUT_MS)}, or once the network is back.`,
+      },
     };
   }
   const left = MAX_OFFLINE_FAILURES - failures;
   return {
     account: { ...account, failures, lockedUntil: null },
-    refusal: { code: 'wrong_password', message: `Wrong password. ${left} more ${left === 1 ? 'try' : 'tries'} before sign-in on this device is locked for a while.` },
+    refusal: {
+      code: 'wrong_password',
+      message: `Wrong password. ${left} more ${left === 1 ? 'try' : 'tries'} before sign-in on this device is locked for a while.`,
+    },
   };
 }
 

@@ -12,7 +12,9 @@ describe('storage warnings', () => {
   });
 
   test('little free quota is warned about, in absolute terms or as a share of the quota', () => {
-    expect(storageWarnings({ persisted: true, usage: GB, quota: GB + LOW_FREE_BYTES - 1 }, 0)).toEqual([expect.stringMatching(/^Storage is nearly full: 100 MB left/)]);
+    expect(storageWarnings({ persisted: true, usage: GB, quota: GB + LOW_FREE_BYTES - 1 }, 0)).toEqual([
+      expect.stringMatching(/^Storage is nearly full: 100 MB left/),
+    ]);
     expect(storageWarnings({ persisted: true, usage: 95 * GB, quota: 100 * GB }, 0)).toHaveLength(1);
     expect(storageWarnings({ persisted: true, usage: GB, quota: 100 * GB }, 0)).toEqual([]);
     expect(storageWarnings({ persisted: true, usage: null, quota: null }, 0)).toEqual([]);

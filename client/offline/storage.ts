@@ -50,8 +50,8 @@ export function storageWarnings(facts: StorageFacts, unsent: number): string[] {
   const warnings: string[] = [];
   if (facts.persisted === false && unsent > 0) {
     warnings.push(
-      `${unsent} record${unsent === 1 ? ' is' : 's are'} not sent yet and this browser may clear its storage when the disk runs low. `
-        + 'Sync as soon as you can; installing the app, or allowing this site to keep its data in the browser settings, protects them.',
+      `${unsent} record${unsent === 1 ? ' is' : 's are'} not sent yet and this browser may clear its storage when the disk runs low. ` +
+        'Sync as soon as you can; installing the app, or allowing this site to keep its data in the browser settings, protects them.',
     );
   }
   if (facts.usage !== null && facts.quota !== null && facts.quota > 0) {

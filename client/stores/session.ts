@@ -77,10 +77,12 @@ export const useSession = create<SessionState>()(
         } catch (err) {
           if (!(err instanceof Unreachable)) throw err;
           if (!canVerifyOffline()) {
-            throw new Error(`${err.message} Signing in without the network needs the app served over https (or on localhost); here it is not.`);
+            throw new Error(`${err.message} Signing in without the network needs the app served over https (or on localhost); here it is not.`, {
+              cause: err,
+            });
           }
           const user = await signInOffline(username, password).catch((refused: Error) => {
-            throw new Error(`${err.message} ${refused.message}`);
+            throw new Error(`${err.message} ${refused.message}`, { cause: refused });
           });
           set({ token: null, expiresAt: null, user, offline: true });
           return;
@@ -95,7 +97,7 @@ export const useSession = create<SessionState>()(
         try {
           body = await loginOnline(user.username, password);
         } catch (err) {
-          throw err instanceof Unreachable ? new Error(`${err.message} Try again when the network is back.`) : err;
+          throw err instanceof Unreachable ? new Error(`${err.message} Try again when the network is back.`, { cause: err }) : err;
         }
         await rememberOnlineSignIn(body.user, password, body.offlineSignInSeconds);
         set(online(body));

@@ -42,16 +42,27 @@ export function OfflineSession() {
           </p>
           <div className="renew">
             <label htmlFor="renew-password">Password for online sign-in</label>
-            <input id="renew-password" type="password" autoComplete="current-password" value={password}
-              onChange={(e) => setPassword(e.target.value)} />
-            <button type="submit" className="primary small" disabled={busy}>{busy ? 'Signing in…' : 'Sign in online'}</button>
+            <input
+              id="renew-password"
+              type="password"
+              autoComplete="current-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+            <button type="submit" className="primary small" disabled={busy}>
+              {busy ? 'Signing in…' : 'Sign in online'}
+            </button>
           </div>
-          {error ? <p className="form-error" role="alert">{error}</p> : null}
+          {error ? (
+            <p className="form-error" role="alert">
+              {error}
+            </p>
+          ) : null}
         </form>
       ) : (
         <p>
-          <strong>Signed in on this device only, with no network.</strong> Records are saved here; nothing is sent until you
-          sign in online, which you will be asked to do when the network is back.{waiting}
+          <strong>Signed in on this device only, with no network.</strong> Records are saved here; nothing is sent until you sign in online, which you
+          will be asked to do when the network is back.{waiting}
         </p>
       )}
     </section>

@@ -46,16 +46,26 @@ export function StorageStatus() {
         <dd data-testid="offline-start">{OFFLINE_START[offlineStart]}</dd>
         <dt>Persistent storage</dt>
         <dd data-testid="storage-persisted">
-          {facts === null ? 'checking…' : persisted === null ? 'unknown (the browser does not say)' : persisted ? 'granted: the browser keeps the records' : 'not granted: the browser may clear the records if space runs low'}
+          {facts === null
+            ? 'checking…'
+            : persisted === null
+              ? 'unknown (the browser does not say)'
+              : persisted
+                ? 'granted: the browser keeps the records'
+                : 'not granted: the browser may clear the records if space runs low'}
         </dd>
         <dt>Storage used</dt>
         <dd data-testid="storage-usage">
-          {facts?.usage == null ? 'unknown' : `${formatBytes(facts.usage)}${facts.quota ? ` of ${formatBytes(facts.quota)} available to this app` : ''}`}
+          {facts?.usage == null
+            ? 'unknown'
+            : `${formatBytes(facts.usage)}${facts.quota ? ` of ${formatBytes(facts.quota)} available to this app` : ''}`}
         </dd>
       </dl>
       {facts
         ? storageWarnings(facts, unsent).map((w) => (
-            <p key={w.slice(0, 24)} className="warning" role="alert">{w}</p>
+            <p key={w.slice(0, 24)} className="warning" role="alert">
+              {w}
+            </p>
           ))
         : null}
     </div>

@@ -40,7 +40,13 @@ async function dispense(page: Page, e: Entry): Promise<Entry> {
 }
 
 /** Whether the page can reach the server (it must not, while "offline"). */
-const reachesServer = (page: Page) => page.evaluate(() => fetch('/api/health', { cache: 'no-store' }).then(() => true, () => false));
+const reachesServer = (page: Page) =>
+  page.evaluate(() =>
+    fetch('/api/health', { cache: 'no-store' }).then(
+      () => true,
+      () => false,
+    ),
+  );
 
 const pendingCount = (page: Page) => page.$eval('[data-testid="pending-count"]', (el) => el.textContent);
 
@@ -50,7 +56,13 @@ describeFirefox('opening the app with no network (Firefox ESR over WebDriver BiD
   let browser: Browser | null = null;
 
   const launch = () =>
-    puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true, userDataDir: profile, defaultViewport: { width: 1280, height: 800 } });
+    puppeteer.launch({
+      browser: 'firefox',
+      executablePath: FIREFOX,
+      headless: true,
+      userDataDir: profile,
+      defaultViewport: { width: 1280, height: 800 },
+    });
 
   /** A tab with no network from its first request, as after a restart during an outage. */
   async function offlineTab(): Promise<Page> {
@@ -79,28 +91,40 @@ describeFirefox('opening the app with no network (Firefox ESR over WebDriver BiD
     await page.locator('#password').fill(USER.password);
     await page.locator('button[type="submit"]').click();
     await page.waitForSelector('#new-dispense-title');
-    await page.waitForFunction(async () => {
-      const registration = await navigator.serviceWorker.ready;
-      return registration.active?.state === 'activated' && navigator.serviceWorker.controller !== null;
-    }, { timeout: 20_000 });
+    await page.waitForFunction(
+      async () => {
+        const registration = await navigator.serviceWorker.ready;
+        return registration.active?.state === 'activated' && navigator.serviceWorker.controller !== null;
+      },
+      { timeout: 20_000 },
+    );
     await page.select('#sync-interval', '30'); // the timer sends the records later, by itself
     made.push(await dispense(page, entry({ patientId: 'FF-OFF-1' })));
 
     await page.setOfflineMode(true);
     await page.reload();
-    await rowsWith(page, made.map((e) => e.patientId));
+    await rowsWith(
+      page,
+      made.map((e) => e.patientId),
+    );
     expect(await reachesServer(page)).toBe(false); // the page came from the service worker
     made.push(await dispense(page, entry({ patientId: 'FF-OFF-2' })));
 
     const tab = await offlineTab();
-    await rowsWith(tab, made.map((e) => e.patientId));
+    await rowsWith(
+      tab,
+      made.map((e) => e.patientId),
+    );
     made.push(await dispense(tab, entry({ patientId: 'FF-OFF-3' })));
     await tab.close();
 
     await browser.close();
     browser = await launch();
     const again = await offlineTab();
-    await rowsWith(again, made.map((e) => e.patientId));
+    await rowsWith(
+      again,
+      made.map((e) => e.patientId),
+    );
     expect(await reachesServer(again)).toBe(false);
     made.push(await dispense(again, entry({ patientId: 'FF-OFF-4' })));
     await again.waitForFunction(() => document.querySelector('[data-testid="pending-count"]')?.textContent === '4');

@@ -15,7 +15,9 @@ const svg = fs.readFileSync(path.join(PUBLIC, 'favicon.svg'), 'utf8');
 /** The SVG as is (rounded corners on transparency), or full-bleed with the mark scaled into the safe zone. */
 function page(size: number, fullBleed: boolean): string {
   const mark = fullBleed
-    ? svg.replace(/<rect [^>]*\/>/, '<rect width="32" height="32" fill="#0b6b72"/>').replace('<text ', '<text transform="translate(16 16) scale(0.72) translate(-16 -16)" ')
+    ? svg
+        .replace(/<rect [^>]*\/>/, '<rect width="32" height="32" fill="#0b6b72"/>')
+        .replace('<text ', '<text transform="translate(16 16) scale(0.72) translate(-16 -16)" ')
     : svg;
   const src = `data:image/svg+xml;base64,${Buffer.from(mark).toString('base64')}`;
   return `<html><body style="margin:0;background:transparent"><img src="${src}" width="${size}" height="${size}" style="display:block"></body></html>`;

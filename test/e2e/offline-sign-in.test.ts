@@ -129,6 +129,8 @@ describeE2E('signing in with no network', () => {
     await signOut(page);
     await page.context().setOffline(true);
     await page.reload();
-    expect(await refusedSignIn(page, USER.username, USER.password)).toMatch(/has not signed in online on this device \(or signed out without "Remember me on this device"\)/);
+    expect(await refusedSignIn(page, USER.username, USER.password)).toMatch(
+      /has not signed in online on this device \(or signed out without "Remember me on this device"\)/,
+    );
   });
 });

@@ -91,10 +91,16 @@ describeE2E('opening the app with no network (Chromium)', () => {
     // The session's token is swapped for one of the same user that lives 2 seconds: a real token,
     // signed with the server's secret, as test/faults/token-expiry.test.ts makes them.
     const config = parseEnv({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET });
-    await page.evaluate((issue) => {
-      const stored = JSON.parse(localStorage.getItem('sems_session')!) as { state: { user: User } };
-      localStorage.setItem('sems_session', JSON.stringify({ ...stored, state: { ...stored.state, ...issue } }));
-    }, issueToken({ ...config, TOKEN_TTL_SECONDS: 2 }, (await page.evaluate(() => JSON.parse(localStorage.getItem('sems_session')!).state.user)) as User));
+    await page.evaluate(
+      (issue) => {
+        const stored = JSON.parse(localStorage.getItem('sems_session')!) as { state: { user: User } };
+        localStorage.setItem('sems_session', JSON.stringify({ ...stored, state: { ...stored.state, ...issue } }));
+      },
+      issueToken(
+        { ...config, TOKEN_TTL_SECONDS: 2 },
+        (await page.evaluate(() => JSON.parse(localStorage.getItem('sems_session')!).state.user)) as User,
+      ),
+    );
 
     await browserContext.setOffline(true);
     await page.reload();

@@ -62,11 +62,20 @@ describeE2E('storage on the device, in the sync panel', () => {
     const page = await context.newPage();
     const { targetInfo } = await (await context.newCDPSession(page)).send('Target.getTargetInfo');
     const cdp = await e2e.browser.newBrowserCDPSession();
-    await cdp.send('Browser.grantPermissions', { origin: e2e.server.url, browserContextId: targetInfo.browserContextId, permissions: ['durableStorage'] });
+    await cdp.send('Browser.grantPermissions', {
+      origin: e2e.server.url,
+      browserContextId: targetInfo.browserContextId,
+      permissions: ['durableStorage'],
+    });
     await page.goto('/');
     await page.getByRole('heading', { name: 'New dispense' }).waitFor(); // the session of the test before
     await dispense(page, entry({ patientId: 'STORE-2' }));
-    await (await openSyncPanel(page)).getByTestId('storage-persisted').filter({ hasText: /^granted/ }).waitFor();
+    await (
+      await openSyncPanel(page)
+    )
+      .getByTestId('storage-persisted')
+      .filter({ hasText: /^granted/ })
+      .waitFor();
     expect(await page.evaluate(() => navigator.storage.persisted())).toBe(true);
     const shown = await facts(page);
     expect(shown.persisted).toBe('granted: the browser keeps the records');
