@@ -4,9 +4,11 @@
  */
 import type { Knex } from 'knex';
 import * as initial from './20261125000001_initial';
+import * as changeOrder from './20261130000001_change_order';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261125000001_initial': initial,
+  '20261130000001_change_order': changeOrder,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -24,7 +24,8 @@ const NOTE_CONFLICT = `ON CONFLICT (site_id) DO UPDATE SET last_push_at = GREATE
 // records returns no rows. When the batch is only new records and all of them were inserted,
 // the statement notes the site's push too and is the transaction's last; otherwise that is left
 // to the last statement, so the site's row lock is never held while record locks are awaited.
-// Sorted by id so that two concurrent batches take their row locks in the same order.
+// Sorted by id so that two concurrent batches take their row locks in the same order. The pull's
+// change order (change_xid) is the column's default, the transaction's id (see server/pull.ts).
 export const INSERT_SQL = `
 WITH input AS (
   SELECT e AS doc, r.* FROM jsonb_array_elements(?::jsonb) AS e, jsonb_to_record(e) AS r(${RECORD_COLUMNS})
@@ -45,13 +46,15 @@ WITH input AS (
 SELECT i."externalId" AS external_id FROM input i
 WHERE NOT EXISTS (SELECT 1 FROM audited a WHERE a.entity_id = i."externalId")`;
 
+// Edits and voids, with their audit rows; a changed record moves to its transaction's place in
+// the pull's change order, so devices that hold it get the change.
 export const UPDATE_SQL = `
 WITH input AS (
   SELECT e->'after' AS after, e->'before' AS before, e->>'action' AS action,
          ARRAY(SELECT jsonb_array_elements_text(e->'changed')) AS changed, r.*
   FROM jsonb_array_elements(?::jsonb) AS e, jsonb_to_record(e->'after') AS r(${RECORD_COLUMNS})
 ), updated AS (
-  UPDATE dispenses d SET ${SET_COLUMNS}, server_updated_at = now()
+  UPDATE dispenses d SET ${SET_COLUMNS}, server_updated_at = now(), change_xid = pg_current_xact_id()
   FROM input i WHERE d.external_id = i."externalId"
   RETURNING d.external_id
 )
