@@ -88,8 +88,28 @@ export const syncStatusSchema = z.object({
   totalRecords: z.number().int(),
   siteRecords: z.number().int(),
   lastPushAt: isoInstant().nullable(),
+  /** The server's settings the client reads at each sync: the days of the site's records a device keeps (PULL_WINDOW_DAYS). */
+  pullWindowDays: z.number().int().positive(),
+  /** Hours within which the same patient and medication code again is a possible duplicate dispense (DUPLICATE_WINDOW_HOURS). */
+  duplicateWindowHours: z.number().int().positive(),
 });
 export type SyncStatus = z.infer<typeof syncStatusSchema>;
+
+export const MAX_PULL_ROWS = 1000;
+
+/**
+ * The pull's query. The checkpoint is opaque to the client: the previous answer's, or none for a
+ * first pull; the server checks what it holds (server/pull.ts).
+ */
+export const pullQuerySchema = z.object({
+  checkpoint: z.string().max(256, 'Invalid checkpoint').optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PULL_ROWS).default(100),
+});
+export const pullResponseSchema = z.object({
+  documents: z.array(dispenseSchema),
+  checkpoint: z.string(),
+});
+export type PullResponse = z.infer<typeof pullResponseSchema>;
 
 /** A page cursor is the last item's `dispensedAt_externalId`; both halves are checked so the query cannot fail on a cast. */
 function isCursor(cursor: string): boolean {
@@ -101,6 +121,8 @@ export const listQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   /** Opaque cursor from the previous page's `nextCursor`. */
   cursor: z.string().max(100).refine(isCursor, 'Invalid cursor').optional(),
+  /** Only this patient's records: their history at the site. */
+  patientId: dispenseShape.patientId.optional(),
 });
 export const dispensePageSchema = z.object({
   items: z.array(dispenseSchema),

@@ -14,6 +14,7 @@ import { checkToken, configurePassport, login, requireAuth, userFound } from './
 import { isDatabaseUp } from './db';
 import type { Config } from './env';
 import { AppError, errorBody, errorMiddleware } from './errors';
+import { parsePullQuery, pullDispenses } from './pull';
 import { pushDispenses } from './push';
 import { consume, type Limiters } from './rate-limit';
 import { getDispense, listDispenses, syncStatus } from './records';
@@ -105,13 +106,18 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
     res.json(result);
   });
 
+  app.get('/api/sync/dispenses/pull', signedIn, apiLimit, async (req, res) => {
+    const q = parsePullQuery(req.query);
+    res.json(await pullDispenses(db, req.user!.siteId, q, config.PULL_WINDOW_DAYS));
+  });
+
   app.get('/api/sync/status', signedIn, apiLimit, async (req, res) => {
-    res.json(await syncStatus(db, req.user!.siteId));
+    const settings = { pullWindowDays: config.PULL_WINDOW_DAYS, duplicateWindowHours: config.DUPLICATE_WINDOW_HOURS };
+    res.json(await syncStatus(db, req.user!.siteId, settings));
   });
 
   app.get('/api/dispenses', signedIn, apiLimit, async (req, res) => {
-    const q = listQuerySchema.parse(req.query);
-    res.json(await listDispenses(db, req.user!.siteId, q.limit, q.cursor));
+    res.json(await listDispenses(db, req.user!.siteId, listQuerySchema.parse(req.query)));
   });
 
   app.get('/api/dispenses/:externalId', signedIn, apiLimit, async (req, res) => {

@@ -124,4 +124,10 @@ describe('parsing the environment', () => {
     expect(parseEnv({ OFFLINE_SIGN_IN_DAYS: '0' }).OFFLINE_SIGN_IN_DAYS).toBe(0);
     expect(() => parseEnv({ OFFLINE_SIGN_IN_DAYS: '-1' })).toThrow(/  OFFLINE_SIGN_IN_DAYS: /);
   });
+
+  test('a device pulls 90 days and duplicates are looked for within 24 hours by default; a window of 0 is refused', () => {
+    expect(parseEnv({})).toMatchObject({ PULL_WINDOW_DAYS: 90, DUPLICATE_WINDOW_HOURS: 24 });
+    expect(parseEnv({ PULL_WINDOW_DAYS: '30', DUPLICATE_WINDOW_HOURS: '48' })).toMatchObject({ PULL_WINDOW_DAYS: 30, DUPLICATE_WINDOW_HOURS: 48 });
+    expect(() => parseEnv({ PULL_WINDOW_DAYS: '0', DUPLICATE_WINDOW_HOURS: '0' })).toThrow(/  PULL_WINDOW_DAYS: .*\n  DUPLICATE_WINDOW_HOURS: /s);
+  });
 });

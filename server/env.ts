@@ -25,6 +25,12 @@ export const envSchema = z
     RATE_LOGIN_WINDOW_SECONDS: intFrom(15 * 60, 1, 24 * 60 * 60),
     RATE_PUSH_PER_MINUTE: intFrom(120, 1, 100000),
     RATE_API_PER_MINUTE: intFrom(600, 1, 100000),
+    // Days of the site's records (by dispensedAt) a device's first pull fetches and keeps; changes
+    // after that first pull reach it whatever their age (server/pull.ts). Sent in /api/sync/status.
+    PULL_WINDOW_DAYS: intFrom(90, 1, 3650),
+    // The same patient and medication code again within this many hours is a possible duplicate
+    // dispense, which the counter asks to confirm. Sent in /api/sync/status.
+    DUPLICATE_WINDOW_HOURS: intFrom(24, 1, 30 * 24),
     SHUTDOWN_GRACE_SECONDS: intFrom(25, 0, 600),
     LOG_LEVEL: z.enum(['silent', 'info']).default('info'),
     TRUST_PROXY: z.string().min(1).default('loopback'),

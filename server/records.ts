@@ -87,11 +87,18 @@ export function rowToDispense(row: DispenseRow): Dispense {
 
 const SELECT_COLUMNS = DISPENSE_FIELDS.map((f) => COLUMNS[f]);
 
-/** The site's records, newest first; the cursor is the last item's `dispensedAt_externalId`. */
-export async function listDispenses(db: Knex, siteId: string, limit: number, cursor?: string): Promise<DispensePage> {
+/**
+ * The site's records (or one patient's, along dispenses_site_patient), newest first; the cursor
+ * is the last item's `dispensedAt_externalId`.
+ */
+export async function listDispenses(
+  db: Knex,
+  siteId: string,
+  { limit, cursor, patientId }: { limit: number; cursor?: string; patientId?: string },
+): Promise<DispensePage> {
   const q = db('dispenses')
     .select(SELECT_COLUMNS)
-    .where({ site_id: siteId })
+    .where(patientId === undefined ? { site_id: siteId } : { site_id: siteId, patient_id: patientId })
     .orderBy([
       { column: 'dispensed_at', order: 'desc' },
       { column: 'external_id', order: 'desc' },
@@ -132,7 +139,10 @@ export async function getDispense(db: Knex, siteId: string, externalId: string):
   };
 }
 
-export async function syncStatus(db: Knex, siteId: string): Promise<SyncStatus> {
+/** The settings a device reads at each sync, from the server's configuration. */
+export type SyncSettings = Pick<SyncStatus, 'pullWindowDays' | 'duplicateWindowHours'>;
+
+export async function syncStatus(db: Knex, siteId: string, settings: SyncSettings): Promise<SyncStatus> {
   const { rows } = (await db.raw(
     `SELECT (SELECT count(*)::int FROM dispenses) AS total,
             (SELECT count(*)::int FROM dispenses WHERE site_id = ?) AS site,
@@ -146,5 +156,6 @@ export async function syncStatus(db: Knex, siteId: string): Promise<SyncStatus> 
     totalRecords: r.total,
     siteRecords: r.site,
     lastPushAt: r.last_push_at ? iso(r.last_push_at) : null,
+    ...settings,
   };
 }

@@ -165,7 +165,7 @@ describe('a push with a bad token is refused with 401 and writes nothing', () =>
     expectError(await call(server.url, 'POST', '/api/sync/dispenses/push', { token, raw: '{"rows": [' }), 401, 'user_not_found');
   });
 
-  test.each(['GET /api/auth/me', 'GET /api/sync/status', 'GET /api/dispenses', 'GET /api/dispenses/6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f'])(
+  test.each(['GET /api/auth/me', 'GET /api/sync/status', 'GET /api/sync/dispenses/pull', 'GET /api/dispenses', 'GET /api/dispenses/6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f'])(
     'every signed-in route, here %s, answers 401 token_missing without a token',
     async (route) => {
       const [method, path] = route.split(' ');

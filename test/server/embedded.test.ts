@@ -7,7 +7,7 @@ import { loginResponseSchema, syncStatusSchema } from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
 import { makeDispense } from '../support/records';
 import { TEST_JWT_SECRET } from '../support/server';
-import { call, push, pushBody } from '../support/api';
+import { call, expectError, pull, pullAll, push, pushBody } from '../support/api';
 
 // The start path of a new user: no DATABASE_URL, so the server runs on embedded PostgreSQL
 // (PGlite) in a data folder, migrates it, and prints a demo user once. PGlite cannot load in
@@ -28,11 +28,13 @@ interface Main {
 
 let dir: string;
 let main: Main | undefined;
+// makeDispense's records are of 2026-11-25: a window of ten years keeps them in it.
+const PULL_WINDOW_DAYS = '3650';
 
 function startMain(): Promise<Main> {
   const child = spawn(TSX, ['server/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: '', SEMS_DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET },
+    env: { ...process.env, DATABASE_URL: '', SEMS_DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, PULL_WINDOW_DAYS: PULL_WINDOW_DAYS },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -123,4 +125,30 @@ test('after a restart on the same data folder, the records are still there, no s
   expect(page.body.items).toHaveLength(21);
   expect(await stopMain(main)).toBe(0);
   expect(await countsInFolder()).toEqual({ dispenses: 21, audit: 21, creates: 21, users: 1 });
+});
+
+test('on PGlite too, a pull pages through the site\'s records once, then brings an edit, and nothing of another site', async () => {
+  // A user of another site, added with `npm run user` while the server is stopped (PGlite is one process's).
+  await run('sh', ['-c', `echo zed-password | DATABASE_URL= SEMS_DATA_DIR=${dir} ${TSX} server/cli/user.ts add zed --site site-z`], { cwd: ROOT });
+  main = await startMain();
+  const token = (await call(main.url, 'POST', '/api/auth/login', { body: { username: demo.username, password: demo.password } })).body.token;
+  const zed = (await call(main.url, 'POST', '/api/auth/login', { body: { username: 'zed', password: 'zed-password' } })).body.token;
+  const theirs = makeDispense({ siteId: 'site-z', dispensedBy: 'zed' });
+  expect((await push(main.url, zed, pushBody([theirs]))).body).toEqual({ conflicts: [], rejected: [] });
+
+  const listed = (await call(main.url, 'GET', '/api/dispenses?limit=100', { token })).body.items as Dispense[];
+  const first = await pullAll(main.url, token, { limit: 5 });
+  expect(first.pages).toEqual([5, 5, 5, 5, 1]);
+  expect(first.documents).toEqual(listed); // the window, newest first, each record once
+  expect((await pullAll(main.url, zed)).documents).toEqual([theirs]);
+
+  const edited: Dispense = { ...listed[7], quantity: 3, updatedAt: new Date().toISOString() };
+  expect((await push(main.url, token, pushBody([edited], [listed[7]]))).body).toEqual({ conflicts: [], rejected: [] });
+  const next = await pullAll(main.url, token, { checkpoint: first.checkpoint, limit: 5 });
+  expect(next.documents).toEqual([edited]);
+  expect((await pull(main.url, token, next.checkpoint, 5)).body).toEqual({ documents: [], checkpoint: next.checkpoint });
+  expectError(await pull(main.url, token, 'not-a-checkpoint'), 400, 'invalid_request');
+  const status = syncStatusSchema.parse((await call(main.url, 'GET', '/api/sync/status', { token })).body);
+  expect(status).toMatchObject({ pullWindowDays: Number(PULL_WINDOW_DAYS), duplicateWindowHours: 24 });
+  expect(await stopMain(main)).toBe(0);
 });

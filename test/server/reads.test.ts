@@ -147,7 +147,12 @@ describe('GET /api/sync/status', () => {
     expect(Math.abs(Date.parse(status.serverTime) - Date.now())).toBeLessThan(5000);
     expect(Date.parse(status.lastPushAt!)).toBeGreaterThanOrEqual(firstPushAt - 1000);
     expect(Date.parse(status.lastPushAt!)).toBeLessThanOrEqual(Date.now() + 1000);
-    expect(Object.keys(res.body)).toEqual(['serverTime', 'totalRecords', 'siteRecords', 'lastPushAt']);
+    expect(Object.keys(res.body)).toEqual(['serverTime', 'totalRecords', 'siteRecords', 'lastPushAt', 'pullWindowDays', 'duplicateWindowHours']);
+  });
+
+  test("it gives the client the server's settings: the pull's window of 90 days and the duplicate warning's 24 hours by default", async () => {
+    const status = syncStatusSchema.parse((await call(server.url, 'GET', '/api/sync/status', { token: yan })).body);
+    expect(status).toMatchObject({ pullWindowDays: 90, duplicateWindowHours: 24 });
   });
 
   test('the figures match a count in PostgreSQL', async () => {
@@ -170,4 +175,35 @@ describe('GET /api/sync/status', () => {
     expect(Date.parse(after.lastPushAt!)).toBeGreaterThan(Date.parse(before.lastPushAt!));
     expect(after.siteRecords).toBe(before.siteRecords + 1);
   });
+});
+
+describe('GET /api/dispenses?patientId=', () => {
+  const patient = 'P-HISTORY-1';
+  const history: Dispense[] = [];
+  beforeAll(async () => {
+    // Five dispenses to one patient at site-a among the others, and one to the same id at site-b.
+    for (let i = 0; i < 5; i++) history.push(makeDispense({ siteId: 'site-a', dispensedBy: 'alice', patientId: patient }, 5000 + i * 3600));
+    const other = makeDispense({ siteId: 'site-b', dispensedBy: 'zed', patientId: patient }, 9000);
+    expect((await push(server.url, alice, pushBody([...history, makeDispense({ siteId: 'site-a', dispensedBy: 'alice' }, 9999)]))).status).toBe(200);
+    expect((await push(server.url, zed, pushBody([other]))).status).toBe(200);
+  });
+
+  test("it lists that patient's records at the caller's site only, newest first, paged with the cursor", async () => {
+    const first = dispensePageSchema.parse((await call(server.url, 'GET', `/api/dispenses?patientId=${patient}&limit=3`, { token: alice })).body);
+    const next = `/api/dispenses?patientId=${patient}&limit=3&cursor=${encodeURIComponent(first.nextCursor!)}`;
+    const second = dispensePageSchema.parse((await call(server.url, 'GET', next, { token: alice })).body);
+    expect([...first.items, ...second.items]).toEqual([...history].sort(byNewest));
+    expect(second.nextCursor).toBeNull();
+  });
+
+  test('a patient with no records at the site gets an empty page', async () => {
+    expect((await call(server.url, 'GET', `/api/dispenses?patientId=${patient}`, { token: yan })).body).toEqual({ items: [], nextCursor: null });
+  });
+
+  test.each(['patientId=', `patientId=${'x'.repeat(65)}`, 'patientId=%20%20', 'patientId=a&patientId=b'])(
+    'with the bad patient filter %s, it answers 400 invalid_request',
+    async (query) => {
+      expectError(await call(server.url, 'GET', `/api/dispenses?${query}`, { token: alice }), 400, 'invalid_request');
+    },
+  );
 });

@@ -1,9 +1,18 @@
 /**
  * The API from a test's side, for the server and fault tests and the benchmark: real requests
- * with global fetch (tallied by status when asked), sign-in, the push body RxDB sends, and the
- * checks that an answer keeps the contract: one error body, a push answer that parses.
+ * with global fetch (tallied by status when asked), sign-in, the push body RxDB sends, pulls page
+ * by page, and the checks that an answer keeps the contract: one error body, a push answer that parses.
  */
-import { errorBodySchema, loginResponseSchema, pushResponseSchema, type ErrorBody, type LoginResponse, type PushRow } from '../../schemas/api';
+import {
+  errorBodySchema,
+  loginResponseSchema,
+  pullResponseSchema,
+  pushResponseSchema,
+  type ErrorBody,
+  type LoginResponse,
+  type PullResponse,
+  type PushRow,
+} from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
 
 /** The password of a test user unless one is given. */
@@ -87,6 +96,44 @@ export function pushBody(docs: Dispense[], assumed?: (Dispense | null)[]): { row
 
 export function push(baseUrl: string, token: string, body: unknown, opts: Pick<CallOptions, 'headers' | 'tally' | 'signal'> = {}): Promise<Reply> {
   return call(baseUrl, 'POST', '/api/sync/dispenses/push', { ...opts, token, body });
+}
+
+export function pull(baseUrl: string, token: string, checkpoint?: string, limit?: number): Promise<Reply> {
+  const query = new URLSearchParams();
+  if (checkpoint !== undefined) query.set('checkpoint', checkpoint);
+  if (limit !== undefined) query.set('limit', String(limit));
+  return call(baseUrl, 'GET', `/api/sync/dispenses/pull?${query}`, { token });
+}
+
+/**
+ * Pulls page after page from a checkpoint until a short page, as a device catching up does; each
+ * answer must be a 200 pull answer. With `until`, a short page that lacks one of those records is
+ * pulled again after a moment (from its checkpoint): a pull waits for transactions still in
+ * progress on the PostgreSQL server, other tests' included.
+ */
+export async function pullAll(
+  baseUrl: string,
+  token: string,
+  opts: { checkpoint?: string; limit?: number; until?: string[]; timeoutMs?: number } = {},
+): Promise<PullResponse & { pages: number[] }> {
+  const { limit = 1000, until = [], timeoutMs = 10_000 } = opts;
+  const documents: PullResponse['documents'] = [];
+  const pages: number[] = [];
+  const deadline = Date.now() + timeoutMs;
+  let checkpoint = opts.checkpoint;
+  for (;;) {
+    const r = await pull(baseUrl, token, checkpoint, limit);
+    if (r.status !== 200) throw new Error(`pull: ${r.status} ${r.text}`);
+    const page = pullResponseSchema.parse(r.body);
+    documents.push(...page.documents);
+    pages.push(page.documents.length);
+    checkpoint = page.checkpoint;
+    if (page.documents.length === limit) continue;
+    const seen = new Set(documents.map((d) => d.externalId));
+    if (until.every((id) => seen.has(id))) return { documents, checkpoint, pages };
+    if (Date.now() > deadline) throw new Error(`pull: ${until.filter((id) => !seen.has(id)).length} records never came`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Why a body is not exactly the API's one error shape {error:{code,message,issues?}}, nothing more, or null. */
