@@ -10,7 +10,7 @@
  */
 import { concat, defer, filter, from, map, startWith, switchMap, type Observable } from 'rxjs';
 import { getChangedDocumentsSince, getPrimaryFieldOfPrimaryKey, type MangoQuery, type MangoQuerySortPart, type RxCollection, type RxDocumentData, type RxStorage } from 'rxdb';
-import { changesIndexName, dexieDocsOf, indexOf, queryPlanOf, replaceChangesRead, type ChangesCheckpoint, type DexieRead } from './rxdb-internals';
+import { changesIndexName, dexieDocsOf, indexOf, orderedChangeCheckpoints, queryPlanOf, replaceChangesRead, type ChangesCheckpoint, type DexieRead } from './rxdb-internals';
 
 export type { ChangesCheckpoint } from './rxdb-internals';
 
@@ -158,7 +158,9 @@ export function storedDocs$<T>(collection: RxCollection<T>, ids: string[]): Obse
  * batch of changes since its checkpoint (the `_meta.lwt` + primary key index, from a point on, up
  * to `limit`); without this the Dexie storage walks that index one cursor step per document, a
  * round trip to the browser's storage each. Here the same range of the same index is one getAll.
- * Everything else is the Dexie storage itself; other storages are returned as they are.
+ * Its change events name the last of their documents in that order as their checkpoint
+ * (rxdb-internals.ts, orderedChangeCheckpoints). Everything else is the Dexie storage itself;
+ * other storages are returned as they are.
  */
 export function withIndexReads<S extends RxStorage<any, any>>(storage: S): S {
   if (storage.name !== 'dexie') return storage;
@@ -168,6 +170,7 @@ export function withIndexReads<S extends RxStorage<any, any>>(storage: S): S {
       const instance = await storage.createStorageInstance(params);
       const primary = getPrimaryFieldOfPrimaryKey(params.schema.primaryKey) as string;
       const name = changesIndexName(primary);
+      orderedChangeCheckpoints(instance, primary);
       return replaceChangesRead(instance, async (docs, limit, checkpoint) => {
         const documents = await docs.read(async (r) => {
           const stored = await request(indexOf(r.store, name).getAll(rangeAfter(r.KeyRange, checkpoint ?? null), limit));

@@ -6,6 +6,7 @@
  * longer holds, so an RxDB upgrade fails the tests instead of quietly reading the wrong range.
  * Written for, and checked against, RXDB_VERSION below (rxdb-internals.test.ts pins it).
  */
+import { map } from 'rxjs';
 import { RXDB_VERSION, type DexieStorageInternals, type MangoQuery, type RxCollection, type RxDocumentData, type RxQueryPlan, type RxStorageInstance } from 'rxdb';
 import type { RxReplicationState } from 'rxdb/plugins/replication';
 import { DEXIE_DOCS_TABLE_NAME, dexieReplaceIfStartsWithPipe, fromDexieToStorage, getKeyRangeByQueryPlan } from 'rxdb/plugins/storage-dexie';
@@ -198,6 +199,37 @@ export function replaceChangesRead<I extends RxStorageInstance<any, any, any>>(
   return Object.assign(instance, { getChangedDocumentsSince: (limit: number, checkpoint?: ChangesCheckpoint) => read(docs, limit, checkpoint) });
 }
 
+/**
+ * Gives the change events of a storage instance the checkpoint of the last of their documents in
+ * push order (`_meta.lwt`, then id), not of the last written. RxDB's storage gives every document
+ * of one bulk write the same lwt and names the last row written: the upstream of a live
+ * replication stores that as its checkpoint, so the bulk's documents with the same lwt and a
+ * greater id stayed after it (a pull of 1000 records left most of them "pending" until the next
+ * run re-read them). The upstream handles the whole bulk at once, so the bulk's last position in
+ * push order is as safe a checkpoint as the one RxDB names.
+ */
+export function orderedChangeCheckpoints<I extends RxStorageInstance<any, any, any>>(instance: I, primary: string): I {
+  const changeStream = instance.changeStream.bind(instance);
+  assume(typeof changeStream === 'function', 'a storage instance has changeStream()');
+  const positionOf = (doc: { _meta?: { lwt?: number } } & Record<string, unknown>): ChangesCheckpoint => {
+    assume(typeof doc._meta?.lwt === 'number' && typeof doc[primary] === 'string', 'a change event carries its document with _meta.lwt');
+    return { id: doc[primary] as string, lwt: doc._meta!.lwt! };
+  };
+  return Object.assign(instance, {
+    changeStream: () =>
+      changeStream().pipe(
+        map((bulk) => {
+          let last: ChangesCheckpoint | null = null;
+          for (const e of bulk.events) {
+            const at = positionOf(e.documentData as never);
+            if (!last || at.lwt > last.lwt || (at.lwt === last.lwt && at.id > last.id)) last = at;
+          }
+          return last ? { ...bulk, checkpoint: last } : bulk;
+        }),
+      ),
+  });
+}
+
 // ---------------------------------------------------------------- the push replication's meta
 
 /** RxDB's meta document of the push checkpoint: itemId 'up', isCheckpoint '1' ('up|1'). */
@@ -215,7 +247,7 @@ function checkpointOf(data: unknown): ChangesCheckpoint | null {
  * read() is called. RxDB stores it once the server answered a batch and the batch is noted.
  * Call once the replication has started (it makes its meta then).
  */
-export function watchPushCheckpoint<T>(state: RxReplicationState<T, unknown>, onCheckpoint: (cp: ChangesCheckpoint | null, exact: boolean) => void) {
+export function watchPushCheckpoint<T, C>(state: RxReplicationState<T, C>, onCheckpoint: (cp: ChangesCheckpoint | null, exact: boolean) => void) {
   const meta = state.metaInstance;
   assume(meta && typeof meta.changeStream === 'function', 'a started replication has its metaInstance');
   const sub = meta.changeStream().subscribe((bulk) => {
@@ -239,7 +271,7 @@ export function watchPushCheckpoint<T>(state: RxReplicationState<T, unknown>, on
  * Resolves once RxDB has written the checkpoint of what it pushed so far: awaitInSync() does not
  * wait for that write, which RxDB queues on its internal `checkpointQueue`.
  */
-export function checkpointWritten<T>(state: RxReplicationState<T, unknown>): Promise<unknown> {
+export function checkpointWritten<T, C>(state: RxReplicationState<T, C>): Promise<unknown> {
   const queue = (state as unknown as { internalReplicationState?: { checkpointQueue?: Promise<unknown> } }).internalReplicationState?.checkpointQueue;
   assume(queue && typeof queue.then === 'function', "a started replication queues its checkpoint writes on internalReplicationState.checkpointQueue");
   return queue;

@@ -1,5 +1,8 @@
 /**
- * The push replication of `dispenses` (RxDB replicateRxCollection, push only) and one run of it.
+ * The replication of `dispenses` (RxDB replicateRxCollection: push, and pull of the site's
+ * records from every device of the site) and one run of it. A run pushes the device's changes
+ * and pulls the site's since the last pull; RxDB runs the two together, and a pulled version that
+ * meets an unpushed local change is settled by the one conflict rule when that change is pushed.
  * The replication is live but idle between runs: `autoStart: false`, and each run is
  * start() → awaitInSync() raced against the first failure and a timeout → pause(). start() walks on
  * from the checkpoint RxDB keeps in its meta storage, so a reload or a crash resumes there.
@@ -18,7 +21,9 @@ import type { Dispense } from '../../schemas/dispense';
 import type { DispenseDatabase } from '../db';
 import { checkpointWritten, watchPushCheckpoint } from '../rxdb-internals';
 import { REPLICATION_ID, type PushCheckpoint } from './checkpoint';
-import { createPushHandler, PushFailure, type BatchReport, type PushDeps } from './push';
+import { SyncFailure } from './http';
+import { createPullHandler, DEFAULT_PULL_BATCH, type PullCheckpoint } from './pull';
+import { createPushHandler, type BatchReport, type PushDeps } from './push';
 /**
  * Rows per push request (the server takes up to 1000), and requests per RxDB batch, sent
  * together (docs/decisions/four-requests-per-batch.md). RxDB reads, notes and checkpoints a batch as one, one batch after another, so larger
@@ -33,12 +38,14 @@ export const DEFAULT_REQUESTS_PER_BATCH = 4;
 
 export interface RunReport {
   acked: number;
+  /** Records the pull wrote here: changes made on other devices of the site (one this device holds as it is is not counted). */
+  received: number;
   rejected: BatchReport['rejected'];
   conflicts: number;
   superseded: number;
 }
 
-export type RunResult = { ok: true; report: RunReport } | { ok: false; failure: PushFailure; report: RunReport };
+export type RunResult = { ok: true; report: RunReport } | { ok: false; failure: SyncFailure; report: RunReport };
 
 export interface DispenseReplication {
   /** Pushes every pending change; resolves when in sync, at the first failure, or at the timeout. */
@@ -59,12 +66,12 @@ export interface ReplicationOptions extends Omit<PushDeps, 'marks' | 'onBatch' |
   onCheckpoint?: (checkpoint: PushCheckpoint | null, exact: boolean) => void;
 }
 
-const emptyReport = (): RunReport => ({ acked: 0, rejected: [], conflicts: 0, superseded: 0 });
+const emptyReport = (): RunReport => ({ acked: 0, received: 0, rejected: [], conflicts: 0, superseded: 0 });
 
 interface Live {
-  state: RxReplicationState<Dispense, unknown>;
+  state: RxReplicationState<Dispense, PullCheckpoint>;
   /** Failures that do not come through the handler (storage errors, a failed start). */
-  errors: Subject<PushFailure>;
+  errors: Subject<SyncFailure>;
   sub: Subscription;
   /** The watch on RxDB's stored checkpoint, once the replication has started. */
   checkpoints?: ReturnType<typeof watchPushCheckpoint>;
@@ -72,7 +79,7 @@ interface Live {
 
 export function createDispenseReplication(db: DispenseDatabase, opts: ReplicationOptions): DispenseReplication {
   let report = emptyReport();
-  const failures = new Subject<PushFailure>();
+  const failures = new Subject<SyncFailure>();
   const rowsPerRequest = Math.min(opts.batchSize ?? DEFAULT_BATCH_SIZE, MAX_PUSH_ROWS);
   const handler = createPushHandler({
     ...opts,
@@ -86,17 +93,19 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
     },
     onFailure: (f) => failures.next(f),
   });
+  const pull = createPullHandler({ ...opts, onFailure: (f) => failures.next(f) });
 
   let live: Live | null = null;
   let running: Promise<RunResult> | null = null;
-  const stopping = new Subject<PushFailure>();
+  const stopping = new Subject<SyncFailure>();
 
   function replication(): Live {
     if (live) return live;
-    const state = replicateRxCollection<Dispense, unknown>({
+    const state = replicateRxCollection<Dispense, PullCheckpoint>({
       replicationIdentifier: REPLICATION_ID,
       collection: db.dispenses,
       push: { handler, batchSize: rowsPerRequest * (opts.requestsPerBatch ?? DEFAULT_REQUESTS_PER_BATCH) },
+      pull: { handler: pull, batchSize: DEFAULT_PULL_BATCH },
       live: true,
       autoStart: false,
       toggleOnDocumentVisible: false,
@@ -106,12 +115,17 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
       // cancels, so this only bounds how long RxDB's retry loop sleeps before it notices.
       retryTime: 1000,
     });
-    const errors = new Subject<PushFailure>();
+    const errors = new Subject<SyncFailure>();
+    // RxDB emits a pulled document here once it has written it to this device.
+    const received = state.received$.subscribe(() => {
+      report.received += 1;
+    });
     const sub = state.error$.subscribe((err) => {
       const causes = (err as { parameters?: { errors?: { name?: string }[] } }).parameters?.errors ?? [];
-      if (causes.some((e) => e?.name === 'PushFailure')) return; // already reported by the handler
-      errors.next(new PushFailure('server', `Local sync error: ${err.message.split('\n')[0]}`, err.code ?? null));
+      if (causes.some((e) => e?.name === 'SyncFailure')) return; // already reported by the handler
+      errors.next(new SyncFailure('server', `Local sync error: ${err.message.split('\n')[0]}`, err.code ?? null));
     });
+    sub.add(received);
     live = { state, errors, sub };
     return live;
   }
@@ -131,13 +145,13 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
     const { state, errors } = live;
     let sub: Subscription | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const failed = new Promise<PushFailure>((resolve) => {
+    const failed = new Promise<SyncFailure>((resolve) => {
       sub = merge(failures, errors, stopping).subscribe(resolve);
     });
-    const timedOut = new Promise<PushFailure>((resolve) => {
-      timer = setTimeout(() => resolve(new PushFailure('network', 'The server is too slow to answer; will try again', 'timeout')), timeoutMs);
+    const timedOut = new Promise<SyncFailure>((resolve) => {
+      timer = setTimeout(() => resolve(new SyncFailure('network', 'The server is too slow to answer; will try again', 'timeout')), timeoutMs);
     });
-    let failure: PushFailure | null = null;
+    let failure: SyncFailure | null = null;
     try {
       const inSync = state.start().then(
         () => {
@@ -153,7 +167,7 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
             .then(() => live.checkpoints?.read())
             .then(() => null);
         },
-        (err: Error) => new PushFailure('server', `Sync could not start: ${err.message.split('\n')[0]}`, 'start_failed'),
+        (err: Error) => new SyncFailure('server', `Sync could not start: ${err.message.split('\n')[0]}`, 'start_failed'),
       );
       failure = await Promise.race([inSync, failed, timedOut]);
       return failure ? { ok: false, failure, report } : { ok: true, report };
@@ -176,7 +190,7 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
     },
     async cancel() {
       // Ends a run in flight at once (sign-out should not wait for a slow server).
-      stopping.next(new PushFailure('network', 'Sync was stopped', 'stopped'));
+      stopping.next(new SyncFailure('network', 'Sync was stopped', 'stopped'));
       await running?.catch(() => {});
       await discard();
     },

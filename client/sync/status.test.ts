@@ -1,4 +1,4 @@
-import { PushFailure, type FailureKind } from './push';
+import { SyncFailure, type FailureKind } from './http';
 import type { RunResult } from './replication';
 import type { RunOutcome } from './scheduler';
 import { afterRun, deriveState, describeRun, firstRecord, mirrorStatus, outcomeOf, statusOf, type PublishedStatus, type RunRecord } from './status';
@@ -16,12 +16,14 @@ test('the state says syncing during a run, then offline, error, paused or ready,
 });
 
 test('the result of a run counts what moved and never claims a sync when nothing was sent', () => {
-  const report = { acked: 0, rejected: [], conflicts: 0, superseded: 0 };
+  const report = { acked: 0, received: 0, rejected: [], conflicts: 0, superseded: 0 };
   expect(describeRun({ ...report, acked: 12 }, false)).toBe('Synced 12 records');
   expect(describeRun({ ...report, acked: 1 }, false)).toBe('Synced 1 record');
   expect(describeRun(report, false)).toBe('Nothing new to send');
   expect(describeRun(report, true)).toBe('Nothing sent');
   expect(describeRun({ ...report, acked: 500 }, true)).toBe('Synced 500 records, then stopped');
+  expect(describeRun({ ...report, received: 7 }, false)).toBe('Nothing new to send; received 7 records');
+  expect(describeRun({ ...report, acked: 1, received: 1 }, false)).toBe('Synced 1 record; received 1 record');
   expect(describeRun({ ...report, acked: 2, rejected: [{ externalId: 'x', code: 'c', message: 'm' }], superseded: 1 }, false)).toBe(
     "Synced 2 records; 1 record rejected by the server; 1 record replaced by a newer version from the server (this device's version is kept)",
   );
@@ -37,12 +39,12 @@ test("a tab that does not lead shows the leader's status, but offline when its o
 });
 
 describe('after a run', () => {
-  const report = { acked: 3, rejected: [], conflicts: 0, superseded: 0 };
+  const report = { acked: 3, received: 0, rejected: [], conflicts: 0, superseded: 0 };
   const record = firstRecord({ state: 'ready', lastSyncAt: '2026-11-29T10:00:00.000Z', lastResult: 'Synced 1 record', lastError: 'old', nextTryAt: null, needsSignIn: true, handledRequestId: 'r1' });
   const now = new Date('2026-11-30T09:00:00.000Z');
   const failed = (kind: FailureKind, message: string, code: string | null = null, retryAfterMs: number | null = null): RunResult => ({
     ok: false,
-    failure: new PushFailure(kind, message, code, null, retryAfterMs),
+    failure: new SyncFailure(kind, message, code, null, retryAfterMs),
     report: { ...report, acked: 0 },
   });
 

