@@ -11,11 +11,9 @@ import { pullQuerySchema, type PullResponse } from '../schemas/api';
 import { dispenseShape, isoInstant, type Dispense } from '../schemas/dispense';
 import { recordColumns, rowToDispense, type DispenseRow } from './records';
 
-// A transaction id (xid8) as decimal text; a real one is far below 2^63.
-const xid = z
-  .string()
-  .regex(/^\d{1,19}$/)
-  .refine((v) => BigInt(v) < 2n ** 63n, 'Not a transaction id');
+// A transaction id (xid8) as decimal text; a real one is far below 2^63. One check: zod runs a
+// refinement even after a failed regex, and BigInt throws on text that is not a number.
+const xid = z.string().refine((v) => /^\d{1,19}$/.test(v) && BigInt(v) < 2n ** 63n, 'Not a transaction id');
 const uuid = dispenseShape.externalId;
 
 const checkpointShape = z.union([

@@ -2,10 +2,11 @@
  * Scenario 6, hostile input: fast-check properties against the real push endpoint on a real
  * server and PostgreSQL. Whatever is sent, the answer is a push response or the one error
  * body, never a 5xx; a record is stored exactly as sent or rejected; no stored row is invalid.
+ * The pull's checkpoint and limit, and the read routes' queries, are fuzzed the same way.
  */
 import fc from 'fast-check';
 import pg from 'pg';
-import { dispenseDetailSchema, dispensePageSchema, MAX_PUSH_ROWS } from '../../schemas/api';
+import { dispenseDetailSchema, dispensePageSchema, MAX_PUSH_ROWS, pullResponseSchema } from '../../schemas/api';
 import { dispenseSchema, DISPENSE_FIELDS, type Dispense } from '../../schemas/dispense';
 import { rowToDispense, type DispenseRow } from '../../server/records';
 import { makeDispense } from '../support/records';
@@ -16,7 +17,7 @@ import { applyMutations, anyJson, hostileDate, hostileString, mutation, nest, NA
 import { report, scaled, since } from './support/results';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const RUNS = { json: scaled(150), mutated: scaled(250), valid: scaled(150), raw: scaled(100), reads: scaled(100) };
+const RUNS = { json: scaled(150), mutated: scaled(250), valid: scaled(150), raw: scaled(100), reads: scaled(100), pull: scaled(200) };
 
 let server: TestServer;
 let pool: pg.Pool;
@@ -81,7 +82,7 @@ afterAll(async () => {
   const lost = [...expected].filter(([id, doc]) => !found.byId.get(id) || !identical(doc as never, found.byId.get(id)!)).length;
   await report({
     id: '6',
-    scenario: 'Hostile input (fast-check, push endpoint and reads)',
+    scenario: 'Hostile input (fast-check, push endpoint, pull and reads)',
     records: rowsPushed,
     faults: `${requests} hostile requests`,
     faultCount: requests,
@@ -350,6 +351,51 @@ test('hostile paths, query strings and headers on the read routes never give a 5
       if (r.status === 200 && 'record' in r.body) expect(dispenseDetailSchema.safeParse(r.body).success).toBe(true);
     }),
     { numRuns: RUNS.reads },
+  );
+});
+
+test('hostile checkpoints and limits on the pull get a pull answer of the own site or 400 with the error body, never a 5xx', async () => {
+  // Cut to fit a URL: a longer one is refused by Node's HTTP parser (431) before the app sees it.
+  const text = hostileString.map((v) => v.slice(0, 300));
+  const base64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v) ?? '').toString('base64url');
+  const xid = fc.oneof(
+    fc.bigInt({ min: 0n, max: 2n ** 64n }).map(String),
+    fc.constantFrom('-1', '1e3', '0x10', ' 5', '5 ', '007', '18446744073709551615', '9223372036854775807', '9223372036854775808'),
+    text,
+    anyJson,
+  );
+  const uuidish = fc.oneof(fc.uuid(), fc.uuid().map((u) => u.toUpperCase()), text, anyJson);
+  const shaped = fc.oneof(
+    fc.record({ c: fc.record({ x: xid, id: uuidish }, { requiredKeys: [] }) }),
+    fc.record({ w: fc.record({ h: xid, since: fc.oneof(hostileDate, anyJson), after: fc.oneof(fc.tuple(hostileDate, uuidish), anyJson) }, { requiredKeys: [] }) }),
+    fc.record({ c: fc.record({ x: xid }), w: anyJson }),
+    anyJson,
+  );
+  const checkpoint = fc.oneof(
+    shaped.map((v) => base64(v).slice(0, 2000)),
+    fc.string({ maxLength: 300 }),
+    text,
+    fc.constantFrom(...NASTY_TEXT),
+  );
+  const limit = fc.oneof(
+    fc.integer().map(String),
+    fc.constantFrom('', '1e309', '-0', '0x10', 'NaN', 'Infinity', '1', '1000', '1001', '1.5', ' 7 ', '7&limit=8'),
+    text,
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.option(checkpoint, { nil: undefined }), fc.option(limit, { nil: undefined }), async (cp, lim) => {
+      requests++;
+      const query = [cp !== undefined && `checkpoint=${encodeHostile(cp)}`, lim !== undefined && `limit=${encodeHostile(lim)}`].filter(Boolean).join('&');
+      const r = await call(server.url, 'GET', `/api/sync/dispenses/pull?${query}`, { token, tally });
+      const why = contractViolation(r);
+      if (why) throw new Error(`${query}: ${why}`);
+      expect([200, 400]).toContain(r.status);
+      if (r.status === 200) {
+        const page = pullResponseSchema.parse(r.body);
+        expect(page.documents.every((d) => d.siteId === 'site-a')).toBe(true);
+      }
+    }),
+    { numRuns: RUNS.pull },
   );
 });
 

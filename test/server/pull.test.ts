@@ -238,6 +238,7 @@ describe('bad input', () => {
     ['a checkpoint that is not base64 JSON', 'checkpoint=garbage'],
     ['a checkpoint of the wrong shape', `checkpoint=${json({ c: { x: 12 } })}`],
     ['a checkpoint with a transaction id beyond 2^63', `checkpoint=${json({ c: { x: '9999999999999999999' } })}`],
+    ['a checkpoint whose transaction id is not a number', `checkpoint=${json({ c: { x: "'; DROP TABLE dispenses; --" } })}`],
     ['a checkpoint with an id that is not a UUID', `checkpoint=${json({ c: { x: '5', id: 'x' } })}`],
     ['a window checkpoint with a bad instant', `checkpoint=${json({ w: { h: '5', since: '2026-02-30T00:00:00.000Z' } })}`],
     ['a checkpoint with an extra key', `checkpoint=${json({ c: { x: '5' }, site: 'site-b' })}`],
