@@ -19,7 +19,7 @@ async function fillSignIn(page: Page, username: string, password: string, rememb
   await page.getByLabel('Password', { exact: true }).fill(password);
   const box = page.getByLabel(/^Remember me on this device/);
   if (remember) await box.check();
-  else await box.uncheck();
+  else if (await box.count()) await box.uncheck(); // absent where offline sign-in is (plain http)
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
@@ -85,6 +85,7 @@ describeE2E('signing in with no network', () => {
     }
     expect(await refusedSignIn(page, USER.username, 'wrong-pass-123')).toMatch(/Too many wrong passwords on this device: try again in 15 minutes/);
     expect(await refusedSignIn(page, USER.username, USER.password)).toMatch(/Too many wrong passwords on this device\. Try again in/);
+    if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'offline-sign-in-locked.png') });
     await page.clock.fastForward('16:00');
 
     // The right password, offline: the workspace with the record made before, and recording works.
@@ -132,5 +133,37 @@ describeE2E('signing in with no network', () => {
     expect(await refusedSignIn(page, USER.username, USER.password)).toMatch(
       /has not signed in online on this device \(or signed out without "Remember me on this device"\)/,
     );
+  });
+});
+
+describeE2E('signing in with no network, on plain http (not a secure context)', () => {
+  const LAN_NAME = 'pharmacy-lan';
+  let e2e: E2E;
+
+  beforeAll(async () => {
+    e2e = await startE2E({ args: [`--host-resolver-rules=MAP ${LAN_NAME} 127.0.0.1`] });
+  });
+  afterAll(async () => {
+    await e2e?.close();
+  });
+
+  test('there is no verifier to keep and no offline start, and the app says that signing in without the network needs https', async () => {
+    const context = await e2e.newContext({ baseURL: `http://${LAN_NAME}:${e2e.server.port}` });
+    context.setDefaultTimeout(20_000);
+    const page = await context.newPage();
+    await page.goto('/');
+    expect(await page.evaluate(() => window.isSecureContext)).toBe(false);
+    expect(await page.getByLabel(/^Remember me on this device/).count()).toBe(0);
+    await page.getByLabel('Username').fill(USER.username);
+    await page.getByLabel('Password').fill(USER.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'New dispense' }).waitFor();
+    expect(await (await openSyncPanel(page)).getByTestId('offline-start').textContent()).toBe('unavailable: the app is not served over https');
+    await signOut(page);
+
+    await context.setOffline(true);
+    await page.getByTestId('offline-sign-in-note').filter({ hasText: 'needs the app served over https' }).waitFor();
+    expect(await refusedSignIn(page, USER.username, USER.password)).toMatch(/Signing in without the network needs the app served over https/);
+    await context.close();
   });
 });
