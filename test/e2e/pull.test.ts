@@ -1,0 +1,88 @@
+/**
+ * Two counters of one site, each its own browser: what one records, the other shows after its
+ * sync, with who dispensed it; an edit on the second reaches the first; another site's browser
+ * gets nothing. Each record reaches PostgreSQL once.
+ */
+import type { Page } from 'playwright-core';
+import { dispense, entry, rowSync, syncNow, waitForPending } from './counter';
+import { describeE2E, signIn, startE2E, USER, type E2E } from './harness';
+
+const colleague = { username: 'pharm2', password: 'counter-pass-2', siteId: USER.siteId };
+const stranger = { username: 'other1', password: 'other-pass-123', siteId: 'SITE-ELSEWHERE' };
+
+describeE2E('two counters of one site', () => {
+  let e2e: E2E;
+
+  beforeAll(async () => {
+    e2e = await startE2E();
+    await e2e.server.addUser(colleague.username, colleague.siteId, colleague.password);
+    await e2e.server.addUser(stranger.username, stranger.siteId, stranger.password);
+  });
+  afterAll(async () => {
+    await e2e?.close();
+  });
+
+  async function counter(user: typeof USER): Promise<Page> {
+    const context = await e2e.newContext();
+    context.setDefaultTimeout(20_000);
+    const page = await context.newPage();
+    await page.goto('/');
+    await signIn(page, user);
+    return page;
+  }
+
+  /**
+   * "Sync now" until the row shows: a pull sees a change once every older transaction of the
+   * database server has ended (docs/decisions/pull-checkpoint.md), which under a busy test
+   * machine can take another run.
+   */
+  async function syncUntilShown(page: Page, patientId: string, text: string | RegExp): Promise<void> {
+    const row = page.getByRole('row').filter({ hasText: patientId }).filter({ hasText: text });
+    for (let run = 0; run < 10; run++) {
+      await syncNow(page);
+      if (await row.first().isVisible().catch(() => false)) return;
+      await page.waitForTimeout(300);
+    }
+    await row.first().waitFor({ timeout: 1000 });
+  }
+
+  test("a record made at one counter shows at the other, with who made it; the other's edit comes back; another site sees none", async () => {
+    const first = await counter(USER);
+    const second = await counter(colleague);
+    const elsewhere = await counter(stranger);
+
+    const made = await dispense(first, entry({ patientId: 'PULL-P1', patientName: 'Ines Duarte', quantity: '21' }));
+    await syncNow(first);
+    await waitForPending(first, 0);
+
+    await syncUntilShown(second, made.patientId, `by ${USER.username}`);
+    await waitForPending(second, 0); // pulled records are not pending
+    expect(await second.getByTestId('sync-summary').textContent()).not.toMatch(/pending/);
+    await rowSync(second, made.patientId).filter({ hasText: 'Synced' }).waitFor();
+
+    await second.getByRole('button', { name: `Edit dispense for ${made.patientName} (${made.patientId})` }).click();
+    const dialog = second.getByRole('dialog', { name: /Edit dispense/ });
+    await dialog.getByLabel('Quantity').fill('28');
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await waitForPending(second, 1);
+    await syncNow(second);
+    await waitForPending(second, 0);
+    await syncUntilShown(first, made.patientId, '28 capsule');
+    await waitForPending(first, 0);
+
+    await syncNow(elsewhere);
+    await elsewhere.getByText('No dispenses on this device yet.').waitFor();
+    expect(await elsewhere.locator('main').textContent()).not.toMatch(/PULL-P1|Ines/);
+
+    const rows = await e2e.sql<{ quantity: number; dispensed_by: string }>('SELECT quantity, dispensed_by FROM dispenses WHERE patient_id = $1', [made.patientId]);
+    expect(rows).toEqual([{ quantity: 28, dispensed_by: USER.username }]);
+    const audit = await e2e.sql<{ action: string; actor: string }>(
+      'SELECT a.action, a.actor FROM audit_logs a JOIN dispenses d ON d.external_id = a.entity_id WHERE d.patient_id = $1 ORDER BY a.id',
+      [made.patientId],
+    );
+    expect(audit).toEqual([
+      { action: 'create', actor: USER.username },
+      { action: 'update', actor: colleague.username },
+    ]);
+  });
+});
