@@ -4,7 +4,9 @@
  * app precached, navigations answered from it, /api/ never cached; see vite.config.ts). Registered
  * only in a secure context, the only place browsers allow one. A new version installs beside the
  * running one and waits: the app says "Update available", and the page reloads into it only when
- * the user agrees and nothing is half typed (stores/unsaved-work.ts). Other tabs follow the same rule.
+ * the user agrees and nothing is half typed (stores/unsaved-work.ts), in this tab or another one:
+ * a tab still on the old version would save into the old storage, which the new version has
+ * already migrated and emptied, and that record would be lost.
  */
 import { registerSW } from 'virtual:pwa-register';
 import { create } from 'zustand';
@@ -19,14 +21,47 @@ export interface AppUpdateState {
   updateWaiting: boolean;
   /** The user agreed (here or in another tab): the page reloads once nothing is unsaved. */
   reloadPending: boolean;
+  /** "Update now" was refused: another tab of the app has a dispense half entered or a dialog open. */
+  busyElsewhere: boolean;
 }
 
-export const useAppUpdate = create<AppUpdateState>()(() => ({ offlineStart: 'preparing', updateWaiting: false, reloadPending: false }));
+export const useAppUpdate = create<AppUpdateState>()(() => ({
+  offlineStart: 'preparing',
+  updateWaiting: false,
+  reloadPending: false,
+  busyElsewhere: false,
+}));
 
 /** How often an open app asks the server for a new version (also at each page load and when the network returns). */
 const UPDATE_CHECK_MS = 60 * 60_000;
 
 let skipWaiting: (() => Promise<void>) | null = null;
+
+/** The app's tabs in this browser ask each other before an update: is anything half typed? */
+const tabs = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel('sems-app-update');
+/** How long a tab waits for the others' answers (they answer at once; a frozen tab does not count). */
+const ANSWER_MS = 300;
+
+tabs?.addEventListener('message', (e: MessageEvent<{ type: string; id?: string }>) => {
+  if (e.data.type === 'ask') tabs.postMessage({ type: 'answer', id: e.data.id, busy: hasUnsavedWork() });
+  // Another tab updates now: this one reloads too once the new version controls it ('controlling').
+  if (e.data.type === 'go') useAppUpdate.setState({ reloadPending: true });
+});
+
+/** Whether another tab of the app has unsaved work. */
+async function busyInAnotherTab(): Promise<boolean> {
+  if (!tabs) return false;
+  const id = Math.random().toString(36).slice(2);
+  let busy = false;
+  const onAnswer = (e: MessageEvent<{ type: string; id?: string; busy?: boolean }>) => {
+    if (e.data.type === 'answer' && e.data.id === id && e.data.busy) busy = true;
+  };
+  tabs.addEventListener('message', onAnswer);
+  tabs.postMessage({ type: 'ask', id });
+  await new Promise((r) => setTimeout(r, ANSWER_MS));
+  tabs.removeEventListener('message', onAnswer);
+  return busy;
+}
 
 /** Reloads now, or as soon as the last unsaved form or dialog is done. */
 function reloadWhenIdle(): void {
@@ -64,10 +99,15 @@ export function registerServiceWorker(): void {
   });
 }
 
-/** "Update now": refused (false) while a form is half filled or a dialog is open. */
-export function applyUpdate(): boolean {
+/** "Update now": refused (false) while a form is half filled or a dialog is open, here or in another tab. */
+export async function applyUpdate(): Promise<boolean> {
   if (hasUnsavedWork() || !skipWaiting) return false;
-  useAppUpdate.setState({ reloadPending: true });
-  void skipWaiting();
+  if (await busyInAnotherTab()) {
+    useAppUpdate.setState({ busyElsewhere: true });
+    return false;
+  }
+  useAppUpdate.setState({ reloadPending: true, busyElsewhere: false });
+  tabs?.postMessage({ type: 'go' });
+  await skipWaiting();
   return true;
 }

@@ -2,7 +2,7 @@
  * A new version of the app (DESIGN.md "Opening with no network"): build A runs with records sent
  * and records pending; the server then serves build B, whose `dispenses` collection schema has a
  * higher version. B's service worker waits and the app says "Update available"; it will not reload
- * with a dispense half entered; accepted, the page reloads into B, which migrates the records on
+ * with a dispense half entered, in this tab or another; accepted, the page reloads into B, which migrates the records on
  * the device: every one is still there, the pending ones still pending, the sent ones not sent
  * again, and the pending ones reach PostgreSQL once.
  */
@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { expectWorkspaceWith, storedOnce, waitForAppShell } from './app-shell';
 import { dispense, entry, openSyncPanel, recordPushes, rowSync, syncNow, waitForPending } from './counter';
+import { DISPENSE_SCHEMA_VERSION } from '../../schemas/rxdb-schema';
 import { CLIENT_DIST, describeE2E, ensureClientBuilt, signIn, startE2E, type E2E } from './harness';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -37,7 +38,7 @@ describeE2E('a new version of the app', () => {
     execFileSync(path.join(ROOT, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn', '--outDir', buildB, '--emptyOutDir'], {
       cwd: ROOT,
       stdio: 'inherit',
-      env: { ...process.env, NODE_ENV: 'production', SEMS_TEST_SCHEMA_VERSION: '1' },
+      env: { ...process.env, NODE_ENV: 'production', SEMS_TEST_SCHEMA_VERSION: String(DISPENSE_SCHEMA_VERSION + 1) },
     });
     e2e = await startE2E({ env: { CLIENT_DIST: served } });
     context = await e2e.newContext();
@@ -53,7 +54,7 @@ describeE2E('a new version of the app', () => {
     await page.goto('/');
     await signIn(page);
     await waitForAppShell(page);
-    expect(await recordDatabases(page)).toEqual([expect.stringMatching(/--0--dispenses$/)]);
+    expect(await recordDatabases(page)).toEqual([expect.stringMatching(new RegExp(`--${DISPENSE_SCHEMA_VERSION}--dispenses$`))]);
     await (await openSyncPanel(page)).getByRole('switch', { name: 'Auto sync' }).uncheck();
     const sent = [await dispense(page, entry({ patientId: 'UPD-SENT-1' })), await dispense(page, entry({ patientId: 'UPD-SENT-2' }))];
     await syncNow(page);
@@ -80,12 +81,31 @@ describeE2E('a new version of the app', () => {
     await form.getByRole('button', { name: 'Clear' }).click();
     expect(await update.isEnabled()).toBe(true);
 
-    // Accepted: the page reloads into B, which migrates the records to the new schema version.
-    const reloaded = page.waitForEvent('framenavigated');
+    // Another tab, still on A, with a dispense half entered: no update either (it would save into
+    // the storage B migrates and empties).
+    const other = await context.newPage();
+    const otherPushes = recordPushes(other); // either tab may be the one that sends
+    await other.goto('/');
+    await expectWorkspaceWith(other, [...sent, ...pending]);
+    await other.getByRole('region', { name: 'Update available' }).waitFor();
+    const otherForm = other.getByRole('form', { name: 'New dispense' });
+    await otherForm.getByLabel('Patient ID').fill('UPD-HALF-2');
     await update.click();
-    await reloaded;
+    await prompt.getByText('Another tab of SEMS Dispense in this browser has a dispense being entered').waitFor();
+    expect(await recordDatabases(page)).toEqual([expect.stringMatching(new RegExp(`--${DISPENSE_SCHEMA_VERSION}--dispenses$`))]);
+    await otherForm.getByRole('button', { name: 'Clear' }).click();
+
+    // Accepted: both tabs reload into B, which migrates the records to the new schema version.
+    const reloaded = [page.waitForEvent('framenavigated'), other.waitForEvent('framenavigated')];
+    await update.click();
+    await Promise.all(reloaded);
     await expectWorkspaceWith(page, [...sent, ...pending]);
-    await page.waitForFunction(async () => (await indexedDB.databases()).some((d) => d.name?.endsWith('--1--dispenses')));
+    await expectWorkspaceWith(other, [...sent, ...pending]);
+    expect(await other.getByRole('region', { name: 'Update available' }).count()).toBe(0);
+    await page.waitForFunction(
+      async (next) => (await indexedDB.databases()).some((d) => d.name?.endsWith(`--${next}--dispenses`)),
+      DISPENSE_SCHEMA_VERSION + 1,
+    );
     expect(await prompt.count()).toBe(0);
     await waitForPending(page, 2);
     for (const e of sent) expect(await rowSync(page, e.patientId).textContent()).toBe('Synced');
@@ -98,6 +118,6 @@ describeE2E('a new version of the app', () => {
       [...sent, ...pending].map((e) => ({ patient_id: e.patientId, rows: 1, audits: 1 })).sort((a, b) => a.patient_id.localeCompare(b.patient_id)),
     );
     const pendingIds = await e2e.sql<{ external_id: string }>('SELECT external_id FROM dispenses WHERE patient_id LIKE $1', ['UPD-PEND-%']);
-    expect([...pushes.ids].sort()).toEqual(pendingIds.map((r) => r.external_id).sort());
+    expect([...pushes.ids, ...otherPushes.ids].sort()).toEqual(pendingIds.map((r) => r.external_id).sort());
   });
 });
