@@ -8,8 +8,11 @@
 import type { MigrationStrategies } from 'rxdb';
 import { DISPENSE_SCHEMA_VERSION } from '../schemas/rxdb-schema';
 
-/** One entry per version after 0 of schemas/rxdb-schema.ts DISPENSE_SCHEMA_VERSION. None yet. */
-const MIGRATIONS: MigrationStrategies = {};
+/** One entry per version after 0 of schemas/rxdb-schema.ts DISPENSE_SCHEMA_VERSION. */
+const MIGRATIONS: MigrationStrategies = {
+  // 1: a new index (a patient's records); the records themselves are as they were.
+  1: (doc) => doc,
+};
 
 /** The strategies for a database of `version` (a test build may store the same schema under a higher number). */
 export function dispenseMigrationStrategies(version: number): MigrationStrategies {

@@ -31,9 +31,9 @@ function assume(ok: unknown, what: string): asserts ok {
 /** Dexie keeps each collection (and each internal store) in an IndexedDB database of its own. */
 const dexieDbPrefix = (dbName: string) => `rxdb-dexie-${dbName}--`;
 
-/** The IndexedDB database of the records of the app's database `dbName`. */
-export function recordsIndexedDbName(dbName: string): string {
-  return `${dexieDbPrefix(dbName)}${dispenseRxJsonSchema().version}--dispenses`;
+/** The IndexedDB database of the records of the app's database `dbName`, at a schema version (this build's by default). */
+export function recordsIndexedDbName(dbName: string, version = dispenseRxJsonSchema().version): string {
+  return `${dexieDbPrefix(dbName)}${version}--dispenses`;
 }
 
 /** The object store of a collection's documents in its IndexedDB database. */
@@ -76,12 +76,12 @@ export async function deleteIndexedDbs(dbName: string, idb = browserIndexedDb())
  * Opens the IndexedDB database of the records of `dbName` on a connection of its own, if it
  * exists, without creating or upgrading anything; null where it does not exist yet (a first start).
  */
-export function openRecordsIndexedDb(dbName: string, idb = browserIndexedDb()): Promise<IDBDatabase | null> {
+export function openRecordsIndexedDb(dbName: string, idb = browserIndexedDb(), version?: number): Promise<IDBDatabase | null> {
   if (!idb) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     let req: IDBOpenDBRequest;
     try {
-      req = idb.open(recordsIndexedDbName(dbName));
+      req = idb.open(recordsIndexedDbName(dbName, version));
     } catch {
       return resolve(null);
     }

@@ -9,6 +9,7 @@ import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { openDispenseDatabase, type DispenseDatabase } from './db';
 import { deleteIndexedDbs } from './rxdb-internals';
 import { adoptLegacyRecords, type AdoptOptions } from './legacy-database';
+import { siteSettingsKey } from './patient-history';
 import { settingsKeyOf } from './stores/sync-settings';
 import { checkpointKey, countBeforeOpen } from './sync';
 import { uuidV4 } from './uuid';
@@ -81,7 +82,7 @@ export async function removeSiteDatabase(siteId: string, opts: Pick<AdoptOptions
   await removeRxDatabase(name, opts.storage ?? getRxStorageDexie());
   await deleteIndexedDbs(name, opts.indexedDB);
   const store = storage();
-  for (const key of [deviceKey(siteId), checkpointKey(name), settingsKeyOf(siteId)]) store?.removeItem(key);
+  for (const key of [deviceKey(siteId), checkpointKey(name), settingsKeyOf(siteId), siteSettingsKey(siteId)]) store?.removeItem(key);
 }
 
 /**

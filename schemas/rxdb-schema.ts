@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { dispenseObjectSchema } from './dispense';
 
-export const DISPENSE_SCHEMA_VERSION = 0;
+/** 1: the index of a patient's records (the counter's patient history and duplicate warning). */
+export const DISPENSE_SCHEMA_VERSION = 1;
 
 /**
  * The version this build stores records under: DISPENSE_SCHEMA_VERSION, except in a test build
@@ -43,8 +44,9 @@ export function dispenseRxJsonSchema(): DispenseRxJsonSchema {
     type: 'object',
     properties,
     required,
-    // The list shows newest first; RxDB appends the primary key to each index; Dexie needs required, bounded fields.
-    indexes: [['dispensedAt'], ['updatedAt']],
+    // The list shows newest first; the counter reads a patient's records by patientId. RxDB appends
+    // the primary key to each index; Dexie needs required, bounded fields.
+    indexes: [['dispensedAt'], ['updatedAt'], ['patientId', 'dispensedAt']],
     additionalProperties: false,
   };
 }

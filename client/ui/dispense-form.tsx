@@ -4,22 +4,40 @@
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ZodError } from 'zod';
+import type { Dispense } from '../../schemas/dispense';
+import { duplicateNote } from '../patient-history';
 import type { DispenseInput } from '../records';
 import { useMarkUnsaved } from '../stores/unsaved-work';
 import { DispenseFields } from './dispense-fields';
+import { DuplicateDialog } from './duplicate-dialog';
+import { PatientHistory, type HistoryLookup } from './patient-history';
 import { emptyValues, errorsFromIssues, toInput, validate, type FieldErrors, type FormValues, type InputField } from './dispense-input';
+
+/** What the duplicate check found for an input: records of the same patient and medication within the window. */
+export interface DuplicateCheck {
+  duplicates: Dispense[];
+  hours: number;
+  offline: boolean;
+}
 
 interface Props {
   save: (input: DispenseInput) => Promise<unknown>;
+  /** The signed-in pharmacist (the history says who made a record when it was another). */
+  username: string;
+  /** The patient's history under the form, once a patient id is typed. */
+  history?: HistoryLookup;
+  /** Run before each save: a possible duplicate needs a confirmation, which the record's notes keep. */
+  checkDuplicates?: (input: DispenseInput) => Promise<DuplicateCheck>;
 }
 
-export function DispenseForm({ save }: Props) {
+export function DispenseForm({ save, username, history, checkDuplicates }: Props) {
   const [values, setValues] = useState<FormValues>(() => emptyValues());
   // The starting "Dispensed at" stands for "the moment Save is pressed" until someone changes it.
   const [defaultAt, setDefaultAt] = useState(() => values.dispensedAt);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saving, setSaving] = useState(false);
   const [saved, setSaved] = useState<string | null>(null);
+  const [duplicate, setDuplicate] = useState<(DuplicateCheck & { input: DispenseInput }) | null>(null);
   const formRef = useRef<HTMLFormElement>(null);
   const firstField = useRef<HTMLInputElement>(null);
   // Anything typed and not saved holds off a reload for a new version.
@@ -57,6 +75,14 @@ export function DispenseForm({ save }: Props) {
       focusFirstError(found);
       return;
     }
+    if (checkDuplicates) {
+      const found = await checkDuplicates(input);
+      if (found.duplicates.length > 0) return setDuplicate({ ...found, input });
+    }
+    await store(input);
+  }
+
+  async function store(input: DispenseInput) {
     setSaving(true);
     try {
       await save(input);
@@ -78,12 +104,27 @@ export function DispenseForm({ save }: Props) {
         <p className="muted">Saved on this device at once, sent by the next sync.</p>
       </div>
       <DispenseFields idPrefix="new" values={values} errors={errors} onChange={onChange} firstFieldRef={firstField} />
+      {history ? <PatientHistory patientId={values.patientId} lookup={history} username={username} /> : null}
       {errors.form ? <p className="form-error" role="alert">{errors.form}</p> : null}
       <div className="actions">
         <button type="submit" className="primary" disabled={saving}>Save dispense</button>
         <button type="button" onClick={reset}>Clear</button>
       </div>
       <p className="saved" role="status" aria-live="polite">{saved}</p>
+      {duplicate ? (
+        <DuplicateDialog
+          duplicates={duplicate.duplicates}
+          hours={duplicate.hours}
+          offline={duplicate.offline}
+          onCancel={() => setDuplicate(null)}
+          onConfirm={() => {
+            const { input, duplicates, offline } = duplicate;
+            setDuplicate(null);
+            const note = duplicateNote(duplicates, username, offline);
+            void store({ ...input, notes: input.notes ? `${note} ${input.notes}` : note });
+          }}
+        />
+      ) : null}
     </form>
   );
 }

@@ -15,6 +15,7 @@ import { EditDialog } from './edit-dialog';
 import { Header } from './header';
 import { RecentList } from './recent-list';
 import { SignOutDialog } from './sign-out-dialog';
+import { usePatientHistory } from './use-patient-history';
 import { useDatabase, useSync } from './use-sync';
 import { useObservable } from './use-observable';
 import { VoidDialog } from './void-dialog';
@@ -32,6 +33,7 @@ export function Workspace({ user, onSignOut }: Props) {
   const offlineSession = useSession((s) => s.offline);
   const { db, error } = useDatabase(user.siteId);
   const sync = useSync(db, user.siteId, token);
+  const { history, checkDuplicates } = usePatientHistory(db, user.siteId, token);
   const needsSignIn = useSyncStatus((s) => s.needsSignIn);
   const countsKnown = useSyncStatus((s) => s.countsKnown);
   const [limit, setLimit] = useState(PAGE);
@@ -72,7 +74,7 @@ export function Workspace({ user, onSignOut }: Props) {
         </div>
       ) : null}
       <main className="workspace">
-        {db ? <DispenseForm save={(input) => createDispense(db, input, user)} /> : <p className="card">Opening local records…</p>}
+        {db ? <DispenseForm save={(input) => createDispense(db, input, user)} username={user.username} history={history} checkDuplicates={checkDuplicates} /> : <p className="card">Opening local records…</p>}
         <RecentList
           dispenses={shown}
           username={user.username}

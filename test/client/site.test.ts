@@ -9,6 +9,7 @@ import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { openDispenseDatabase, type DispenseDatabase } from '../../client/db';
 import { LEGACY_DATABASE_NAME } from '../../client/legacy-database';
 import { createDispenses, editDispense } from '../../client/records';
+import { recordsIndexedDbName } from '../../client/rxdb-internals';
 import { encodeSiteId, openSiteDatabase, siteDatabaseName } from '../../client/site';
 import { markRejected, markSuperseded } from '../../client/sync/marks';
 import { pendingCount$ } from '../../client/sync/pending';
@@ -80,7 +81,7 @@ describe('records of the database before site scoping', () => {
     expect(marks.map((m) => [m.externalId, m.state, m.code ?? null]).sort()).toEqual(
       [[a[1].externalId, 'rejected', 'invalid_record'], [a[2].externalId, 'synced', null]].sort(),
     );
-    expect(await names()).toContain(`rxdb-dexie-${LEGACY_DATABASE_NAME}--0--dispenses`);
+    expect(await names()).toContain(recordsIndexedDbName(LEGACY_DATABASE_NAME));
 
     const siteB = await open(bob.siteId);
     expect((await siteB.dispenses.find().exec()).map((d) => d.externalId).sort()).toEqual(b.map((d) => d.externalId).sort());

@@ -85,4 +85,54 @@ describeE2E('two counters of one site', () => {
       { action: 'update', actor: colleague.username },
     ]);
   });
+
+  test("the other counter is warned before dispensing the same medication to the same patient again, and the confirmation is kept", async () => {
+    const first = await counter(USER);
+    const second = await counter(colleague);
+    const made = await dispense(first, entry({ patientId: 'DUP-P1', patientName: 'Noor Haddad', medicationCode: 'AMOX500' }));
+    await syncNow(first);
+    await waitForPending(first, 0);
+    await syncUntilShown(second, made.patientId, `by ${USER.username}`);
+
+    // Typing the patient id shows the patient's recent dispenses at the site.
+    const form = second.getByRole('form', { name: 'New dispense' });
+    await form.getByLabel('Patient ID').fill(made.patientId);
+    await second.getByRole('region', { name: `Recent dispenses for ${made.patientId}` }).getByText(/Amoxicillin/).first().waitFor();
+
+    // Another medication for the same patient: no warning.
+    await dispense(second, entry({ patientId: made.patientId, medicationCode: 'MET500', medicationName: 'Metformin 500 mg tablets', unit: 'tablet' }));
+    expect(await second.getByRole('dialog', { name: 'Possible duplicate dispense' }).count()).toBe(0);
+
+    // The same medication: warned; "Go back" saves nothing, "Dispense anyway" saves with the note.
+    const again = entry({ patientId: made.patientId, medicationCode: 'AMOX500' });
+    const fill = async () => {
+      await form.getByLabel('Patient ID').fill(again.patientId);
+      await form.getByLabel('Medication code').fill(again.medicationCode);
+      await form.getByLabel('Medication name').fill(again.medicationName);
+      await form.getByLabel('Quantity').fill(again.quantity);
+      await form.getByLabel('Unit').selectOption(again.unit);
+      await form.getByLabel('Medication name').press('Enter');
+    };
+    await fill();
+    const warning = second.getByRole('dialog', { name: 'Possible duplicate dispense' });
+    await warning.getByText(`by ${USER.username}`).waitFor();
+    await warning.getByRole('button', { name: 'Go back' }).click();
+    await waitForPending(second, 1); // only the metformin
+    await form.getByLabel('Medication name').press('Enter');
+    await warning.getByRole('button', { name: 'Dispense anyway' }).click();
+    await waitForPending(second, 2);
+    await syncNow(second);
+    await waitForPending(second, 0);
+
+    const rows = await e2e.sql<{ medication_code: string; dispensed_by: string; notes: string | null }>(
+      'SELECT medication_code, dispensed_by, notes FROM dispenses WHERE patient_id = $1 ORDER BY medication_code, dispensed_by',
+      [made.patientId],
+    );
+    expect(rows.map((r) => [r.medication_code, r.dispensed_by])).toEqual(
+      expect.arrayContaining([['AMOX500', USER.username], ['MET500', colleague.username], ['AMOX500', colleague.username]]),
+    );
+    expect(rows).toHaveLength(3);
+    const confirmed = rows.find((r) => r.dispensed_by === colleague.username && r.medication_code === 'AMOX500')!;
+    expect(confirmed.notes).toMatch(new RegExp(`^\\[Possible duplicate confirmed by ${colleague.username}: AMOX500 dispensed .* by ${USER.username}\\]$`));
+  });
 });

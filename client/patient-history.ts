@@ -1,0 +1,87 @@
+/**
+ * A patient's dispenses at this site, for the counter: what this device holds (its own records
+ * and those pulled from the site's other devices) first, then the server's older history when
+ * online; and the duplicate-dispense check before a save: the same patient and medication code
+ * within the site's window (the server's DUPLICATE_WINDOW_HOURS, default 24 h).
+ */
+import { dispensePageSchema, syncStatusSchema } from '../schemas/api';
+import type { Dispense } from '../schemas/dispense';
+import type { DispenseDatabase } from './db';
+
+export const DEFAULT_DUPLICATE_WINDOW_HOURS = 24;
+
+/** The patient's records on this device, newest first (the patientId + dispensedAt index). */
+export async function localHistory(db: DispenseDatabase, patientId: string, limit = 20): Promise<Dispense[]> {
+  const docs = await db.dispenses.find({ selector: { patientId }, sort: [{ dispensedAt: 'desc' }, { externalId: 'desc' }], limit }).exec();
+  return docs.map((d) => d.toJSON() as Dispense);
+}
+
+/** The patient's records on the server (its whole history at the site), newest first; null offline or on any failure. */
+export async function serverHistory(baseUrl: string, token: string, patientId: string, limit = 20): Promise<Dispense[] | null> {
+  try {
+    const res = await fetch(`${baseUrl}/api/dispenses?${new URLSearchParams({ patientId, limit: String(limit) })}`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) return null;
+    const page = dispensePageSchema.safeParse(await res.json());
+    return page.success ? page.data.items : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Both lists as one, newest first, each record once (the device's version where it holds one). */
+export function mergeHistory(local: Dispense[], server: Dispense[] | null, limit = 20): Dispense[] {
+  const byId = new Map((server ?? []).map((d) => [d.externalId, d]));
+  for (const d of local) byId.set(d.externalId, d);
+  return [...byId.values()].sort((a, b) => (a.dispensedAt === b.dispensedAt ? (a.externalId < b.externalId ? 1 : -1) : a.dispensedAt < b.dispensedAt ? 1 : -1)).slice(0, limit);
+}
+
+/** Records that make `input` a possible duplicate: same patient and medication code, not voided, within `hours` of it. */
+export function possibleDuplicates(input: Pick<Dispense, 'patientId' | 'medicationCode' | 'dispensedAt'>, history: Dispense[], hours: number): Dispense[] {
+  const at = Date.parse(input.dispensedAt);
+  const window = hours * 3_600_000;
+  return history.filter(
+    (d) =>
+      d.status !== 'voided' &&
+      d.patientId === input.patientId &&
+      d.medicationCode.toLowerCase() === input.medicationCode.toLowerCase() &&
+      Math.abs(Date.parse(d.dispensedAt) - at) <= window,
+  );
+}
+
+/** What the record keeps of a confirmed warning, in its notes (the audit trail keeps the notes). */
+export function duplicateNote(duplicates: Dispense[], username: string, offline: boolean): string {
+  const first = duplicates[0];
+  const more = duplicates.length > 1 ? ` and ${duplicates.length - 1} more` : '';
+  const source = offline ? ', checked offline against this device' : '';
+  return `[Possible duplicate confirmed by ${username}: ${first.medicationCode} dispensed ${first.dispensedAt} by ${first.dispensedBy}${more}${source}]`;
+}
+
+/** Where the site's settings read from the server are kept on this device. */
+export const siteSettingsKey = (siteId: string) => `sems_site_settings:${siteId}`;
+
+/** The site's duplicate window as last read from the server (the default until then). */
+export function duplicateWindowHours(siteId: string): number {
+  try {
+    const hours = Number(JSON.parse(localStorage.getItem(siteSettingsKey(siteId)) ?? '{}').duplicateWindowHours);
+    return Number.isInteger(hours) && hours > 0 ? hours : DEFAULT_DUPLICATE_WINDOW_HOURS;
+  } catch {
+    return DEFAULT_DUPLICATE_WINDOW_HOURS;
+  }
+}
+
+/** Reads the site's settings from GET /api/sync/status and keeps them for offline use; false when it could not. */
+export async function refreshSiteSettings(baseUrl: string, token: string, siteId: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${baseUrl}/api/sync/status`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    const status = syncStatusSchema.safeParse(res.ok ? await res.json() : null);
+    if (!status.success) return false;
+    const { pullWindowDays, duplicateWindowHours: hours } = status.data;
+    localStorage.setItem(siteSettingsKey(siteId), JSON.stringify({ pullWindowDays, duplicateWindowHours: hours }));
+    return true;
+  } catch {
+    return false;
+  }
+}
