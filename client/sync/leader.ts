@@ -27,6 +27,8 @@ export interface SyncDeps {
   batchSize?: number;
   /** Push requests per RxDB batch, sent together (default 4). */
   requestsPerBatch?: number;
+  /** Records a pull answer carries at most (default and most 1000). */
+  pullBatchSize?: number;
   /** A run that takes longer is ended and retried with backoff (default 5 minutes). */
   runTimeoutMs?: number;
   /** Passed to the scheduler (tests). */
@@ -52,6 +54,7 @@ export function lead(db: DispenseDatabase, deps: SyncDeps, previous: PublishedSt
     fetch: deps.fetch,
     batchSize: deps.batchSize,
     requestsPerBatch: deps.requestsPerBatch,
+    pullBatchSize: deps.pullBatchSize,
     // Mirrored for every tab's pending count.
     onCheckpoint: (cp, exact) => {
       if (!db.closed) publishCheckpoint(db, cp, exact);

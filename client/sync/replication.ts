@@ -58,6 +58,8 @@ export interface ReplicationOptions extends Omit<PushDeps, 'marks' | 'onBatch' |
   batchSize?: number;
   /** Push requests per RxDB batch, sent together. */
   requestsPerBatch?: number;
+  /** Records a pull answer carries at most (the server gives up to 1000). */
+  pullBatchSize?: number;
   /**
    * RxDB's push checkpoint: each time RxDB stores a new one (`exact` false: such notices may
    * come out of order), and as read from RxDB's meta at the start and end of each run (`exact`
@@ -105,7 +107,7 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
       replicationIdentifier: REPLICATION_ID,
       collection: db.dispenses,
       push: { handler, batchSize: rowsPerRequest * (opts.requestsPerBatch ?? DEFAULT_REQUESTS_PER_BATCH) },
-      pull: { handler: pull, batchSize: DEFAULT_PULL_BATCH },
+      pull: { handler: pull, batchSize: Math.min(opts.pullBatchSize ?? DEFAULT_PULL_BATCH, DEFAULT_PULL_BATCH) },
       live: true,
       autoStart: false,
       toggleOnDocumentVisible: false,
