@@ -1,7 +1,12 @@
 /** One jest run for every suite: unit tests beside the code, integration and end-to-end tests. */
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'automatic' } } }, module: { type: 'commonjs' } }] },
+  transform: {
+    '^.+\\.(t|j)sx?$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'automatic' } } }, module: { type: 'commonjs' } },
+    ],
+  },
   // @noble/hashes ships ES modules only (client/db.ts's hash outside a secure context): compiled like our code.
   transformIgnorePatterns: ['/node_modules/(?!@noble/hashes/)'],
   testMatch: ['<rootDir>/**/*.test.ts', '<rootDir>/**/*.test.tsx'],

@@ -31,7 +31,15 @@ export interface Account {
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }
 
@@ -113,10 +121,14 @@ export async function browserSync(
     const start = performance.now();
     await syncNow(page);
     await waitForPending(page, 0, 600_000);
-    await until(`${opts.records} rows in PostgreSQL`, async () => {
-      const { rows } = await pool.query('SELECT count(*)::int AS n FROM dispenses');
-      return rows[0].n === opts.records;
-    }, 600_000);
+    await until(
+      `${opts.records} rows in PostgreSQL`,
+      async () => {
+        const { rows } = await pool.query('SELECT count(*)::int AS n FROM dispenses');
+        return rows[0].n === opts.records;
+      },
+      600_000,
+    );
     const syncMs = performance.now() - start;
     if (opts.cpuProfile) {
       const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };

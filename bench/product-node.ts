@@ -80,7 +80,13 @@ async function main(input: ProductNodeInput): Promise<ProductNodeResult> {
 
     // One run for the whole push: the app ends a run after 5 minutes by default (and resumes from
     // the checkpoint with backoff), which a large push in Node can pass; that wait is not measured.
-    const sync = startSync(db, { baseUrl: input.serverUrl, siteId: input.user.siteId, getToken: () => input.token, deviceId: 'bench-node', runTimeoutMs: 60 * 60_000 });
+    const sync = startSync(db, {
+      baseUrl: input.serverUrl,
+      siteId: input.user.siteId,
+      getToken: () => input.token,
+      deviceId: 'bench-node',
+      runTimeoutMs: 60 * 60_000,
+    });
     try {
       await until('leadership', () => useSyncStatus.getState().isLeader, 60_000);
       await until(`${input.records} pending`, () => useSyncStatus.getState().pendingCount === input.records, 600_000);
@@ -89,10 +95,14 @@ async function main(input: ProductNodeInput): Promise<ProductNodeResult> {
       const syncStart = performance.now();
       await sync.syncNow();
       await until('0 pending', () => useSyncStatus.getState().pendingCount === 0, 600_000);
-      await until(`${input.records} rows in PostgreSQL`, async () => {
-        const { rows } = await pool.query('SELECT count(*)::int AS n FROM dispenses');
-        return rows[0].n === input.records;
-      }, 600_000);
+      await until(
+        `${input.records} rows in PostgreSQL`,
+        async () => {
+          const { rows } = await pool.query('SELECT count(*)::int AS n FROM dispenses');
+          return rows[0].n === input.records;
+        },
+        600_000,
+      );
       const syncMs = performance.now() - syncStart;
       const syncMem = mem.stop();
       const status = useSyncStatus.getState();

@@ -65,7 +65,9 @@ export function printTable(rows: Row[], local: LocalLoadResult | null): void {
       `   from app start (DOMContentLoaded: the app's code loaded and run): list's first row ${local.listFromAppMs.toFixed(0)} ms, ` +
         `first exact pending count ${local.pendingFromAppMs.toFixed(0)} ms`,
     );
-    console.log(`   from navigation start: list's first row ${local.listMs.toFixed(0)} ms, first exact pending count ${local.pendingMs.toFixed(0)} ms`);
+    console.log(
+      `   from navigation start: list's first row ${local.listMs.toFixed(0)} ms, first exact pending count ${local.pendingMs.toFixed(0)} ms`,
+    );
     console.log(
       `   each load (app start / list / pending, ms from navigation; page heap): ` +
         local.loads.map((l) => `${l.appStartMs.toFixed(0)}/${l.listMs.toFixed(0)}/${l.pendingMs.toFixed(0)} (${l.heapMb} MB)`).join(', '),
@@ -113,7 +115,8 @@ export function evaluateTargets(rows: Row[], local: LocalLoadResult | null, reco
     targets.push({
       target: 'server peak RSS <= 300 MB at 100,000 records',
       met: records >= 100_000 ? peak.serverRssMb! <= 300 : null,
-      figures: `${Math.round(peak.serverRssMb!)} MB peak (${peak.measure}, ${peak.records} records)` +
+      figures:
+        `${Math.round(peak.serverRssMb!)} MB peak (${peak.measure}, ${peak.records} records)` +
         (records >= 100_000 ? '' : `; not judged: this run has ${records} records`),
     });
   }
@@ -161,7 +164,7 @@ export function markdown(rows: Row[], local: LocalLoadResult | null, targets: Ta
       `7, the app opening with ${local.records} local records in Chromium (median of ${local.loads.length} page loads; ` +
         `app start = DOMContentLoaded, when the app's code has loaded and run):`,
       '',
-      '| | list\'s first row | first exact pending count |',
+      "| | list's first row | first exact pending count |",
       '| --- | ---: | ---: |',
       `| from app start | ${local.listFromAppMs.toFixed(0)} ms | ${local.pendingFromAppMs.toFixed(0)} ms |`,
       `| from navigation start | ${local.listMs.toFixed(0)} ms | ${local.pendingMs.toFixed(0)} ms |`,

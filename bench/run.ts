@@ -97,7 +97,13 @@ function expectCounts(got: { dispenses: number; audit: number }, dispenses: numb
 
 /** 4a runs in a child process: its heap is the client's alone, not this process's record arrays. */
 function runProductNode(input: ProductNodeInput, cpuProfDir?: string): Promise<ProductNodeResult> {
-  const nodeArgs = ['--max-old-space-size=8192', ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), '--import', 'tsx', 'bench/product-node.ts'];
+  const nodeArgs = [
+    '--max-old-space-size=8192',
+    ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []),
+    '--import',
+    'tsx',
+    'bench/product-node.ts',
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, nodeArgs, {
       env: { ...process.env, NODE_ENV: 'production', BENCH_INPUT: JSON.stringify(input) },
@@ -119,7 +125,9 @@ function runProductNode(input: ProductNodeInput, cpuProfDir?: string): Promise<P
 function machine() {
   const version = (cmd: string) => {
     try {
-      return require('node:child_process').execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      return require('node:child_process')
+        .execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+        .trim();
     } catch {
       return 'unknown';
     }
@@ -174,7 +182,14 @@ async function main(): Promise<void> {
         server.resetPeak();
         const ms = await pushAll(server.url, token, records, batch);
         expectCounts(await counts(database.url), N, N, `ingest batch ${batch}`);
-        rows.push({ id: `2/${batch}`, measure: `server ingest, batches of ${batch}`, records: N, ms, rowsPerSec: rate(N, ms), serverRssMb: server.peakRssMb() });
+        rows.push({
+          id: `2/${batch}`,
+          measure: `server ingest, batches of ${batch}`,
+          records: N,
+          ms,
+          rowsPerSec: rate(N, ms),
+          serverRssMb: server.peakRssMb(),
+        });
       }
 
       // 2, as the app sends: four requests of 1000 in flight. Shown, not judged (the target is
@@ -202,7 +217,14 @@ async function main(): Promise<void> {
       if (written.updated !== 0 || written.audit !== 0) {
         throw new Error(`the unchanged re-push wrote ${written.updated} records and ${written.audit} audit rows`);
       }
-      rows.push({ id: '5', measure: 'unchanged re-push, batches of 1000', records: N, ms: repushMs, rowsPerSec: rate(N, repushMs), note: '0 rows and 0 audit rows written (checked)' });
+      rows.push({
+        id: '5',
+        measure: 'unchanged re-push, batches of 1000',
+        records: N,
+        ms: repushMs,
+        rowsPerSec: rate(N, repushMs),
+        note: '0 rows and 0 audit rows written (checked)',
+      });
 
       // 3. The per-record peer: one record per request and transaction.
       await truncate(database.url);
@@ -214,10 +236,7 @@ async function main(): Promise<void> {
       if (NODE_N > 0) {
         await truncate(database.url);
         server.resetPeak();
-        const r = await runProductNode(
-          { serverUrl: server.url, databaseUrl: database.url, token, user: ACCOUNT, records: NODE_N },
-          args['cpu-prof'],
-        );
+        const r = await runProductNode({ serverUrl: server.url, databaseUrl: database.url, token, user: ACCOUNT, records: NODE_N }, args['cpu-prof']);
         expectCounts(await counts(database.url), NODE_N, NODE_N, 'end to end, Node');
         rows.push({
           id: '4a',

@@ -9,8 +9,25 @@
  * test/client/records.test.ts holds each read against RxDB's own slow path.
  */
 import { concat, defer, filter, from, map, startWith, switchMap, type Observable } from 'rxjs';
-import { getChangedDocumentsSince, getPrimaryFieldOfPrimaryKey, type MangoQuery, type MangoQuerySortPart, type RxCollection, type RxDocumentData, type RxStorage } from 'rxdb';
-import { changesIndexName, dexieDocsOf, indexOf, orderedChangeCheckpoints, queryPlanOf, replaceChangesRead, type ChangesCheckpoint, type DexieRead } from './rxdb-internals';
+import {
+  getChangedDocumentsSince,
+  getPrimaryFieldOfPrimaryKey,
+  type MangoQuery,
+  type MangoQuerySortPart,
+  type RxCollection,
+  type RxDocumentData,
+  type RxStorage,
+} from 'rxdb';
+import {
+  changesIndexName,
+  dexieDocsOf,
+  indexOf,
+  orderedChangeCheckpoints,
+  queryPlanOf,
+  replaceChangesRead,
+  type ChangesCheckpoint,
+  type DexieRead,
+} from './rxdb-internals';
 
 export type { ChangesCheckpoint } from './rxdb-internals';
 
@@ -77,7 +94,8 @@ async function readLastStored(index: WithGetAllRecords, range: IDBKeyRange, limi
  * where the index does not serve it or elsewhere than on Dexie.
  */
 export async function readAll<T>(collection: RxCollection<T>, query: MangoQuery<T>): Promise<T[]> {
-  const direct = query.limit === undefined && query.skip === undefined ? await readPlan(collection, query, (index, range) => request(index.getAll(range))) : null;
+  const direct =
+    query.limit === undefined && query.skip === undefined ? await readPlan(collection, query, (index, range) => request(index.getAll(range))) : null;
   return direct ?? (await collection.find(query).exec()).map((d) => d.toJSON() as T);
 }
 
@@ -135,8 +153,9 @@ export function idsAfter<T>(collection: RxCollection<T>, checkpoint: ChangesChec
 /** The primary keys of the records written up to `checkpoint` (none without one), in push order. */
 export async function idsUpTo<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<string[]> {
   if (!checkpoint) return [];
-  return readChanges(collection, async (index, KeyRange) =>
-    (await request(index.getAllKeys(KeyRange.upperBound([checkpoint.lwt, checkpoint.id], false)))) as string[],
+  return readChanges(
+    collection,
+    async (index, KeyRange) => (await request(index.getAllKeys(KeyRange.upperBound([checkpoint.lwt, checkpoint.id], false)))) as string[],
   );
 }
 

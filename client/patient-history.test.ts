@@ -37,5 +37,7 @@ test("the device's records and the server's are one list, newest first, each onc
 test('the note a confirmed duplicate keeps says who confirmed, what it repeats, and whether the check was offline', () => {
   const d = record(1, { medicationCode: 'AMOX500', dispensedAt: at(-1), dispensedBy: 'ben' });
   expect(duplicateNote([d], 'anna', false)).toBe(`[Possible duplicate confirmed by anna: AMOX500 dispensed ${at(-1)} by ben]`);
-  expect(duplicateNote([d, d], 'anna', true)).toBe(`[Possible duplicate confirmed by anna: AMOX500 dispensed ${at(-1)} by ben and 1 more, checked offline against this device]`);
+  expect(duplicateNote([d, d], 'anna', true)).toBe(
+    `[Possible duplicate confirmed by anna: AMOX500 dispensed ${at(-1)} by ben and 1 more, checked offline against this device]`,
+  );
 });

@@ -35,11 +35,17 @@ export async function serverHistory(baseUrl: string, token: string, patientId: s
 export function mergeHistory(local: Dispense[], server: Dispense[] | null, limit = 20): Dispense[] {
   const byId = new Map((server ?? []).map((d) => [d.externalId, d]));
   for (const d of local) byId.set(d.externalId, d);
-  return [...byId.values()].sort((a, b) => (a.dispensedAt === b.dispensedAt ? (a.externalId < b.externalId ? 1 : -1) : a.dispensedAt < b.dispensedAt ? 1 : -1)).slice(0, limit);
+  return [...byId.values()]
+    .sort((a, b) => (a.dispensedAt === b.dispensedAt ? (a.externalId < b.externalId ? 1 : -1) : a.dispensedAt < b.dispensedAt ? 1 : -1))
+    .slice(0, limit);
 }
 
 /** Records that make `input` a possible duplicate: same patient and medication code, not voided, within `hours` of it. */
-export function possibleDuplicates(input: Pick<Dispense, 'patientId' | 'medicationCode' | 'dispensedAt'>, history: Dispense[], hours: number): Dispense[] {
+export function possibleDuplicates(
+  input: Pick<Dispense, 'patientId' | 'medicationCode' | 'dispensedAt'>,
+  history: Dispense[],
+  hours: number,
+): Dispense[] {
   const at = Date.parse(input.dispensedAt);
   const window = hours * 3_600_000;
   return history.filter(

@@ -7,7 +7,15 @@
  * Written for, and checked against, RXDB_VERSION below (rxdb-internals.test.ts pins it).
  */
 import { map } from 'rxjs';
-import { RXDB_VERSION, type DexieStorageInternals, type MangoQuery, type RxCollection, type RxDocumentData, type RxQueryPlan, type RxStorageInstance } from 'rxdb';
+import {
+  RXDB_VERSION,
+  type DexieStorageInternals,
+  type MangoQuery,
+  type RxCollection,
+  type RxDocumentData,
+  type RxQueryPlan,
+  type RxStorageInstance,
+} from 'rxdb';
 import type { RxReplicationState } from 'rxdb/plugins/replication';
 import { DEXIE_DOCS_TABLE_NAME, dexieReplaceIfStartsWithPipe, fromDexieToStorage, getKeyRangeByQueryPlan } from 'rxdb/plugins/storage-dexie';
 import { dispenseRxJsonSchema } from '../schemas/rxdb-schema';
@@ -168,7 +176,10 @@ export function dexieDocsOf<T>(collection: RxCollection<T>): DexieDocs | null {
  */
 export function queryPlanOf<T>(collection: RxCollection<T>, query: MangoQuery<T>): { plan: RxQueryPlan; indexName: string } {
   const plan = collection.find(query).getPreparedQuery().queryPlan;
-  assume(Array.isArray(plan?.index) && typeof plan.sortSatisfiedByIndex === 'boolean', 'a prepared query has a queryPlan with index and sortSatisfiedByIndex');
+  assume(
+    Array.isArray(plan?.index) && typeof plan.sortSatisfiedByIndex === 'boolean',
+    'a prepared query has a queryPlan with index and sortSatisfiedByIndex',
+  );
   return { plan, indexName: `[${plan.index.map(dexieReplaceIfStartsWithPipe).join('+')}]` };
 }
 
@@ -192,7 +203,11 @@ export interface ChangesCheckpoint {
  */
 export function replaceChangesRead<I extends RxStorageInstance<any, any, any>>(
   instance: I,
-  read: (docs: DexieDocs, limit: number, checkpoint: ChangesCheckpoint | undefined) => Promise<{ documents: RxDocumentData<any>[]; checkpoint: ChangesCheckpoint }>,
+  read: (
+    docs: DexieDocs,
+    limit: number,
+    checkpoint: ChangesCheckpoint | undefined,
+  ) => Promise<{ documents: RxDocumentData<any>[]; checkpoint: ChangesCheckpoint }>,
 ): I {
   assume(!('getChangedDocumentsSince' in instance), 'the Dexie storage has no getChangedDocumentsSince of its own');
   const docs = docsOfInstance(instance);
@@ -273,7 +288,7 @@ export function watchPushCheckpoint<T, C>(state: RxReplicationState<T, C>, onChe
  */
 export function checkpointWritten<T, C>(state: RxReplicationState<T, C>): Promise<unknown> {
   const queue = (state as unknown as { internalReplicationState?: { checkpointQueue?: Promise<unknown> } }).internalReplicationState?.checkpointQueue;
-  assume(queue && typeof queue.then === 'function', "a started replication queues its checkpoint writes on internalReplicationState.checkpointQueue");
+  assume(queue && typeof queue.then === 'function', 'a started replication queues its checkpoint writes on internalReplicationState.checkpointQueue');
   return queue;
 }
 

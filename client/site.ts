@@ -68,7 +68,10 @@ export async function openSiteDatabase(siteId: string, opts: AdoptOptions = {}):
     const moved = await adoptLegacyRecords(db, siteId, opts);
     if (moved > 0) console.info(`Moved ${moved} record(s) of site ${siteId} into its own database on this device.`);
   } catch (err) {
-    console.error('Records of this site in the database of an earlier version could not be moved yet; they stay there, and the move is tried again at the next start.', err);
+    console.error(
+      'Records of this site in the database of an earlier version could not be moved yet; they stay there, and the move is tried again at the next start.',
+      err,
+    );
   }
   return db;
 }

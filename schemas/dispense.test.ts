@@ -36,14 +36,23 @@ describe('dispense record schema', () => {
     expect(failures(required)).toEqual([]);
   });
 
-  test.each(['externalId', 'siteId', 'patientId', 'medicationCode', 'medicationName', 'quantity', 'unit', 'dispensedAt', 'dispensedBy', 'status', 'updatedAt'])(
-    'when the required field %s is missing, the record is invalid at that field',
-    (field) => {
-      const doc: Record<string, unknown> = { ...valid };
-      delete doc[field];
-      expect(failures(doc)).toEqual([field]);
-    },
-  );
+  test.each([
+    'externalId',
+    'siteId',
+    'patientId',
+    'medicationCode',
+    'medicationName',
+    'quantity',
+    'unit',
+    'dispensedAt',
+    'dispensedBy',
+    'status',
+    'updatedAt',
+  ])('when the required field %s is missing, the record is invalid at that field', (field) => {
+    const doc: Record<string, unknown> = { ...valid };
+    delete doc[field];
+    expect(failures(doc)).toEqual([field]);
+  });
 
   test.each([
     ['siteId', 64],
@@ -123,9 +132,12 @@ describe('dispense record schema', () => {
     expect(r.error!.issues).toEqual([expect.objectContaining({ path: ['expiryDate'], message: expect.stringMatching(/expired/) })]);
   });
 
-  test.each(['2027-02-30', '2027-13-01', '27-03-31', '2027-03-31T00:00:00.000Z', '0000-03-31'])('expiry date %s is not a date and is invalid', (expiryDate) => {
-    expect(failures({ ...valid, expiryDate })).toEqual(['expiryDate']);
-  });
+  test.each(['2027-02-30', '2027-13-01', '27-03-31', '2027-03-31T00:00:00.000Z', '0000-03-31'])(
+    'expiry date %s is not a date and is invalid',
+    (expiryDate) => {
+      expect(failures({ ...valid, expiryDate })).toEqual(['expiryDate']);
+    },
+  );
 
   test('a voided record without voidReason is invalid', () => {
     expect(failures({ ...valid, status: 'voided' })).toEqual(['voidReason']);
@@ -149,9 +161,12 @@ describe('dispense record schema', () => {
     expect(r.error!.issues[0]).toMatchObject({ code: 'unrecognized_keys', keys: ['price'] });
   });
 
-  test.each(['not-a-uuid', '6f1c2a4e8b3d4c5e9f701a2b3c4d5e6f', '6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f0', '6F1C2A4E-8B3D-4C5E-9F70-1A2B3C4D5E6F'])('externalId %s is not a lower-case UUID and is invalid', (externalId) => {
-    expect(failures({ ...valid, externalId })).toEqual(['externalId']);
-  });
+  test.each(['not-a-uuid', '6f1c2a4e8b3d4c5e9f701a2b3c4d5e6f', '6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f0', '6F1C2A4E-8B3D-4C5E-9F70-1A2B3C4D5E6F'])(
+    'externalId %s is not a lower-case UUID and is invalid',
+    (externalId) => {
+      expect(failures({ ...valid, externalId })).toEqual(['externalId']);
+    },
+  );
 
   test.each([
     '2026-11-25T09:30:00Z', // no milliseconds: not canonical, so string equality would fail

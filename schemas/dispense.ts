@@ -46,10 +46,7 @@ export const dispenseShape = {
   patientName: optionalText(200, 'Patient name'),
   medicationCode: text(64, 'Medication code'),
   medicationName: text(200, 'Medication name'),
-  quantity: z
-    .number({ error: 'Quantity must be a number' })
-    .positive('Quantity must be more than 0')
-    .max(100000, 'Quantity must be at most 100000'),
+  quantity: z.number({ error: 'Quantity must be a number' }).positive('Quantity must be more than 0').max(100000, 'Quantity must be at most 100000'),
   unit: z.enum(UNITS),
   batchNumber: optionalText(64, 'Batch number'),
   expiryDate: z.iso.date({ error: 'Expected a date, e.g. 2027-03-31' }).refine(notYearZero, YEAR_ZERO).optional(),

@@ -15,8 +15,7 @@ export const DISPENSE_SCHEMA_VERSION = 1;
  * a higher version number to prove that an update migrates the records on a device.
  */
 declare const __SEMS_TEST_SCHEMA_VERSION__: number | undefined;
-export const BUILT_SCHEMA_VERSION: number =
-  typeof __SEMS_TEST_SCHEMA_VERSION__ === 'number' ? __SEMS_TEST_SCHEMA_VERSION__ : DISPENSE_SCHEMA_VERSION;
+export const BUILT_SCHEMA_VERSION: number = typeof __SEMS_TEST_SCHEMA_VERSION__ === 'number' ? __SEMS_TEST_SCHEMA_VERSION__ : DISPENSE_SCHEMA_VERSION;
 
 type JsonSchema = { type?: string; maxLength?: number; format?: string; [key: string]: unknown };
 
@@ -32,7 +31,11 @@ export interface DispenseRxJsonSchema {
 }
 
 export function dispenseRxJsonSchema(): DispenseRxJsonSchema {
-  const { $schema: _ignored, properties, required } = z.toJSONSchema(dispenseObjectSchema, { io: 'input' }) as {
+  const {
+    $schema: _ignored,
+    properties,
+    required,
+  } = z.toJSONSchema(dispenseObjectSchema, { io: 'input' }) as {
     $schema?: string;
     properties: Record<string, JsonSchema>;
     required: string[];

@@ -20,7 +20,10 @@ export const envSchema = z
     // Days after a user's last online sign-in on a device during which they may sign in there
     // with no network (sent at sign-in; the device enforces it). 0 turns offline sign-in off.
     OFFLINE_SIGN_IN_DAYS: intFrom(7, 0, 90),
-    BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/, 'BODY_LIMIT is a size such as 5mb').default('5mb'),
+    BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(kb|mb)$/, 'BODY_LIMIT is a size such as 5mb')
+      .default('5mb'),
     RATE_LOGIN_FAILURES: intFrom(5, 1, 1000),
     RATE_LOGIN_WINDOW_SECONDS: intFrom(15 * 60, 1, 24 * 60 * 60),
     RATE_PUSH_PER_MINUTE: intFrom(120, 1, 100000),
@@ -47,10 +50,18 @@ export const envSchema = z
     }
     if (!env.TLS_CERT_FILE !== !env.TLS_KEY_FILE) {
       const [missing, given] = env.TLS_CERT_FILE ? ['TLS_KEY_FILE', 'TLS_CERT_FILE'] : ['TLS_CERT_FILE', 'TLS_KEY_FILE'];
-      ctx.addIssue({ code: 'custom', path: [missing], message: `${missing} is required with ${given}: HTTPS needs both the certificate and its key` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: `${missing} is required with ${given}: HTTPS needs both the certificate and its key`,
+      });
     }
     if (env.HTTP_REDIRECT_PORT !== undefined && !env.TLS_CERT_FILE) {
-      ctx.addIssue({ code: 'custom', path: ['HTTP_REDIRECT_PORT'], message: 'HTTP_REDIRECT_PORT redirects to HTTPS, so it needs TLS_CERT_FILE and TLS_KEY_FILE' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HTTP_REDIRECT_PORT'],
+        message: 'HTTP_REDIRECT_PORT redirects to HTTPS, so it needs TLS_CERT_FILE and TLS_KEY_FILE',
+      });
     }
     if (env.HTTP_REDIRECT_PORT !== undefined && env.HTTP_REDIRECT_PORT !== 0 && env.HTTP_REDIRECT_PORT === env.PORT) {
       ctx.addIssue({ code: 'custom', path: ['HTTP_REDIRECT_PORT'], message: 'HTTP_REDIRECT_PORT must differ from PORT' });

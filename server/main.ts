@@ -5,9 +5,7 @@ import { startServer } from './start';
 async function main(): Promise<void> {
   const config = parseEnv();
   const running = await startServer(config);
-  console.log(
-    `SEMS Dispense listening on ${running.url} (database: ${running.db.embedded ? `embedded, ${config.SEMS_DATA_DIR}` : 'PostgreSQL'})`,
-  );
+  console.log(`SEMS Dispense listening on ${running.url} (database: ${running.db.embedded ? `embedded, ${config.SEMS_DATA_DIR}` : 'PostgreSQL'})`);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       console.log(`${signal}: finishing in-flight requests, then stopping`);

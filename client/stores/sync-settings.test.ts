@@ -35,7 +35,7 @@ test('settings written by another tab are taken over on rehydrate', async () => 
   expect(useSyncSettings.getState().intervalSeconds).toBe(1800);
 });
 
-test("each site keeps its own settings; a new site starts from the old browser-wide ones, or the defaults", () => {
+test('each site keeps its own settings; a new site starts from the old browser-wide ones, or the defaults', () => {
   localStorage.clear();
   followSiteSettings('site-1');
   expect(useSyncSettings.getState()).toMatchObject(DEFAULT_SYNC_SETTINGS);

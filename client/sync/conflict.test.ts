@@ -21,7 +21,9 @@ test('a voided version wins over a later edit, on either side', () => {
 test("RxDB's handler resolves to the winning version and compares records by value", async () => {
   const local = { ...edit(9), _deleted: false };
   const server = { ...voided(1), _deleted: false };
-  await expect(dispenseConflictHandler.resolve({ newDocumentState: local, realMasterState: server, assumedMasterState: undefined }, 'test')).resolves.toBe(server);
+  await expect(
+    dispenseConflictHandler.resolve({ newDocumentState: local, realMasterState: server, assumedMasterState: undefined }, 'test'),
+  ).resolves.toBe(server);
   expect(dispenseConflictHandler.isEqual(local, { ...edit(9), _deleted: false }, 'test')).toBe(true);
   expect(dispenseConflictHandler.isEqual(local, server, 'test')).toBe(false);
 });

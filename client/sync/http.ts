@@ -74,7 +74,11 @@ export async function syncRequest<S extends z.ZodType>(
   try {
     res = await doFetch(`${deps.baseUrl.replace(/\/$/, '')}${path}`, {
       method: init.method,
-      headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), authorization: `Bearer ${token}`, 'x-device-id': deps.deviceId },
+      headers: {
+        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        authorization: `Bearer ${token}`,
+        'x-device-id': deps.deviceId,
+      },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
       signal: AbortSignal.timeout(deps.requestTimeoutMs ?? 60_000),
     });

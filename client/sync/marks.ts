@@ -63,14 +63,29 @@ export const syncMarkSchema: RxJsonSchema<SyncMark> = {
 
 /** The server refused this version; it stays aside, with the reason, until the record is edited. */
 export function markRejected(m: SyncMark | null, externalId: string, updatedAt: string, code: string, reason: string, now: string): SyncMark {
-  const out: SyncMark = { externalId, state: 'rejected', localUpdatedAt: updatedAt, rejectedUpdatedAt: updatedAt, code, reason: reason.slice(0, 2000), markedAt: now };
+  const out: SyncMark = {
+    externalId,
+    state: 'rejected',
+    localUpdatedAt: updatedAt,
+    rejectedUpdatedAt: updatedAt,
+    code,
+    reason: reason.slice(0, 2000),
+    markedAt: now,
+  };
   if (m?.superseded) out.superseded = m.superseded;
   return out;
 }
 
 /** The server's version won a conflict against `lost`: the record becomes the server's version, `lost` is kept in the mark. */
 export function markSuperseded(lost: Dispense, winner: Dispense, now: string): SyncMark {
-  return { externalId: lost.externalId, state: 'synced', localUpdatedAt: winner.updatedAt, ackedUpdatedAt: winner.updatedAt, markedAt: now, superseded: JSON.stringify(lost) };
+  return {
+    externalId: lost.externalId,
+    state: 'synced',
+    localUpdatedAt: winner.updatedAt,
+    ackedUpdatedAt: winner.updatedAt,
+    markedAt: now,
+    superseded: JSON.stringify(lost),
+  };
 }
 
 /**
@@ -122,7 +137,10 @@ export function rejectedMarks$(marks: SyncMarkCollection, records: RxCollection<
   return rejected$.pipe(
     switchMap((list) => {
       if (list.length === 0) return of([]);
-      return storedDocs$(records, list.map((m) => m.externalId)).pipe(
+      return storedDocs$(
+        records,
+        list.map((m) => m.externalId),
+      ).pipe(
         map((docs) => {
           const held = new Map(docs.map((d) => [d.externalId, d.updatedAt]));
           return list.filter((m) => held.get(m.externalId) === m.rejectedUpdatedAt);

@@ -21,7 +21,10 @@ export interface PullCheckpoint {
 }
 
 export function createPullHandler(deps: PullDeps) {
-  return async (checkpoint: PullCheckpoint | undefined, batchSize: number): Promise<{ documents: WithDeleted<Dispense>[]; checkpoint: PullCheckpoint }> => {
+  return async (
+    checkpoint: PullCheckpoint | undefined,
+    batchSize: number,
+  ): Promise<{ documents: WithDeleted<Dispense>[]; checkpoint: PullCheckpoint }> => {
     const query = new URLSearchParams({ limit: String(Math.min(batchSize, MAX_PULL_ROWS)) });
     if (checkpoint?.server) query.set('checkpoint', checkpoint.server);
     try {

@@ -76,7 +76,11 @@ export function createPushHandler(deps: PushDeps) {
     // token (the server would refuse it and the checkpoint pass it): the run fails, nothing moves.
     const stray = rows.find((r) => r.newDocumentState.siteId !== deps.siteId);
     if (stray) {
-      const failure = new SyncFailure('server', `A record of site ${stray.newDocumentState.siteId} is in the database of site ${deps.siteId}; nothing was sent`, 'wrong_site_local');
+      const failure = new SyncFailure(
+        'server',
+        `A record of site ${stray.newDocumentState.siteId} is in the database of site ${deps.siteId}; nothing was sent`,
+        'wrong_site_local',
+      );
       deps.onFailure?.(failure);
       throw failure;
     }

@@ -5,8 +5,17 @@ import { backoffDelay, createScheduler, type RunOutcome, type Scheduler, type Sc
 beforeEach(() => {
   jest.useFakeTimers({
     doNotFake: [
-      'Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame',
-      'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate',
+      'Date',
+      'hrtime',
+      'nextTick',
+      'performance',
+      'queueMicrotask',
+      'requestAnimationFrame',
+      'cancelAnimationFrame',
+      'requestIdleCallback',
+      'cancelIdleCallback',
+      'setImmediate',
+      'clearImmediate',
     ],
   });
 });

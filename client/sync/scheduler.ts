@@ -30,11 +30,7 @@ export interface SchedulerSnapshot {
   stoppedForAuth: boolean;
 }
 
-export type SchedulerEvent =
-  | { type: 'run-start' }
-  | { type: 'run-end'; outcome: RunOutcome }
-  | { type: 'skipped-offline' }
-  | { type: 'changed' };
+export type SchedulerEvent = { type: 'run-start' } | { type: 'run-end'; outcome: RunOutcome } | { type: 'skipped-offline' } | { type: 'changed' };
 
 export interface SchedulerOptions {
   run: () => Promise<RunOutcome>;

@@ -50,7 +50,9 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
       noteKnown('count');
     }),
     rejectedMarks$(db.syncmarks, db.dispenses).subscribe((rejected) => {
-      setStatus({ rejected: rejected.map((m) => ({ externalId: m.externalId, code: m.code ?? 'rejected', message: m.reason ?? 'Rejected by the server' })) });
+      setStatus({
+        rejected: rejected.map((m) => ({ externalId: m.externalId, code: m.code ?? 'rejected', message: m.reason ?? 'Rejected by the server' })),
+      });
       noteKnown('rejected');
     }),
     oldestPendingAt$(db).subscribe((at) => setStatus({ oldestPendingAt: at })),

@@ -31,16 +31,38 @@ test('the result of a run counts what moved and never claims a sync when nothing
 
 test("a tab that does not lead shows the leader's status, but offline when its own browser is offline", () => {
   const p: PublishedStatus = {
-    state: 'ready', lastSyncAt: null, lastResult: 'Synced 3 records', lastError: null, nextTryAt: null, needsSignIn: false, handledRequestId: 'r1',
+    state: 'ready',
+    lastSyncAt: null,
+    lastResult: 'Synced 3 records',
+    lastError: null,
+    nextTryAt: null,
+    needsSignIn: false,
+    handledRequestId: 'r1',
   };
-  expect(mirrorStatus(p, true)).toEqual({ state: 'ready', lastSyncAt: null, lastResult: 'Synced 3 records', lastError: null, nextTryAt: null, needsSignIn: false, isLeader: false });
+  expect(mirrorStatus(p, true)).toEqual({
+    state: 'ready',
+    lastSyncAt: null,
+    lastResult: 'Synced 3 records',
+    lastError: null,
+    nextTryAt: null,
+    needsSignIn: false,
+    isLeader: false,
+  });
   expect(mirrorStatus(p, false).state).toBe('offline');
   expect(mirrorStatus({ ...p, state: 'syncing' }, false).state).toBe('syncing');
 });
 
 describe('after a run', () => {
   const report = { acked: 3, received: 0, rejected: [], conflicts: 0, superseded: 0 };
-  const record = firstRecord({ state: 'ready', lastSyncAt: '2026-11-29T10:00:00.000Z', lastResult: 'Synced 1 record', lastError: 'old', nextTryAt: null, needsSignIn: true, handledRequestId: 'r1' });
+  const record = firstRecord({
+    state: 'ready',
+    lastSyncAt: '2026-11-29T10:00:00.000Z',
+    lastResult: 'Synced 1 record',
+    lastError: 'old',
+    nextTryAt: null,
+    needsSignIn: true,
+    handledRequestId: 'r1',
+  });
   const now = new Date('2026-11-30T09:00:00.000Z');
   const failed = (kind: FailureKind, message: string, code: string | null = null, retryAfterMs: number | null = null): RunResult => ({
     ok: false,
@@ -49,19 +71,63 @@ describe('after a run', () => {
   });
 
   test('a new leader carries the last sync, its result and the handled request over, but not the error', () => {
-    expect(record).toEqual({ needsSignIn: false, failed: null, lastSyncAt: '2026-11-29T10:00:00.000Z', lastResult: 'Synced 1 record', lastError: null, handledRequestId: 'r1' });
+    expect(record).toEqual({
+      needsSignIn: false,
+      failed: null,
+      lastSyncAt: '2026-11-29T10:00:00.000Z',
+      lastResult: 'Synced 1 record',
+      lastError: null,
+      handledRequestId: 'r1',
+    });
   });
 
   test.each<[string, RunResult | null, RunOutcome, Partial<RunRecord>]>([
-    ['a run in sync', { ok: true, report }, { kind: 'ok' }, { lastSyncAt: now.toISOString(), lastResult: 'Synced 3 records', failed: null, lastError: null }],
-    ['no token', null, { kind: 'unauthorized' }, { needsSignIn: true, lastResult: 'Synced 1 record', lastError: 'Not signed in: sign in to sync. Records stay on this device.' }],
-    ['a 401', failed('unauthorized', 'Token expired', 'token_expired'), { kind: 'unauthorized' }, {
-      needsSignIn: true, lastResult: 'Nothing sent', lastError: 'The server did not accept the session (token_expired): sign in again. Records stay on this device.' }],
-    ['a 429', failed('rate-limited', 'Too many pushes.', 'rate_limited', 30_000), { kind: 'rate-limited', retryAfterMs: 30_000 }, {
-      failed: 'server', lastError: 'The server is busy (Too many pushes.); waiting as it asked.' }],
-    ['no connection', failed('network', 'Cannot reach the server (no connection)'), { kind: 'retry', reason: 'network' }, {
-      failed: 'network', lastError: 'Cannot reach the server (no connection)' }],
-    ['a 5xx', failed('server', 'The server answered 503'), { kind: 'retry', reason: 'server' }, { failed: 'server', lastError: 'The server answered 503' }],
+    [
+      'a run in sync',
+      { ok: true, report },
+      { kind: 'ok' },
+      { lastSyncAt: now.toISOString(), lastResult: 'Synced 3 records', failed: null, lastError: null },
+    ],
+    [
+      'no token',
+      null,
+      { kind: 'unauthorized' },
+      { needsSignIn: true, lastResult: 'Synced 1 record', lastError: 'Not signed in: sign in to sync. Records stay on this device.' },
+    ],
+    [
+      'a 401',
+      failed('unauthorized', 'Token expired', 'token_expired'),
+      { kind: 'unauthorized' },
+      {
+        needsSignIn: true,
+        lastResult: 'Nothing sent',
+        lastError: 'The server did not accept the session (token_expired): sign in again. Records stay on this device.',
+      },
+    ],
+    [
+      'a 429',
+      failed('rate-limited', 'Too many pushes.', 'rate_limited', 30_000),
+      { kind: 'rate-limited', retryAfterMs: 30_000 },
+      {
+        failed: 'server',
+        lastError: 'The server is busy (Too many pushes.); waiting as it asked.',
+      },
+    ],
+    [
+      'no connection',
+      failed('network', 'Cannot reach the server (no connection)'),
+      { kind: 'retry', reason: 'network' },
+      {
+        failed: 'network',
+        lastError: 'Cannot reach the server (no connection)',
+      },
+    ],
+    [
+      'a 5xx',
+      failed('server', 'The server answered 503'),
+      { kind: 'retry', reason: 'server' },
+      { failed: 'server', lastError: 'The server answered 503' },
+    ],
   ])('%s: the outcome for the scheduler and the record in words', (_name, result, outcome, expected) => {
     expect(outcomeOf(result)).toEqual(outcome);
     const next = afterRun(record, outcome, result, now);
@@ -76,7 +142,13 @@ describe('after a run', () => {
   test('the status: state from the record, the run and the network; the next try from the scheduler', () => {
     const idleSnap = { running: false, enabled: true, nextRunAt: Date.parse('2026-11-30T09:05:00.000Z') };
     expect(statusOf(record, idleSnap, true)).toEqual({
-      state: 'ready', lastSyncAt: record.lastSyncAt, lastResult: record.lastResult, lastError: null, nextTryAt: '2026-11-30T09:05:00.000Z', needsSignIn: false, handledRequestId: 'r1',
+      state: 'ready',
+      lastSyncAt: record.lastSyncAt,
+      lastResult: record.lastResult,
+      lastError: null,
+      nextTryAt: '2026-11-30T09:05:00.000Z',
+      needsSignIn: false,
+      handledRequestId: 'r1',
     });
     expect(statusOf({ ...record, failed: 'network' }, { ...idleSnap, nextRunAt: null }, true)).toMatchObject({ state: 'offline', nextTryAt: null });
     expect(statusOf(record, { ...idleSnap, running: true }, false).state).toBe('syncing');

@@ -99,7 +99,14 @@ export function afterRun(record: RunRecord, outcome: RunOutcome, result: RunResu
   const stopped = report ? describeRun(report, true) : record.lastResult;
   switch (outcome.kind) {
     case 'ok':
-      return { ...record, needsSignIn: false, failed: null, lastError: null, lastSyncAt: now.toISOString(), lastResult: report ? describeRun(report, false) : null };
+      return {
+        ...record,
+        needsSignIn: false,
+        failed: null,
+        lastError: null,
+        lastSyncAt: now.toISOString(),
+        lastResult: report ? describeRun(report, false) : null,
+      };
     case 'unauthorized':
       return {
         ...record,
@@ -111,7 +118,12 @@ export function afterRun(record: RunRecord, outcome: RunOutcome, result: RunResu
           : 'Not signed in: sign in to sync. Records stay on this device.',
       };
     case 'rate-limited':
-      return { ...record, failed: 'server', lastResult: stopped, lastError: `The server is busy (${failure?.message ?? 'too many requests'}); waiting as it asked.` };
+      return {
+        ...record,
+        failed: 'server',
+        lastResult: stopped,
+        lastError: `The server is busy (${failure?.message ?? 'too many requests'}); waiting as it asked.`,
+      };
     case 'retry':
       return { ...record, failed: outcome.reason, lastResult: stopped, lastError: failure?.message ?? 'Sync failed' };
     case 'skipped':

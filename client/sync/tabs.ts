@@ -41,10 +41,9 @@ export function runRequests$(db: DispenseDatabase): Observable<RunRequest | null
  */
 export async function requestRun(db: DispenseDatabase, timeoutMs = 120_000): Promise<void> {
   const request: RunRequest = { id: uuidV4(), at: new Date().toISOString() };
-  const handled = firstValueFrom(
-    race(publishedStatus$(db).pipe(filter((p) => p?.handledRequestId === request.id)), timer(timeoutMs)),
-    { defaultValue: null },
-  );
+  const handled = firstValueFrom(race(publishedStatus$(db).pipe(filter((p) => p?.handledRequestId === request.id)), timer(timeoutMs)), {
+    defaultValue: null,
+  });
   await db.upsertLocal<RunRequest>(REQUEST_DOC, request);
   await handled;
 }

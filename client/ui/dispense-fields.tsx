@@ -65,30 +65,54 @@ export function DispenseFields({ idPrefix, values, errors, onChange, firstFieldR
           control = (
             <select {...common} onChange={(e) => onChange(spec.field, e.target.value)}>
               <option value="">Choose…</option>
-              {UNITS.map((u) => <option key={u} value={u}>{u}</option>)}
+              {UNITS.map((u) => (
+                <option key={u} value={u}>
+                  {u}
+                </option>
+              ))}
             </select>
           );
         } else if (spec.field === 'notes') {
           control = (
-            <textarea {...common} rows={2} maxLength={spec.maxLength} onKeyDown={submitOnEnter}
-              onChange={(e) => onChange(spec.field, e.target.value)} />
+            <textarea
+              {...common}
+              rows={2}
+              maxLength={spec.maxLength}
+              onKeyDown={submitOnEnter}
+              onChange={(e) => onChange(spec.field, e.target.value)}
+            />
           );
         } else {
           control = (
-            <input {...common} type={spec.type ?? 'text'} maxLength={spec.maxLength} autoComplete="off"
+            <input
+              {...common}
+              type={spec.type ?? 'text'}
+              maxLength={spec.maxLength}
+              autoComplete="off"
               ref={index === 0 ? firstFieldRef : undefined}
-              step={spec.type === 'number' ? 'any' : undefined} inputMode={spec.type === 'number' ? 'decimal' : undefined}
-              onChange={(e) => onChange(spec.field, e.target.value)} />
+              step={spec.type === 'number' ? 'any' : undefined}
+              inputMode={spec.type === 'number' ? 'decimal' : undefined}
+              onChange={(e) => onChange(spec.field, e.target.value)}
+            />
           );
         }
         return (
           <div key={spec.field} className={`field field-${spec.field}${error ? ' has-error' : ''}`}>
             <label htmlFor={id}>
               {spec.label}
-              {spec.required ? <span className="req" aria-hidden="true"> *</span> : null}
+              {spec.required ? (
+                <span className="req" aria-hidden="true">
+                  {' '}
+                  *
+                </span>
+              ) : null}
             </label>
             {control}
-            {error ? <p id={`${id}-error`} className="field-error">{error}</p> : null}
+            {error ? (
+              <p id={`${id}-error`} className="field-error">
+                {error}
+              </p>
+            ) : null}
             {spec.field === 'notes' ? <p className="hint">Enter saves · Shift+Enter for a new line</p> : null}
           </div>
         );

@@ -105,12 +105,22 @@ export function DispenseForm({ save, username, history, checkDuplicates }: Props
       </div>
       <DispenseFields idPrefix="new" values={values} errors={errors} onChange={onChange} firstFieldRef={firstField} />
       {history ? <PatientHistory patientId={values.patientId} lookup={history} username={username} /> : null}
-      {errors.form ? <p className="form-error" role="alert">{errors.form}</p> : null}
+      {errors.form ? (
+        <p className="form-error" role="alert">
+          {errors.form}
+        </p>
+      ) : null}
       <div className="actions">
-        <button type="submit" className="primary" disabled={saving}>Save dispense</button>
-        <button type="button" onClick={reset}>Clear</button>
+        <button type="submit" className="primary" disabled={saving}>
+          Save dispense
+        </button>
+        <button type="button" onClick={reset}>
+          Clear
+        </button>
       </div>
-      <p className="saved" role="status" aria-live="polite">{saved}</p>
+      <p className="saved" role="status" aria-live="polite">
+        {saved}
+      </p>
       {duplicate ? (
         <DuplicateDialog
           duplicates={duplicate.duplicates}

@@ -48,9 +48,18 @@ describe('the dispense form values', () => {
 
   test('a stored record round-trips through the form values', () => {
     const record: Dispense = {
-      externalId: '5b0f7f8e-2f6a-4d5e-9a41-0c1f8a3b9d20', siteId: 'S1', dispensedBy: 'u', status: 'dispensed',
-      updatedAt: '2026-11-25T09:31:00.000Z', patientId: 'P-9', medicationCode: 'M', medicationName: 'Med',
-      quantity: 2.5, unit: 'ml', dispensedAt: '2026-11-25T09:30:00.000Z', batchNumber: 'L1',
+      externalId: '5b0f7f8e-2f6a-4d5e-9a41-0c1f8a3b9d20',
+      siteId: 'S1',
+      dispensedBy: 'u',
+      status: 'dispensed',
+      updatedAt: '2026-11-25T09:31:00.000Z',
+      patientId: 'P-9',
+      medicationCode: 'M',
+      medicationName: 'Med',
+      quantity: 2.5,
+      unit: 'ml',
+      dispensedAt: '2026-11-25T09:30:00.000Z',
+      batchNumber: 'L1',
     };
     const values = valuesOf(record);
     expect(values).toMatchObject({ quantity: '2.5', batchNumber: 'L1', patientName: '' });

@@ -6,8 +6,18 @@ import { checkDispenseRules, dispenseObjectSchema, dispenseSchema, type Dispense
 import type { DispenseInput } from '../records';
 
 export const INPUT_FIELDS = [
-  'patientId', 'patientName', 'medicationCode', 'medicationName', 'quantity', 'unit', 'batchNumber',
-  'expiryDate', 'prescriber', 'prescriptionRef', 'dispensedAt', 'notes',
+  'patientId',
+  'patientName',
+  'medicationCode',
+  'medicationName',
+  'quantity',
+  'unit',
+  'batchNumber',
+  'expiryDate',
+  'prescriber',
+  'prescriptionRef',
+  'dispensedAt',
+  'notes',
 ] as const;
 export type InputField = (typeof INPUT_FIELDS)[number];
 export type FormValues = Record<InputField, string>;

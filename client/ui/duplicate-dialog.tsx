@@ -32,8 +32,12 @@ export function DuplicateDialog({ duplicates, hours, offline, onConfirm, onCance
       <p className="muted">If you dispense again, the record notes that you confirmed it.</p>
       {/* "Go back" first: the dialog opens on it, so an Enter meant for the form does not confirm. */}
       <div className="actions">
-        <button type="button" onClick={onCancel}>Go back</button>
-        <button type="button" className="primary danger" onClick={onConfirm}>Dispense anyway</button>
+        <button type="button" onClick={onCancel}>
+          Go back
+        </button>
+        <button type="button" className="primary danger" onClick={onConfirm}>
+          Dispense anyway
+        </button>
       </div>
     </Modal>
   );

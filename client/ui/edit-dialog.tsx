@@ -52,10 +52,18 @@ export function EditDialog({ record, save, onClose }: Props) {
     <Modal title={`Edit dispense for ${record.patientId}`} titleId="edit-title" onClose={onClose} wide>
       <form noValidate onSubmit={onSubmit} aria-labelledby="edit-title">
         <DispenseFields idPrefix="edit" values={values} errors={errors} onChange={onChange} />
-        {errors.form ? <p className="form-error" role="alert">{errors.form}</p> : null}
+        {errors.form ? (
+          <p className="form-error" role="alert">
+            {errors.form}
+          </p>
+        ) : null}
         <div className="actions">
-          <button type="submit" className="primary" disabled={saving}>Save changes</button>
-          <button type="button" onClick={onClose}>Cancel</button>
+          <button type="submit" className="primary" disabled={saving}>
+            Save changes
+          </button>
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
         </div>
       </form>
     </Modal>

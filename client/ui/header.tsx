@@ -16,14 +16,22 @@ export function Header({ user, syncNow, countsKnown, onSignOut, onSignInAgain }:
   return (
     <header className="app-header">
       <div className="brand">
-        <span className="brand-mark" aria-hidden="true">℞</span>
+        <span className="brand-mark" aria-hidden="true">
+          ℞
+        </span>
         <span>SEMS Dispense</span>
-        <span className="site" title="Pharmacy site">{user.siteId}</span>
+        <span className="site" title="Pharmacy site">
+          {user.siteId}
+        </span>
       </div>
       <div className="header-right">
         <SyncPanel syncNow={syncNow} countsKnown={countsKnown} onSignInAgain={onSignInAgain} />
-        <span className="who" title={user.username}>{user.displayName}</span>
-        <button type="button" className="ghost" onClick={onSignOut}>Sign out</button>
+        <span className="who" title={user.username}>
+          {user.displayName}
+        </span>
+        <button type="button" className="ghost" onClick={onSignOut}>
+          Sign out
+        </button>
       </div>
     </header>
   );

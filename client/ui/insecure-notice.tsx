@@ -8,8 +8,7 @@ export function InsecureNotice({ secure = window.isSecureContext }: { secure?: b
   if (secure !== false) return null;
   return (
     <p className="insecure-notice" role="note" aria-label="Not served over https">
-      This app is served over plain http: it works online, but offline start is unavailable until it is
-      served over https.
+      This app is served over plain http: it works online, but offline start is unavailable until it is served over https.
     </p>
   );
 }

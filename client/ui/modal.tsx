@@ -19,8 +19,15 @@ export function Modal({ title, titleId, onClose, children, wide }: Props) {
     return () => dialog?.close();
   }, []);
   return (
-    <dialog ref={ref} className={wide ? 'modal wide' : 'modal'} aria-labelledby={titleId}
-      onCancel={(e) => { e.preventDefault(); onClose(); }}>
+    <dialog
+      ref={ref}
+      className={wide ? 'modal wide' : 'modal'}
+      aria-labelledby={titleId}
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+    >
       <h2 id={titleId}>{title}</h2>
       {children}
     </dialog>

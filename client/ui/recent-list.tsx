@@ -51,9 +51,13 @@ export function RecentList({ dispenses, username, states, loading, hasMore, onMo
               <th scope="col">Dispensed</th>
               <th scope="col">Patient</th>
               <th scope="col">Medication</th>
-              <th scope="col" className="num">Quantity</th>
+              <th scope="col" className="num">
+                Quantity
+              </th>
               <th scope="col">Sync</th>
-              <th scope="col"><span className="sr-only">Actions</span></th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -72,16 +76,27 @@ export function RecentList({ dispenses, username, states, loading, hasMore, onMo
                   </td>
                   <td className="medication">
                     <span className="primary-line med">{d.medicationName}</span>
-                    <span className="code">{d.medicationCode}{d.batchNumber ? ` · batch ${d.batchNumber}` : ''}</span>
+                    <span className="code">
+                      {d.medicationCode}
+                      {d.batchNumber ? ` · batch ${d.batchNumber}` : ''}
+                    </span>
                     {voided ? <span className="void-note">Voided: {d.voidReason}</span> : null}
                   </td>
-                  <td className="num">{d.quantity} {d.unit}</td>
-                  <td><SyncBadge state={states?.get(d.externalId)} known={states !== null} /></td>
+                  <td className="num">
+                    {d.quantity} {d.unit}
+                  </td>
+                  <td>
+                    <SyncBadge state={states?.get(d.externalId)} known={states !== null} />
+                  </td>
                   <td className="row-actions">
                     {voided ? null : (
                       <>
-                        <button type="button" className="small" aria-label={`Edit dispense for ${who}`} onClick={() => onEdit(d)}>Edit</button>
-                        <button type="button" className="small danger" aria-label={`Void dispense for ${who}`} onClick={() => onVoid(d)}>Void</button>
+                        <button type="button" className="small" aria-label={`Edit dispense for ${who}`} onClick={() => onEdit(d)}>
+                          Edit
+                        </button>
+                        <button type="button" className="small danger" aria-label={`Void dispense for ${who}`} onClick={() => onVoid(d)}>
+                          Void
+                        </button>
                       </>
                     )}
                   </td>
@@ -91,7 +106,11 @@ export function RecentList({ dispenses, username, states, loading, hasMore, onMo
           </tbody>
         </table>
       )}
-      {hasMore ? <button type="button" className="more" onClick={onMore}>Show older dispenses</button> : null}
+      {hasMore ? (
+        <button type="button" className="more" onClick={onMore}>
+          Show older dispenses
+        </button>
+      ) : null}
     </section>
   );
 }

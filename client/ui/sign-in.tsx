@@ -46,11 +46,17 @@ export function SignIn({ notice, lastUsername = '' }: Props) {
     <main className="sign-in">
       <form className="card" aria-labelledby="sign-in-title" noValidate onSubmit={onSubmit}>
         <div className="brand">
-          <span className="brand-mark" aria-hidden="true">℞</span>
+          <span className="brand-mark" aria-hidden="true">
+            ℞
+          </span>
           <span>SEMS Dispense</span>
         </div>
         <h1 id="sign-in-title">Sign in</h1>
-        {notice ? <p className="notice" role="status">{notice}</p> : null}
+        {notice ? (
+          <p className="notice" role="status">
+            {notice}
+          </p>
+        ) : null}
         {!online ? (
           <p className="notice" role="status" data-testid="offline-sign-in-note">
             {canVerifyOffline()
@@ -59,19 +65,38 @@ export function SignIn({ notice, lastUsername = '' }: Props) {
           </p>
         ) : null}
         <label htmlFor="username">Username</label>
-        <input id="username" name="username" autoComplete="username" autoFocus={!lastUsername}
-          value={username} onChange={(e) => setUsername(e.target.value)} />
+        <input
+          id="username"
+          name="username"
+          autoComplete="username"
+          autoFocus={!lastUsername}
+          value={username}
+          onChange={(e) => setUsername(e.target.value)}
+        />
         <label htmlFor="password">Password</label>
-        <input id="password" name="password" type="password" autoComplete="current-password" autoFocus={!!lastUsername}
-          value={password} onChange={(e) => setPassword(e.target.value)} />
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          autoFocus={!!lastUsername}
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
         {canVerifyOffline() ? (
           <label className="check">
             <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
             Remember me on this device (sign in here without the network, even after signing out)
           </label>
         ) : null}
-        {error ? <p className="form-error" role="alert">{error}</p> : null}
-        <button type="submit" className="primary" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
+        {error ? (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
       </form>
     </main>
   );

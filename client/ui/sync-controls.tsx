@@ -33,12 +33,24 @@ export function SyncControls({ syncNow, syncing }: Props) {
       </label>
       <div className="interval">
         <label htmlFor="sync-interval">Sync interval</label>
-        <select id="sync-interval" value={intervalSeconds}
-          aria-invalid={intervalError ? true : undefined} aria-describedby={intervalError ? 'sync-interval-error' : undefined}
-          onChange={(e) => setIntervalError(setIntervalSeconds(Number(e.target.value)))}>
-          {SYNC_INTERVALS.map((i) => <option key={i.seconds} value={i.seconds}>{i.label}</option>)}
+        <select
+          id="sync-interval"
+          value={intervalSeconds}
+          aria-invalid={intervalError ? true : undefined}
+          aria-describedby={intervalError ? 'sync-interval-error' : undefined}
+          onChange={(e) => setIntervalError(setIntervalSeconds(Number(e.target.value)))}
+        >
+          {SYNC_INTERVALS.map((i) => (
+            <option key={i.seconds} value={i.seconds}>
+              {i.label}
+            </option>
+          ))}
         </select>
-        {intervalError ? <p id="sync-interval-error" className="field-error">{intervalError}</p> : null}
+        {intervalError ? (
+          <p id="sync-interval-error" className="field-error">
+            {intervalError}
+          </p>
+        ) : null}
       </div>
       <button type="button" className="primary" onClick={runNow} disabled={!syncNow || running} aria-busy={running || syncing}>
         Sync now

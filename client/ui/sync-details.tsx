@@ -14,9 +14,7 @@ export function SyncDetails({ status, stateLabel }: { status: SyncStatusFields; 
         <dt>Pending</dt>
         <dd>
           <span data-testid="pending-count">{s.pendingCount}</span>
-          {s.pendingCount > 0 && s.oldestPendingAt ? (
-            <span className="muted"> · oldest saved {ago(s.oldestPendingAt, now)}</span>
-          ) : null}
+          {s.pendingCount > 0 && s.oldestPendingAt ? <span className="muted"> · oldest saved {ago(s.oldestPendingAt, now)}</span> : null}
         </dd>
         <dt>Last successful sync</dt>
         <dd data-testid="last-sync">{s.lastSyncAt ? `${formatWhen(s.lastSyncAt, now)} (${ago(s.lastSyncAt, now)})` : 'Not yet'}</dd>

@@ -43,12 +43,13 @@ export function SyncPanel({ syncNow, countsKnown, onSignInAgain }: Props) {
 
   return (
     <div ref={root} className={`sync-panel state-${status.state}`}>
-      <button type="button" className="sync-toggle" aria-expanded={open} aria-controls="sync-panel-body"
-        onClick={() => setOpen((o) => !o)}>
+      <button type="button" className="sync-toggle" aria-expanded={open} aria-controls="sync-panel-body" onClick={() => setOpen((o) => !o)}>
         <span className="dot" aria-hidden="true" />
         <span className="sr-only">Sync status: </span>
         <span data-testid="sync-summary">{summary(status, countsKnown)}</span>
-        <span className="chevron" aria-hidden="true">{open ? '▴' : '▾'}</span>
+        <span className="chevron" aria-hidden="true">
+          {open ? '▴' : '▾'}
+        </span>
       </button>
       <section id="sync-panel-body" className="sync-body" aria-label="Sync" hidden={!open}>
         {offlineSession ? (
@@ -58,7 +59,9 @@ export function SyncPanel({ syncNow, countsKnown, onSignInAgain }: Props) {
         ) : status.needsSignIn ? (
           <div className="notice" role="alert">
             The server no longer accepts this session. Records stay on this device until you sign in again.
-            <button type="button" className="small" onClick={onSignInAgain}>Sign in again</button>
+            <button type="button" className="small" onClick={onSignInAgain}>
+              Sign in again
+            </button>
           </div>
         ) : null}
         <SyncDetails status={status} stateLabel={STATE_LABEL[status.state]} />

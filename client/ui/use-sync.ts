@@ -34,10 +34,12 @@ export function openLocalDatabase(siteId: string): Promise<DispenseDatabase> {
   if (current?.siteId === siteId) return current.opening;
   const closed = closeLocalDatabase();
   // Dev-mode (schema checks) under `npm run dev` only; the production build leaves it out.
-  const opening = closed.then(() => openSiteDatabase(siteId, { devMode: import.meta.env.DEV })).then((db) => {
-    warmUp(db); // the pending count starts now, not when the panel first renders
-    return db;
-  });
+  const opening = closed
+    .then(() => openSiteDatabase(siteId, { devMode: import.meta.env.DEV }))
+    .then((db) => {
+      warmUp(db); // the pending count starts now, not when the panel first renders
+      return db;
+    });
   current = { siteId, opening };
   return opening;
 }
@@ -60,7 +62,10 @@ export function useDatabase(siteId: string): { db: DispenseDatabase | null; erro
   const [error, setError] = useState<Error | null>(null);
   useLayoutEffect(() => {
     let live = true;
-    openLocalDatabase(siteId).then((d) => live && setDb(d), (e: Error) => live && setError(e));
+    openLocalDatabase(siteId).then(
+      (d) => live && setDb(d),
+      (e: Error) => live && setError(e),
+    );
     // Ask the browser not to evict the records under storage pressure.
     void navigator.storage?.persist?.().catch(() => false);
     return () => {

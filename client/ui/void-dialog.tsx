@@ -34,18 +34,36 @@ export function VoidDialog({ record, save, onClose }: Props) {
   return (
     <Modal title="Void dispense" titleId="void-title" onClose={onClose}>
       <p>
-        {record.quantity} {record.unit} {record.medicationName} for {record.patientName ?? record.patientId}.
-        The record is kept and marked void; the reason goes to the audit trail.
+        {record.quantity} {record.unit} {record.medicationName} for {record.patientName ?? record.patientId}. The record is kept and marked void; the
+        reason goes to the audit trail.
       </p>
       <form noValidate onSubmit={onSubmit} aria-labelledby="void-title">
         <label htmlFor="void-reason">Reason for voiding</label>
-        <input id="void-reason" value={reason} autoFocus maxLength={500} autoComplete="off"
-          aria-invalid={error ? true : undefined} aria-describedby={error ? 'void-reason-error' : undefined}
-          onChange={(e) => { setReason(e.target.value); setError(null); }} />
-        {error ? <p id="void-reason-error" className="field-error">{error}</p> : null}
+        <input
+          id="void-reason"
+          value={reason}
+          autoFocus
+          maxLength={500}
+          autoComplete="off"
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? 'void-reason-error' : undefined}
+          onChange={(e) => {
+            setReason(e.target.value);
+            setError(null);
+          }}
+        />
+        {error ? (
+          <p id="void-reason-error" className="field-error">
+            {error}
+          </p>
+        ) : null}
         <div className="actions">
-          <button type="submit" className="primary danger" disabled={saving}>Void dispense</button>
-          <button type="button" onClick={onClose}>Cancel</button>
+          <button type="submit" className="primary danger" disabled={saving}>
+            Void dispense
+          </button>
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
         </div>
       </form>
     </Modal>

@@ -66,15 +66,33 @@ export function Workspace({ user, onSignOut }: Props) {
 
   return (
     <>
-      <Header user={user} syncNow={sync ? () => sync.syncNow() : null} countsKnown={countsKnown} onSignOut={() => setSigningOut(true)} onSignInAgain={() => onSignOut()} />
+      <Header
+        user={user}
+        syncNow={sync ? () => sync.syncNow() : null}
+        countsKnown={countsKnown}
+        onSignOut={() => setSigningOut(true)}
+        onSignInAgain={() => onSignOut()}
+      />
       {needsSignIn && !offlineSession ? (
         <div className="banner" role="alert">
           Your session has ended. Keep working: records stay on this device and are sent after you
-          <button type="button" className="link" onClick={() => onSignOut()}>sign in again</button>.
+          <button type="button" className="link" onClick={() => onSignOut()}>
+            sign in again
+          </button>
+          .
         </div>
       ) : null}
       <main className="workspace">
-        {db ? <DispenseForm save={(input) => createDispense(db, input, user)} username={user.username} history={history} checkDuplicates={checkDuplicates} /> : <p className="card">Opening local records…</p>}
+        {db ? (
+          <DispenseForm
+            save={(input) => createDispense(db, input, user)}
+            username={user.username}
+            history={history}
+            checkDuplicates={checkDuplicates}
+          />
+        ) : (
+          <p className="card">Opening local records…</p>
+        )}
         <RecentList
           dispenses={shown}
           username={user.username}

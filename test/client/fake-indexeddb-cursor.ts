@@ -26,11 +26,16 @@ export function speedUpFakeIndexedDbCursors(): void {
   proto._iterate = function (this: CursorInternals, key?: unknown, primaryKey?: unknown) {
     const range = this._range;
     const position = this._position;
-    if (range === undefined || position === undefined || range.lower === undefined || !this.direction.startsWith('next') || cmp(range.lower, position) >= 0) {
+    if (
+      range === undefined ||
+      position === undefined ||
+      range.lower === undefined ||
+      !this.direction.startsWith('next') ||
+      cmp(range.lower, position) >= 0
+    ) {
       return iterate.call(this, key, primaryKey);
     }
-    this._range =
-      range.upper === undefined ? FDBKeyRange.lowerBound(position) : FDBKeyRange.bound(position, range.upper, false, range.upperOpen);
+    this._range = range.upper === undefined ? FDBKeyRange.lowerBound(position) : FDBKeyRange.bound(position, range.upper, false, range.upperOpen);
     try {
       return iterate.call(this, key, primaryKey);
     } finally {

@@ -18,5 +18,4 @@ export function installLocalStorage(): void {
   Object.defineProperty(globalThis, 'localStorage', { value: storage, configurable: true });
 }
 
-
 installLocalStorage();

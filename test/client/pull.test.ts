@@ -76,7 +76,11 @@ test("what one device of a site pushes, the other pulls; pulled records are not 
   const a = await device('anna', 'site-pull');
   const b = await device('ben', 'site-pull');
   const other = await device('olga', 'site-other');
-  const made = await createDispenses(a.db, [1, 2, 3].map((i) => inputFor(i, { dispensedAt: now() })), a.user);
+  const made = await createDispenses(
+    a.db,
+    [1, 2, 3].map((i) => inputFor(i, { dispensedAt: now() })),
+    a.user,
+  );
   await a.sync();
   expect(await a.pending()).toBe(0);
 

@@ -70,8 +70,16 @@ test('the recent list is newest first by dispense time and limited', async () =>
 });
 
 test("the push order's reads (one request each) agree with RxDB's own walk of the changes", async () => {
-  const first = await createDispenses(db, Array.from({ length: 30 }, (_, i) => inputFor(i)), alice); // one write: equal lwt, ordered by id
-  const second = await createDispenses(db, Array.from({ length: 20 }, (_, i) => inputFor(100 + i)), alice);
+  const first = await createDispenses(
+    db,
+    Array.from({ length: 30 }, (_, i) => inputFor(i)),
+    alice,
+  ); // one write: equal lwt, ordered by id
+  const second = await createDispenses(
+    db,
+    Array.from({ length: 20 }, (_, i) => inputFor(100 + i)),
+    alice,
+  );
   await editDispense(db, first[3].externalId, { notes: 'edited last' });
   const storage = db.dispenses.storageInstance;
   expect(storage.getChangedDocumentsSince).toBeDefined(); // the one-request read of withIndexReads
@@ -113,7 +121,11 @@ test("the push order's reads (one request each) agree with RxDB's own walk of th
 test('the pending count read before RxDB opens the database equals the live count, and RxDB opens it after', async () => {
   const browser = newBrowser();
   const first = await browser.open();
-  await createDispenses(first, Array.from({ length: 30 }, (_, i) => inputFor(i)), alice);
+  await createDispenses(
+    first,
+    Array.from({ length: 30 }, (_, i) => inputFor(i)),
+    alice,
+  );
   const { documents } = await first.dispenses.storageInstance.getChangedDocumentsSince!(30);
   const cp = { id: documents[9].externalId, lwt: documents[9]._meta.lwt };
   const name = first.name;

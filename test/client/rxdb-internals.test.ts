@@ -40,7 +40,12 @@ test('a Dexie storage whose internals are not what was assumed fails loudly, not
   const instance = db.dispenses.storageInstance as unknown as { internals: unknown };
   const internals = instance.internals;
   // A fresh collection object whose storage instance lost the field the reads rely on.
-  const broken = { ...db.dispenses, database: db.dispenses.database, schema: db.dispenses.schema, storageInstance: { ...instance, internals: undefined } };
+  const broken = {
+    ...db.dispenses,
+    database: db.dispenses.database,
+    schema: db.dispenses.schema,
+    storageInstance: { ...instance, internals: undefined },
+  };
   await expect(countAfter(broken as never, null)).rejects.toThrow(RxdbInternalsChanged);
   expect(instance.internals).toBe(internals);
 });

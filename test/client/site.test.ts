@@ -53,8 +53,16 @@ describe('records of the database before site scoping', () => {
   /** The old build's database with 3 records of Alice's site and 2 of Bob's, some with marks. */
   async function legacyDatabase() {
     const legacy = await openDispenseDatabase(LEGACY_DATABASE_NAME, opts);
-    const a = await createDispenses(legacy, [0, 1, 2].map((i) => inputFor(i)), alice);
-    const b = await createDispenses(legacy, [3, 4].map((i) => inputFor(i)), bob);
+    const a = await createDispenses(
+      legacy,
+      [0, 1, 2].map((i) => inputFor(i)),
+      alice,
+    );
+    const b = await createDispenses(
+      legacy,
+      [3, 4].map((i) => inputFor(i)),
+      bob,
+    );
     const now = new Date().toISOString();
     await legacy.syncmarks.bulkInsert([
       // What the old build did: Bob's token pushed Alice's record, the server refused it.
@@ -79,7 +87,10 @@ describe('records of the database before site scoping', () => {
     // The marks move, but not the refusal caused by the other site's token.
     const marks = await siteA.syncmarks.find().exec();
     expect(marks.map((m) => [m.externalId, m.state, m.code ?? null]).sort()).toEqual(
-      [[a[1].externalId, 'rejected', 'invalid_record'], [a[2].externalId, 'synced', null]].sort(),
+      [
+        [a[1].externalId, 'rejected', 'invalid_record'],
+        [a[2].externalId, 'synced', null],
+      ].sort(),
     );
     expect(await names()).toContain(recordsIndexedDbName(LEGACY_DATABASE_NAME));
 

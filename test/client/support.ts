@@ -31,9 +31,14 @@ export function newBrowser(name = `sems-test-${process.pid}-${++browsers}`): Bro
 
 /** What a pharmacist types for record `i`. */
 export function inputFor(i: number, overrides: Partial<DispenseInput> = {}): DispenseInput {
-  const { externalId: _a, siteId: _b, dispensedBy: _c, status: _d, voidReason: _e, updatedAt: _f, ...input } = makeDispense(
-    { siteId: 'x', dispensedBy: 'x' },
-    i,
-  ) as Dispense;
+  const {
+    externalId: _a,
+    siteId: _b,
+    dispensedBy: _c,
+    status: _d,
+    voidReason: _e,
+    updatedAt: _f,
+    ...input
+  } = makeDispense({ siteId: 'x', dispensedBy: 'x' }, i) as Dispense;
   return { ...input, ...overrides };
 }

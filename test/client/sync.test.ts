@@ -105,7 +105,11 @@ test('when 2,500 records saved on the device are synced by one "Sync now", Postg
   const p = await pharmacist();
   const db = await openBrowser();
   const net = countingFetch();
-  await createDispenses(db, Array.from({ length: 2500 }, (_, i) => inputFor(i)), user(p));
+  await createDispenses(
+    db,
+    Array.from({ length: 2500 }, (_, i) => inputFor(i)),
+    user(p),
+  );
   const controller = await sync(db, { siteId: p.siteId, getToken: () => p.token, fetch: net.fetch });
   await until('2,500 pending', () => status().pendingCount === 2500);
   expect(net.seen.pushes).toBe(0); // starting sync sends nothing by itself
@@ -126,7 +130,11 @@ test('when the app is reloaded after a sync, the new database instance sends not
   const p = await pharmacist();
   const browser = newBrowser();
   const first = await openBrowser(browser);
-  await createDispenses(first, Array.from({ length: 700 }, (_, i) => inputFor(i)), user(p));
+  await createDispenses(
+    first,
+    Array.from({ length: 700 }, (_, i) => inputFor(i)),
+    user(p),
+  );
   await (await sync(first, { siteId: p.siteId, getToken: () => p.token })).syncNow();
   expect((await counts(p.siteId)).rows).toBe(700);
   const o = open.find((x) => x.db === first)!;
@@ -158,7 +166,11 @@ test('when the server stops in the middle of a run and starts again on the same 
   try {
     const p = await pharmacist(s);
     const db = await openBrowser();
-    await createDispenses(db, Array.from({ length: 2500 }, (_, i) => inputFor(i)), user(p));
+    await createDispenses(
+      db,
+      Array.from({ length: 2500 }, (_, i) => inputFor(i)),
+      user(p),
+    );
     let pushes = 0;
     let stopping: Promise<void> | null = null;
     const f: typeof fetch = async (url, init) => {
@@ -194,7 +206,11 @@ test('when the server stops in the middle of a run and starts again on the same 
 test('when the server refuses the token (expired or invalid), records stay pending, the panel asks to sign in again, and a new sign-in sends them', async () => {
   const p = await pharmacist();
   const db = await openBrowser();
-  await createDispenses(db, Array.from({ length: 3 }, (_, i) => inputFor(i)), user(p));
+  await createDispenses(
+    db,
+    Array.from({ length: 3 }, (_, i) => inputFor(i)),
+    user(p),
+  );
   const expired = issueToken({ ...parseEnv({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET }), TOKEN_TTL_SECONDS: -3600 }, p.user).token;
   let token: string | null = expired;
   let unauthorized = 0;
@@ -241,7 +257,10 @@ test('when a synced record is edited and then voided, each change is pushed as a
 
   await voidDispense(db, made.externalId, 'Wrong patient');
   await controller.syncNow();
-  expect(await server.db('dispenses').where({ external_id: made.externalId }).first()).toMatchObject({ status: 'voided', void_reason: 'Wrong patient' });
+  expect(await server.db('dispenses').where({ external_id: made.externalId }).first()).toMatchObject({
+    status: 'voided',
+    void_reason: 'Wrong patient',
+  });
   expect(await auditActions(made.externalId)).toEqual(['create', 'update', 'void']);
   await until('0 pending', () => status().pendingCount === 0); // the count follows the run's checkpoint
   expect(status()).toMatchObject({ pendingCount: 0, lastResult: 'Synced 1 record' });
@@ -252,7 +271,10 @@ test('when the server rejects a record, it shows as rejected with the reason whi
   const db = await openBrowser();
   const good = await createDispenses(db, [inputFor(1), inputFor(2)], user(p));
   // Saved by an older app version that did not check expiry against the dispense date.
-  const bad: Dispense = makeDispense({ siteId: p.siteId, dispensedBy: p.user.username, expiryDate: '2020-01-31', updatedAt: new Date().toISOString() }, 3);
+  const bad: Dispense = makeDispense(
+    { siteId: p.siteId, dispensedBy: p.user.username, expiryDate: '2020-01-31', updatedAt: new Date().toISOString() },
+    3,
+  );
   await db.dispenses.insert(bad);
   const controller = await sync(db, { siteId: p.siteId, getToken: () => p.token });
   await until('3 pending', () => status().pendingCount === 3);
@@ -285,7 +307,12 @@ test('when the server holds a newer version from another device, a void there wi
   await controller.syncNow();
 
   // Another device voids the record (it pushes with the state it knows).
-  const voided = { ...made, status: 'voided' as const, voidReason: 'Duplicate entry', updatedAt: new Date(Date.parse(made.updatedAt) + 1).toISOString() };
+  const voided = {
+    ...made,
+    status: 'voided' as const,
+    voidReason: 'Duplicate entry',
+    updatedAt: new Date(Date.parse(made.updatedAt) + 1).toISOString(),
+  };
   const res = await fetch(`${server.url}/api/sync/dispenses/push`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${p.token}` },

@@ -58,7 +58,10 @@ export async function readPending(page: Page): Promise<string | null> {
 /** Waits until the panel shows exactly `n` pending. */
 export async function waitForPending(page: Page, n: number, timeout?: number): Promise<void> {
   const panel = await openSyncPanel(page);
-  await panel.getByTestId('pending-count').filter({ hasText: new RegExp(`^${n}$`) }).waitFor({ timeout });
+  await panel
+    .getByTestId('pending-count')
+    .filter({ hasText: new RegExp(`^${n}$`) })
+    .waitFor({ timeout });
 }
 
 export async function readState(page: Page): Promise<string | null> {
@@ -70,8 +73,7 @@ export async function waitForState(page: Page, label: string): Promise<void> {
 }
 
 /** The sync badge in the list row of a patient. */
-export const rowSync = (page: Page, patientId: string) =>
-  page.getByRole('row').filter({ hasText: patientId }).locator('.badge');
+export const rowSync = (page: Page, patientId: string) => page.getByRole('row').filter({ hasText: patientId }).locator('.badge');
 
 /** Push requests seen by a page, with the number of rows each carried. */
 export function recordPushes(page: Page): { rows: number[]; ids: string[] } {

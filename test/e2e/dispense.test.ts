@@ -80,8 +80,13 @@ describeE2E('dispensing at the counter', () => {
     const rows = await e2e.sql('SELECT * FROM dispenses WHERE patient_id = $1', ['P-KB-1']);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
-      site_id: USER.siteId, dispensed_by: USER.username, medication_code: 'PARA500',
-      quantity: 32, unit: 'tablet', batch_number: 'LOT42', status: 'dispensed',
+      site_id: USER.siteId,
+      dispensed_by: USER.username,
+      medication_code: 'PARA500',
+      quantity: 32,
+      unit: 'tablet',
+      batch_number: 'LOT42',
+      status: 'dispensed',
     });
   });
 

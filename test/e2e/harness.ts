@@ -53,7 +53,8 @@ export async function ensureClientBuilt(): Promise<void> {
       continue;
     }
     try {
-      if (!fresh()) execFileSync(path.join(ROOT, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], {
+      if (!fresh())
+        execFileSync(path.join(ROOT, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], {
           cwd: ROOT,
           stdio: 'inherit',
           // jest sets NODE_ENV=test, which would make a development bundle; test what users get.
@@ -65,14 +66,28 @@ export async function ensureClientBuilt(): Promise<void> {
   }
 }
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /**
  * Chromium on a browser profile kept in `userDataDir`, as a person's browser is: closed and launched
  * again on the same folder, it has the same site data, service worker included.
  */
 export function launchPersistent(userDataDir: string, url: string, options: BrowserContextOptions = {}): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, baseURL: url, viewport: { width: 1280, height: 800 }, ...options });
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    baseURL: url,
+    viewport: { width: 1280, height: 800 },
+    ...options,
+  });
 }
 
 export const USER = { username: 'pharm1', password: 'counter-pass-1', siteId: 'SITE-E2E' };

@@ -20,11 +20,29 @@ const NOTICE = { name: 'Not served over https' };
 function makeCertificate(dir: string): { cert: string; key: string } {
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${LAN_NAME}`,
-    '-addext', `subjectAltName=DNS:${LAN_NAME},DNS:localhost,IP:127.0.0.1`,
-  ], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${LAN_NAME}`,
+      '-addext',
+      `subjectAltName=DNS:${LAN_NAME},DNS:localhost,IP:127.0.0.1`,
+    ],
+    { stdio: 'pipe' },
+  );
   return { cert, key };
 }
 

@@ -40,7 +40,13 @@ describeE2E('two counters of one site', () => {
     const row = page.getByRole('row').filter({ hasText: patientId }).filter({ hasText: text });
     for (let run = 0; run < 10; run++) {
       await syncNow(page);
-      if (await row.first().isVisible().catch(() => false)) return;
+      if (
+        await row
+          .first()
+          .isVisible()
+          .catch(() => false)
+      )
+        return;
       await page.waitForTimeout(300);
     }
     await row.first().waitFor({ timeout: 1000 });
@@ -74,7 +80,9 @@ describeE2E('two counters of one site', () => {
     await elsewhere.getByText('No dispenses on this device yet.').waitFor();
     expect(await elsewhere.locator('main').textContent()).not.toMatch(/PULL-P1|Ines/);
 
-    const rows = await e2e.sql<{ quantity: number; dispensed_by: string }>('SELECT quantity, dispensed_by FROM dispenses WHERE patient_id = $1', [made.patientId]);
+    const rows = await e2e.sql<{ quantity: number; dispensed_by: string }>('SELECT quantity, dispensed_by FROM dispenses WHERE patient_id = $1', [
+      made.patientId,
+    ]);
     expect(rows).toEqual([{ quantity: 28, dispensed_by: USER.username }]);
     const audit = await e2e.sql<{ action: string; actor: string }>(
       'SELECT a.action, a.actor FROM audit_logs a JOIN dispenses d ON d.external_id = a.entity_id WHERE d.patient_id = $1 ORDER BY a.id',
@@ -86,7 +94,7 @@ describeE2E('two counters of one site', () => {
     ]);
   });
 
-  test("the other counter is warned before dispensing the same medication to the same patient again, and the confirmation is kept", async () => {
+  test('the other counter is warned before dispensing the same medication to the same patient again, and the confirmation is kept', async () => {
     const first = await counter(USER);
     const second = await counter(colleague);
     const made = await dispense(first, entry({ patientId: 'DUP-P1', patientName: 'Noor Haddad', medicationCode: 'AMOX500' }));
@@ -97,10 +105,17 @@ describeE2E('two counters of one site', () => {
     // Typing the patient id shows the patient's recent dispenses at the site.
     const form = second.getByRole('form', { name: 'New dispense' });
     await form.getByLabel('Patient ID').fill(made.patientId);
-    await second.getByRole('region', { name: `Recent dispenses for ${made.patientId}` }).getByText(/Amoxicillin/).first().waitFor();
+    await second
+      .getByRole('region', { name: `Recent dispenses for ${made.patientId}` })
+      .getByText(/Amoxicillin/)
+      .first()
+      .waitFor();
 
     // Another medication for the same patient: no warning.
-    await dispense(second, entry({ patientId: made.patientId, medicationCode: 'MET500', medicationName: 'Metformin 500 mg tablets', unit: 'tablet' }));
+    await dispense(
+      second,
+      entry({ patientId: made.patientId, medicationCode: 'MET500', medicationName: 'Metformin 500 mg tablets', unit: 'tablet' }),
+    );
     expect(await second.getByRole('dialog', { name: 'Possible duplicate dispense' }).count()).toBe(0);
 
     // The same medication: warned; "Go back" saves nothing, "Dispense anyway" saves with the note.
@@ -129,10 +144,16 @@ describeE2E('two counters of one site', () => {
       [made.patientId],
     );
     expect(rows.map((r) => [r.medication_code, r.dispensed_by])).toEqual(
-      expect.arrayContaining([['AMOX500', USER.username], ['MET500', colleague.username], ['AMOX500', colleague.username]]),
+      expect.arrayContaining([
+        ['AMOX500', USER.username],
+        ['MET500', colleague.username],
+        ['AMOX500', colleague.username],
+      ]),
     );
     expect(rows).toHaveLength(3);
     const confirmed = rows.find((r) => r.dispensed_by === colleague.username && r.medication_code === 'AMOX500')!;
-    expect(confirmed.notes).toMatch(new RegExp(`^\\[Possible duplicate confirmed by ${colleague.username}: AMOX500 dispensed .* by ${USER.username}\\]$`));
+    expect(confirmed.notes).toMatch(
+      new RegExp(`^\\[Possible duplicate confirmed by ${colleague.username}: AMOX500 dispensed .* by ${USER.username}\\]$`),
+    );
   });
 });

@@ -70,7 +70,9 @@ describeE2E('a browser shared by sites and users', () => {
     await syncNow(page);
     await waitForPending(page, 0);
     expect(pushes.ids).toHaveLength(1); // Bob's record only
-    expect(await stored('TWO-SITES-')).toEqual([{ patient_id: his.patientId, site_id: bob.siteId, dispensed_by: bob.username, actors: [bob.username] }]);
+    expect(await stored('TWO-SITES-')).toEqual([
+      { patient_id: his.patientId, site_id: bob.siteId, dispensed_by: bob.username, actors: [bob.username] },
+    ]);
     await signOut(page);
 
     // Alice again: her record is there, pending, not rejected; Bob's patient is not.
@@ -122,7 +124,9 @@ describeE2E('a browser shared by sites and users', () => {
     await waitForPending(second, 0);
     expect(refused.flat()).toEqual([]);
     expect(pushes.flatMap((p) => p.ids)).toHaveLength(1);
-    expect(await stored('TABS-')).toEqual([{ patient_id: hers.patientId, site_id: alice.siteId, dispensed_by: alice.username, actors: [alice.username] }]);
+    expect(await stored('TABS-')).toEqual([
+      { patient_id: hers.patientId, site_id: alice.siteId, dispensed_by: alice.username, actors: [alice.username] },
+    ]);
   });
 
   test("two pharmacists of one site share its records: a colleague's record is pushed under the other's token and keeps its dispenser", async () => {
@@ -137,7 +141,9 @@ describeE2E('a browser shared by sites and users', () => {
     await syncNow(page);
     await waitForPending(page, 0);
     // The record is Alice's; the audit row says Carol's session pushed it.
-    expect(await stored('ONE-SITE-')).toEqual([{ patient_id: made.patientId, site_id: alice.siteId, dispensed_by: alice.username, actors: [carol.username] }]);
+    expect(await stored('ONE-SITE-')).toEqual([
+      { patient_id: made.patientId, site_id: alice.siteId, dispensed_by: alice.username, actors: [carol.username] },
+    ]);
   });
 
   test("signing out offers to remove the site's data only when nothing is unsent; removing it leaves nothing of the site on the device", async () => {
@@ -149,7 +155,10 @@ describeE2E('a browser shared by sites and users', () => {
     // One record waiting: the dialog says so and offers no removal.
     await page.getByRole('banner').getByRole('button', { name: 'Sign out', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Sign out' });
-    await dialog.getByTestId('sign-out-summary').filter({ hasText: '1 record made here has not reached the server (1 waiting to be sent)' }).waitFor();
+    await dialog
+      .getByTestId('sign-out-summary')
+      .filter({ hasText: '1 record made here has not reached the server (1 waiting to be sent)' })
+      .waitFor();
     expect(await dialog.getByRole('button', { name: /remove/ }).count()).toBe(0);
     await dialog.getByRole('button', { name: 'Cancel' }).click();
 
@@ -168,7 +177,9 @@ describeE2E('a browser shared by sites and users', () => {
 
     await signIn(page, carol);
     await page.getByText('No dispenses on this device yet.').waitFor();
-    expect(await stored('REMOVE-')).toEqual([{ patient_id: made.patientId, site_id: carol.siteId, dispensed_by: carol.username, actors: [carol.username] }]);
+    expect(await stored('REMOVE-')).toEqual([
+      { patient_id: made.patientId, site_id: carol.siteId, dispensed_by: carol.username, actors: [carol.username] },
+    ]);
   });
 
   test('records of the build before site scoping move to their own sites and each reaches PostgreSQL once', async () => {

@@ -57,10 +57,7 @@ describeE2E('two tabs open at the same time', () => {
     const pushes = [recordPushes(first), recordPushes(second)];
     await dispense(first);
     await dispense(second);
-    await Promise.all([
-      syncNow(first),
-      syncNow(second),
-    ]);
+    await Promise.all([syncNow(first), syncNow(second)]);
     await waitForPending(first, 0);
     await waitForPending(second, 0);
     const sent = pushes.flatMap((p) => p.ids);

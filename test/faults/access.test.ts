@@ -60,7 +60,8 @@ async function legit(user: string, docs: Dispense[]): Promise<void> {
   for (const d of docs) expected.set(d.externalId, d);
 }
 
-const countRows = async () => (await sql<{ d: number; a: number }>(database.url, 'SELECT (SELECT count(*)::int FROM dispenses) d, (SELECT count(*)::int FROM audit_logs) a'))[0];
+const countRows = async () =>
+  (await sql<{ d: number; a: number }>(database.url, 'SELECT (SELECT count(*)::int FROM dispenses) d, (SELECT count(*)::int FROM audit_logs) a'))[0];
 
 beforeAll(async () => {
   database = await createTestDatabase('sems_faults');
@@ -72,8 +73,16 @@ beforeAll(async () => {
     RATE_API_PER_MINUTE: '100000',
   });
   const password = (name: string) => `${name}-password-1`;
-  const people = [['alice', 'site-a'], ['carol', 'site-a'], ['bob', 'site-b'], ['dave', 'site-b']];
-  for (const u of await seedUsers(database.url, people.map(([username, siteId]) => ({ username, siteId, password: password(username) })))) {
+  const people = [
+    ['alice', 'site-a'],
+    ['carol', 'site-a'],
+    ['bob', 'site-b'],
+    ['dave', 'site-b'],
+  ];
+  for (const u of await seedUsers(
+    database.url,
+    people.map(([username, siteId]) => ({ username, siteId, password: password(username) })),
+  )) {
     users[u.username] = { id: u.id, token: (await login(url(), u.username, password(u.username))).token };
   }
   await legit('alice', [record('alice', 'site-a', 1), record('alice', 'site-a', 2)]);
@@ -126,9 +135,11 @@ describe("another site's records", () => {
     expect(status.siteRecords).toBe([...expected.values()].filter((d) => d.siteId === 'site-a').length);
   });
 
-  test('a cursor made from another site\'s record pages only the own site', async () => {
+  test("a cursor made from another site's record pages only the own site", async () => {
     const b = bobs()[0];
-    const r = await attack('GET', `/api/dispenses?cursor=${encodeURIComponent(`2100-01-01T00:00:00.000Z_${b.externalId}`)}`, { token: users.alice.token });
+    const r = await attack('GET', `/api/dispenses?cursor=${encodeURIComponent(`2100-01-01T00:00:00.000Z_${b.externalId}`)}`, {
+      token: users.alice.token,
+    });
     expect(dispensePageSchema.parse(r.body).items.every((d) => d.siteId === 'site-a')).toBe(true);
   });
 
@@ -204,7 +215,16 @@ describe('forged fields', () => {
 describe('tokens', () => {
   const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const now = () => Math.floor(Date.now() / 1000);
-  const claims = (id: number, extra: object = {}) => ({ sub: String(id), username: 'alice', site: 'site-a', iss: ISSUER, aud: AUDIENCE, iat: now(), exp: now() + 3600, ...extra });
+  const claims = (id: number, extra: object = {}) => ({
+    sub: String(id),
+    username: 'alice',
+    site: 'site-a',
+    iss: ISSUER,
+    aud: AUDIENCE,
+    iat: now(),
+    exp: now() + 3600,
+    ...extra,
+  });
 
   test('alg none, a wrong secret, an expired token, another issuer, HS512, a forged site claim and a deleted user: 401 and nothing written', async () => {
     const alice = users.alice.id;
@@ -279,8 +299,15 @@ describe('logs', () => {
     // Provoke the paths that log: a rejected record carrying patient data, a malformed body
     // carrying it, patient data in a query string, and an edit.
     await pushAs('alice', [{ ...record('alice', 'site-a', 50), quantity: -1 }]);
-    await call(url(), 'POST', '/api/sync/dispenses/push', { token: users.alice.token, raw: `{"rows":[{"newDocumentState":{"patientName":"${SECRET_PATIENT_NAME}"`, tally });
-    await call(url(), 'GET', `/api/dispenses?patientId=${SECRET_PATIENT_ID}&q=${encodeURIComponent(SECRET_PATIENT_NAME)}`, { token: users.alice.token, tally });
+    await call(url(), 'POST', '/api/sync/dispenses/push', {
+      token: users.alice.token,
+      raw: `{"rows":[{"newDocumentState":{"patientName":"${SECRET_PATIENT_NAME}"`,
+      tally,
+    });
+    await call(url(), 'GET', `/api/dispenses?patientId=${SECRET_PATIENT_ID}&q=${encodeURIComponent(SECRET_PATIENT_NAME)}`, {
+      token: users.alice.token,
+      tally,
+    });
     const edited = { ...[...expected.values()].find((d) => d.dispensedBy === 'alice')! };
     const next = { ...edited, notes: `${SECRET_NOTE} edited`, updatedAt: new Date(Date.now() + 1000).toISOString() };
     const r = await pushAs('alice', [next], [edited]);
@@ -291,7 +318,15 @@ describe('logs', () => {
     await new Promise((r2) => setTimeout(r2, 200)); // let the last log lines arrive
     const out = server.output();
     expect(out).toMatch(/POST \/api\/sync\/dispenses\/push 200/); // the log is on, and read
-    for (const secret of [SECRET_PATIENT_ID, SECRET_PATIENT_NAME, SECRET_NOTE, 'Zoë', 'carol-password-1', users.alice.token, users.alice.token.split('.')[2]]) {
+    for (const secret of [
+      SECRET_PATIENT_ID,
+      SECRET_PATIENT_NAME,
+      SECRET_NOTE,
+      'Zoë',
+      'carol-password-1',
+      users.alice.token,
+      users.alice.token.split('.')[2],
+    ]) {
       expect({ secret, found: out.includes(secret) }).toEqual({ secret, found: false });
     }
   });

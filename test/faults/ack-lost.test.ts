@@ -77,7 +77,9 @@ test(`${LOST} acknowledgments lost after the commit: the batches are pushed agai
     for (const [c, cl] of clients.entries()) {
       const pending = await cl.pendingIds();
       const held = pending.length
-        ? (await sql<{ id: string }>(database.url, 'SELECT external_id AS id FROM dispenses WHERE external_id = ANY($1::uuid[])', [pending])).map((r) => r.id)
+        ? (await sql<{ id: string }>(database.url, 'SELECT external_id AS id FROM dispenses WHERE external_id = ANY($1::uuid[])', [pending])).map(
+            (r) => r.id,
+          )
         : [];
       for (const id of held.filter((x) => !changed.has(x)).slice(0, 2)) {
         changed.add(id);

@@ -38,7 +38,9 @@ async function interceptPushes(context: BrowserContext, wire: Wire, cutAt: numbe
   let cut!: () => void;
   const cutReached = new Promise<void>((resolve) => (cut = resolve));
   await context.route('**/api/sync/dispenses/push', async (route: Route) => {
-    const ids = (route.request().postDataJSON() as { rows: { newDocumentState: { externalId: string } }[] }).rows.map((r) => r.newDocumentState.externalId);
+    const ids = (route.request().postDataJSON() as { rows: { newDocumentState: { externalId: string } }[] }).rows.map(
+      (r) => r.newDocumentState.externalId,
+    );
     wire.sent.push(...ids);
     const mine = ++n; // pushes overlap: RxDB has several batches in flight
     const response = await route.fetch();
@@ -58,7 +60,9 @@ async function interceptPushes(context: BrowserContext, wire: Wire, cutAt: numbe
 }
 
 async function counts(e2e: E2E): Promise<{ rows: number; audit: number }> {
-  const [r] = await e2e.sql<{ rows: string; audit: string }>('SELECT (SELECT count(*) FROM dispenses) AS rows, (SELECT count(*) FROM audit_logs) AS audit');
+  const [r] = await e2e.sql<{ rows: string; audit: string }>(
+    'SELECT (SELECT count(*) FROM dispenses) AS rows, (SELECT count(*) FROM audit_logs) AS audit',
+  );
   return { rows: Number(r.rows), audit: Number(r.audit) };
 }
 
@@ -149,7 +153,8 @@ describeE2E('Scenario 8: a browser reloaded or its leader tab closed in the midd
       [leader, 0],
       [other, 0],
     ]);
-    for (const p of [leader, other]) p.on('request', (r) => r.url().endsWith('/api/sync/dispenses/push') && pushesFrom.set(p, pushesFrom.get(p)! + 1));
+    for (const p of [leader, other])
+      p.on('request', (r) => r.url().endsWith('/api/sync/dispenses/push') && pushesFrom.set(p, pushesFrom.get(p)! + 1));
     const { cut } = await interceptPushes(context, wire, CUT_AT);
 
     await syncNow(leader);
@@ -196,4 +201,3 @@ describeE2E('Scenario 8: a browser reloaded or its leader tab closed in the midd
     expect(wire.sent.length).toBeLessThan(2 * RECORDS);
   }, 300_000);
 });
-

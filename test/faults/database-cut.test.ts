@@ -47,7 +47,10 @@ beforeAll(async () => {
     RATE_API_PER_MINUTE: '100000',
   });
   server = await startServer(config, (line) => logLines.push(line));
-  await seedUsers(server.db, Array.from({ length: CLIENTS }, (_, c) => ({ username: `user${c}`, siteId: 'site-a' })));
+  await seedUsers(
+    server.db,
+    Array.from({ length: CLIENTS }, (_, c) => ({ username: `user${c}`, siteId: 'site-a' })),
+  );
 });
 
 afterAll(async () => {
@@ -121,7 +124,7 @@ test('pushes through repeated database cuts: 503 while it is away, nothing half-
   let i = 0;
   const work = clients.map(async (client, c) => {
     const user = `user${c}`;
-    for (let made = 0; (made < RECORDS_PER_CLIENT || !injectorDone) && Date.now() < deadline; ) {
+    for (let made = 0; (made < RECORDS_PER_CLIENT || !injectorDone) && Date.now() < deadline;) {
       const n = made < RECORDS_PER_CLIENT ? Math.min(25, RECORDS_PER_CLIENT - made) : 2;
       for (let k = 0; k < n; k++, made++) {
         client.create(makeDispense({ siteId: 'site-a', dispensedBy: user, patientId: `PT-${TAG}-${i}`, patientName: `Name-${TAG}-${i}` }, i++));

@@ -342,14 +342,18 @@ test('hostile paths, query strings and headers on the read routes never give a 5
       .map(([at, id]) => `/api/dispenses?cursor=${encodeURIComponent(`${at}_${id}`)}`),
   );
   await fc.assert(
-    fc.asyncProperty(paths, fc.constantFrom<Record<string, string>>({}, { 'x-request-id': "'; DROP TABLE x;--" }, { 'x-device-id': '<script>' }), async (p, headers) => {
-      requests++;
-      const r = await call(server.url, 'GET', p, { token, tally, headers });
-      const why = contractViolation(r);
-      if (why) throw new Error(`${p}: ${why}`);
-      if (r.status === 200 && 'items' in r.body) expect(dispensePageSchema.safeParse(r.body).success).toBe(true);
-      if (r.status === 200 && 'record' in r.body) expect(dispenseDetailSchema.safeParse(r.body).success).toBe(true);
-    }),
+    fc.asyncProperty(
+      paths,
+      fc.constantFrom<Record<string, string>>({}, { 'x-request-id': "'; DROP TABLE x;--" }, { 'x-device-id': '<script>' }),
+      async (p, headers) => {
+        requests++;
+        const r = await call(server.url, 'GET', p, { token, tally, headers });
+        const why = contractViolation(r);
+        if (why) throw new Error(`${p}: ${why}`);
+        if (r.status === 200 && 'items' in r.body) expect(dispensePageSchema.safeParse(r.body).success).toBe(true);
+        if (r.status === 200 && 'record' in r.body) expect(dispenseDetailSchema.safeParse(r.body).success).toBe(true);
+      },
+    ),
     { numRuns: RUNS.reads },
   );
 });
@@ -357,17 +361,24 @@ test('hostile paths, query strings and headers on the read routes never give a 5
 test('hostile checkpoints and limits on the pull get a pull answer of the own site or 400 with the error body, never a 5xx', async () => {
   // Cut to fit a URL: a longer one is refused by Node's HTTP parser (431) before the app sees it.
   const text = hostileString.map((v) => v.slice(0, 300));
-  const base64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v) ?? '').toString('base64url');
+  const base64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : (JSON.stringify(v) ?? '')).toString('base64url');
   const xid = fc.oneof(
     fc.bigInt({ min: 0n, max: 2n ** 64n }).map(String),
     fc.constantFrom('-1', '1e3', '0x10', ' 5', '5 ', '007', '18446744073709551615', '9223372036854775807', '9223372036854775808'),
     text,
     anyJson,
   );
-  const uuidish = fc.oneof(fc.uuid(), fc.uuid().map((u) => u.toUpperCase()), text, anyJson);
+  const uuidish = fc.oneof(
+    fc.uuid(),
+    fc.uuid().map((u) => u.toUpperCase()),
+    text,
+    anyJson,
+  );
   const shaped = fc.oneof(
     fc.record({ c: fc.record({ x: xid, id: uuidish }, { requiredKeys: [] }) }),
-    fc.record({ w: fc.record({ h: xid, since: fc.oneof(hostileDate, anyJson), after: fc.oneof(fc.tuple(hostileDate, uuidish), anyJson) }, { requiredKeys: [] }) }),
+    fc.record({
+      w: fc.record({ h: xid, since: fc.oneof(hostileDate, anyJson), after: fc.oneof(fc.tuple(hostileDate, uuidish), anyJson) }, { requiredKeys: [] }),
+    }),
     fc.record({ c: fc.record({ x: xid }), w: anyJson }),
     anyJson,
   );
@@ -385,7 +396,9 @@ test('hostile checkpoints and limits on the pull get a pull answer of the own si
   await fc.assert(
     fc.asyncProperty(fc.option(checkpoint, { nil: undefined }), fc.option(limit, { nil: undefined }), async (cp, lim) => {
       requests++;
-      const query = [cp !== undefined && `checkpoint=${encodeHostile(cp)}`, lim !== undefined && `limit=${encodeHostile(lim)}`].filter(Boolean).join('&');
+      const query = [cp !== undefined && `checkpoint=${encodeHostile(cp)}`, lim !== undefined && `limit=${encodeHostile(lim)}`]
+        .filter(Boolean)
+        .join('&');
       const r = await call(server.url, 'GET', `/api/sync/dispenses/pull?${query}`, { token, tally });
       const why = contractViolation(r);
       if (why) throw new Error(`${query}: ${why}`);
@@ -403,7 +416,10 @@ test('afterwards every stored record reads back valid, through the list and the 
   let cursor: string | null = null;
   let listed = 0;
   do {
-    const r: Reply = await call(server.url, 'GET', `/api/dispenses?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token, tally });
+    const r: Reply = await call(server.url, 'GET', `/api/dispenses?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
+      token,
+      tally,
+    });
     expect(r.status).toBe(200);
     const page = dispensePageSchema.parse(r.body);
     listed += page.items.length;

@@ -130,7 +130,13 @@ test('20 clients (5 of them RxDB) on 3 instances: one row per record, conflicts 
     const { token } = await login(baseUrl, `u${c}`);
     if (c < RX_CLIENTS) {
       // Smaller batches than the plain clients': the browser's sync meets the limit too.
-      const cl = await openRxClient({ name: `u${c}`, baseUrl, user: { username: `u${c}`, siteId: site }, getToken: () => token, batchSize: BATCH / 2 });
+      const cl = await openRxClient({
+        name: `u${c}`,
+        baseUrl,
+        user: { username: `u${c}`, siteId: site },
+        getToken: () => token,
+        batchSize: BATCH / 2,
+      });
       rx.push(cl);
       devices.push(rxDevice(cl));
     } else {
@@ -151,7 +157,10 @@ test('20 clients (5 of them RxDB) on 3 instances: one row per record, conflicts 
       makeDispense({ siteId: site, dispensedBy: `u${s}`, patientId: `PT-${TAG}-${i}`, notes: 'shared' }, i++),
     );
     docs.forEach(made);
-    shared.set(site, docs.map((d) => d.externalId));
+    shared.set(
+      site,
+      docs.map((d) => d.externalId),
+    );
     for (const dev of devices) if (dev.site === site) await dev.addShared(docs);
   }
   const own: string[][] = [];

@@ -35,10 +35,14 @@ test(`${FAULTS} pull answers lost or cut in the middle: the device ends with eve
   const maker = await newBrowser().open();
   const makerToken = (await server.login('maker')).token;
   const now = Date.now();
-  await createDispenses(maker, Array.from({ length: RECORDS }, (_, i) => inputFor(i, { dispensedAt: new Date(now - i * 60_000).toISOString() })), {
-    username: 'maker',
-    siteId: 'site-pull-cut',
-  });
+  await createDispenses(
+    maker,
+    Array.from({ length: RECORDS }, (_, i) => inputFor(i, { dispensedAt: new Date(now - i * 60_000).toISOString() })),
+    {
+      username: 'maker',
+      siteId: 'site-pull-cut',
+    },
+  );
   const makerSync = startSync(maker, { baseUrl: server.url, siteId: 'site-pull-cut', getToken: () => makerToken, deviceId: 'maker' });
   for (let i = 0; i < 200 && !maker.isLeader(); i++) await new Promise((r) => setTimeout(r, 25));
   await new Promise((r) => setTimeout(r, 50));
@@ -73,7 +77,9 @@ test(`${FAULTS} pull answers lost or cut in the middle: the device ends with eve
   const held = () => reader.dispenses.count().exec();
   for (let run = 0; run < 200 && (await held()) < RECORDS; run++) await readerSync.syncNow();
 
-  const onServer = (await server.db('dispenses').where({ site_id: 'site-pull-cut' }).select('external_id')).map((r: { external_id: string }) => r.external_id);
+  const onServer = (await server.db('dispenses').where({ site_id: 'site-pull-cut' }).select('external_id')).map(
+    (r: { external_id: string }) => r.external_id,
+  );
   const onDevice = (await reader.dispenses.find().exec()).map((d) => d.toJSON() as Dispense);
   const ids = onDevice.map((d) => d.externalId);
   const missing = onServer.filter((id: string) => !ids.includes(id)).length;

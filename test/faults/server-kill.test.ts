@@ -28,7 +28,10 @@ const clients: RxClient[] = [];
 beforeAll(async () => {
   database = await createTestDatabase('sems_faults');
   server = await startServerProcess({ DATABASE_URL: database.url, RATE_PUSH_PER_MINUTE: '100000', RATE_API_PER_MINUTE: '100000' });
-  await seedUsers(database.url, Array.from({ length: CLIENTS }, (_, c) => ({ username: `p${c}`, siteId: 'site-a' })));
+  await seedUsers(
+    database.url,
+    Array.from({ length: CLIENTS }, (_, c) => ({ username: `p${c}`, siteId: 'site-a' })),
+  );
 }, 120_000);
 
 afterAll(async () => {

@@ -80,8 +80,7 @@ describe('POST /api/auth/login', () => {
 });
 
 describe('a push with a bad token is refused with 401 and writes nothing', () => {
-  const sign = (payload: object, secret = TEST_JWT_SECRET, opts: jwt.SignOptions = {}) =>
-    jwt.sign(payload, secret, { algorithm: 'HS256', ...opts });
+  const sign = (payload: object, secret = TEST_JWT_SECRET, opts: jwt.SignOptions = {}) => jwt.sign(payload, secret, { algorithm: 'HS256', ...opts });
 
   const cases: [string, () => Promise<Record<string, string>>, string][] = [
     ['no Authorization header', async () => ({}), 'token_missing'],
@@ -122,26 +121,21 @@ describe('a push with a bad token is refused with 401 and writes nothing', () =>
       async () => ({ authorization: `Bearer ${sign({ ...claims(String(aliceId)), aud: 'another-api' })}` }),
       'token_malformed',
     ],
-    [
-      'a token whose subject is not a user id',
-      async () => ({ authorization: `Bearer ${sign(claims('alice'))}` }),
-      'user_not_found',
-    ],
-    [
-      'a token without a subject',
-      async () => ({ authorization: `Bearer ${sign(claims(undefined))}` }),
-      'user_not_found',
-    ],
+    ['a token whose subject is not a user id', async () => ({ authorization: `Bearer ${sign(claims('alice'))}` }), 'user_not_found'],
+    ['a token without a subject', async () => ({ authorization: `Bearer ${sign(claims(undefined))}` }), 'user_not_found'],
   ];
 
-  test.each(cases.map(([what, headers, code]) => ({ what, headers, code })))('when the request has $what, the answer is 401 $code', async ({ headers, code }) => {
-    const before = await counter.counts();
-    const body = pushBody([makeDispense({ siteId: 'site-a', dispensedBy: 'alice' })]);
-    const res = await call(server.url, 'POST', '/api/sync/dispenses/push', { body, headers: await headers() });
-    expectError(res, 401, code);
-    expect(await counter.counts()).toEqual(before);
-    expect(before).toEqual({ dispenses: 0, audit: 0 });
-  });
+  test.each(cases.map(([what, headers, code]) => ({ what, headers, code })))(
+    'when the request has $what, the answer is 401 $code',
+    async ({ headers, code }) => {
+      const before = await counter.counts();
+      const body = pushBody([makeDispense({ siteId: 'site-a', dispensedBy: 'alice' })]);
+      const res = await call(server.url, 'POST', '/api/sync/dispenses/push', { body, headers: await headers() });
+      expectError(res, 401, code);
+      expect(await counter.counts()).toEqual(before);
+      expect(before).toEqual({ dispenses: 0, audit: 0 });
+    },
+  );
 
   test('when the user of a valid token has been deleted, the answer is 401 user_not_found and nothing is written', async () => {
     await server.addUser('carol', 'site-a', 'carol-password');
@@ -165,13 +159,16 @@ describe('a push with a bad token is refused with 401 and writes nothing', () =>
     expectError(await call(server.url, 'POST', '/api/sync/dispenses/push', { token, raw: '{"rows": [' }), 401, 'user_not_found');
   });
 
-  test.each(['GET /api/auth/me', 'GET /api/sync/status', 'GET /api/sync/dispenses/pull', 'GET /api/dispenses', 'GET /api/dispenses/6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f'])(
-    'every signed-in route, here %s, answers 401 token_missing without a token',
-    async (route) => {
-      const [method, path] = route.split(' ');
-      expectError(await call(server.url, method, path), 401, 'token_missing');
-    },
-  );
+  test.each([
+    'GET /api/auth/me',
+    'GET /api/sync/status',
+    'GET /api/sync/dispenses/pull',
+    'GET /api/dispenses',
+    'GET /api/dispenses/6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f',
+  ])('every signed-in route, here %s, answers 401 token_missing without a token', async (route) => {
+    const [method, path] = route.split(' ');
+    expectError(await call(server.url, method, path), 401, 'token_missing');
+  });
 
   test('a push without a token is refused with 401 before its body is read, even when the body is not JSON', async () => {
     expectError(await call(server.url, 'POST', '/api/sync/dispenses/push', { raw: '{not json' + 'x'.repeat(100_000) }), 401, 'token_missing');

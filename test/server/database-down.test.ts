@@ -56,7 +56,11 @@ test('when the database is cut off, health answers 503 degraded/down, a push 503
   expect(await counter.counts()).toEqual(before);
 
   expectError(await call(server.url, 'GET', '/api/dispenses', { token }), 503, 'database_unavailable');
-  expectError(await call(server.url, 'POST', '/api/auth/login', { body: { username: 'alice', password: 'password123' } }), 503, 'database_unavailable');
+  expectError(
+    await call(server.url, 'POST', '/api/auth/login', { body: { username: 'alice', password: 'password123' } }),
+    503,
+    'database_unavailable',
+  );
 
   proxy.restore();
   const healthy = await call(server.url, 'GET', '/api/health');
@@ -70,32 +74,37 @@ test('when the database is cut off, health answers 503 degraded/down, a push 503
 test.each([
   ['after the inserts, as the updates are sent', 'UPDATE dispenses'],
   ['after every statement ran, as COMMIT is sent', 'COMMIT'],
-])('when the connection is cut inside the push transaction (%s), the batch is all-or-nothing: nothing is written, and a retry lands it all', async (_when, marker) => {
-  const existing = records(1, 5000)[0];
-  expect((await push(server.url, token, pushBody([existing]))).status).toBe(200);
-  const edited = { ...existing, quantity: 99, updatedAt: '2026-11-26T09:00:00.000Z' };
-  const fresh = records(50, 6000);
-  const body = { rows: [...pushBody(fresh).rows, { newDocumentState: edited, assumedMasterState: existing }] };
-  const before = await counter.counts();
+])(
+  'when the connection is cut inside the push transaction (%s), the batch is all-or-nothing: nothing is written, and a retry lands it all',
+  async (_when, marker) => {
+    const existing = records(1, 5000)[0];
+    expect((await push(server.url, token, pushBody([existing]))).status).toBe(200);
+    const edited = { ...existing, quantity: 99, updatedAt: '2026-11-26T09:00:00.000Z' };
+    const fresh = records(50, 6000);
+    const body = { rows: [...pushBody(fresh).rows, { newDocumentState: edited, assumedMasterState: existing }] };
+    const before = await counter.counts();
 
-  const cutDone = proxy.cutWhenClientSends(marker);
-  const res = await push(server.url, token, body);
-  await cutDone;
-  expectError(res, 503, 'database_unavailable');
+    const cutDone = proxy.cutWhenClientSends(marker);
+    const res = await push(server.url, token, body);
+    await cutDone;
+    expectError(res, 503, 'database_unavailable');
 
-  expect(await counter.counts()).toEqual(before);
-  const [row] = await counter.query('SELECT quantity FROM dispenses WHERE external_id = $1', [existing.externalId]);
-  expect(row.quantity).toBe(existing.quantity);
-  const [stray] = await counter.query('SELECT count(*)::int AS n FROM dispenses WHERE external_id = ANY($1::uuid[])', [fresh.map((d) => d.externalId)]);
-  expect(stray.n).toBe(0);
+    expect(await counter.counts()).toEqual(before);
+    const [row] = await counter.query('SELECT quantity FROM dispenses WHERE external_id = $1', [existing.externalId]);
+    expect(row.quantity).toBe(existing.quantity);
+    const [stray] = await counter.query('SELECT count(*)::int AS n FROM dispenses WHERE external_id = ANY($1::uuid[])', [
+      fresh.map((d) => d.externalId),
+    ]);
+    expect(stray.n).toBe(0);
 
-  proxy.restore();
-  const retry = await push(server.url, token, body);
-  expect({ status: retry.status, body: retry.body }).toEqual({ status: 200, body: { conflicts: [], rejected: [] } });
-  expect(await counter.counts()).toEqual({ dispenses: before.dispenses + 50, audit: before.audit + 51 });
-  const [after] = await counter.query('SELECT quantity FROM dispenses WHERE external_id = $1', [existing.externalId]);
-  expect(after.quantity).toBe(99);
-});
+    proxy.restore();
+    const retry = await push(server.url, token, body);
+    expect({ status: retry.status, body: retry.body }).toEqual({ status: 200, body: { conflicts: [], rejected: [] } });
+    expect(await counter.counts()).toEqual({ dispenses: before.dispenses + 50, audit: before.audit + 51 });
+    const [after] = await counter.query('SELECT quantity FROM dispenses WHERE external_id = $1', [existing.externalId]);
+    expect(after.quantity).toBe(99);
+  },
+);
 
 test('a server started while the database is unreachable fails to start with the reason, rather than serving', async () => {
   const url = new URL(database.url);

@@ -52,10 +52,15 @@ test('when both instances push overlapping batches of new records at once, each 
   for (const res of results) expect({ status: res.status, body: res.body }).toEqual({ status: 200, body: { conflicts: [], rejected: [] } });
 
   expect(await counter.counts()).toEqual({ dispenses: before.dispenses + 600, audit: before.audit + 600 });
-  const creates = await auditPerRecord(all.map((d) => d.externalId), 'create');
+  const creates = await auditPerRecord(
+    all.map((d) => d.externalId),
+    'create',
+  );
   expect(creates.size).toBe(600);
   expect([...creates.values()].every((n) => n === 1)).toBe(true);
-  const [dupes] = await counter.query('SELECT count(*)::int AS n FROM (SELECT external_id FROM dispenses GROUP BY external_id HAVING count(*) > 1) d');
+  const [dupes] = await counter.query(
+    'SELECT count(*)::int AS n FROM (SELECT external_id FROM dispenses GROUP BY external_id HAVING count(*) > 1) d',
+  );
   expect(dupes.n).toBe(0);
 });
 
@@ -73,7 +78,10 @@ test('when both instances push the same edit at once, the record is updated once
   for (const res of results) expect(res.body).toEqual({ conflicts: [], rejected: [] });
 
   expect(await counter.counts()).toEqual({ dispenses: before.dispenses, audit: before.audit + 300 });
-  const updates = await auditPerRecord(base.map((d) => d.externalId), 'update');
+  const updates = await auditPerRecord(
+    base.map((d) => d.externalId),
+    'update',
+  );
   expect(updates.size).toBe(300);
   expect([...updates.values()].every((n) => n === 1)).toBe(true);
 });
@@ -85,7 +93,10 @@ test('when two devices push different edits of the same records at once, each re
   const y = base.slice(100, 300).map((d): Dispense => ({ ...d, quantity: 20, updatedAt: '2026-11-26T10:00:01.000Z' }));
   const before = await counter.counts();
 
-  const [rx, ry] = await Promise.all([push(one.url, token, pushBody(x, base.slice(0, 200))), push(two.url, token, pushBody(y, base.slice(100, 300)))]);
+  const [rx, ry] = await Promise.all([
+    push(one.url, token, pushBody(x, base.slice(0, 200))),
+    push(two.url, token, pushBody(y, base.slice(100, 300))),
+  ]);
   expect(rx.status).toBe(200);
   expect(ry.status).toBe(200);
   expect([...rx.body.rejected, ...ry.body.rejected]).toEqual([]);
@@ -94,13 +105,17 @@ test('when two devices push different edits of the same records at once, each re
   const conflicts = [...rx.body.conflicts, ...ry.body.conflicts] as Dispense[];
   expect(conflicts).toHaveLength(100);
   expect(await counter.counts()).toEqual({ dispenses: before.dispenses, audit: before.audit + 300 });
-  const updates = await auditPerRecord(base.map((d) => d.externalId), 'update');
+  const updates = await auditPerRecord(
+    base.map((d) => d.externalId),
+    'update',
+  );
   expect([...updates.values()].every((n) => n === 1)).toBe(true);
   expect(updates.size).toBe(300);
 
-  const stored = await counter.query<{ id: string; quantity: number }>('SELECT external_id AS id, quantity FROM dispenses WHERE external_id = ANY($1::uuid[])', [
-    conflicts.map((c) => c.externalId),
-  ]);
+  const stored = await counter.query<{ id: string; quantity: number }>(
+    'SELECT external_id AS id, quantity FROM dispenses WHERE external_id = ANY($1::uuid[])',
+    [conflicts.map((c) => c.externalId)],
+  );
   const storedQuantity = new Map(stored.map((s) => [s.id, s.quantity]));
   for (const c of conflicts) expect(storedQuantity.get(c.externalId)).toBe(c.quantity);
 });

@@ -34,10 +34,15 @@ async function storedRecord(externalId: string): Promise<Record<string, unknown>
 }
 
 async function auditOf(externalId: string) {
-  return counter.query<{ action: string; actor: string; device_id: string | null; request_id: string; changed: string[]; before: unknown; after: unknown }>(
-    'SELECT action, actor, device_id, request_id, changed, before, after FROM audit_logs WHERE entity_id = $1 ORDER BY id',
-    [externalId],
-  );
+  return counter.query<{
+    action: string;
+    actor: string;
+    device_id: string | null;
+    request_id: string;
+    changed: string[];
+    before: unknown;
+    after: unknown;
+  }>('SELECT action, actor, device_id, request_id, changed, before, after FROM audit_logs WHERE entity_id = $1 ORDER BY id', [externalId]);
 }
 
 /** Pushes one new record and returns it as stored. */
@@ -268,32 +273,37 @@ describe('a batch mixing every kind of row', () => {
     const batch = Array.from({ length: 50 }, (_, i) => record(i));
     expect((await push(server.url, alice, pushBody(batch))).body).toEqual({ conflicts: [], rejected: [] });
     const before = await counter.counts();
-    const [moved] = await counter.query('SELECT max(server_updated_at) AS t, max(xmin::text::bigint) AS x FROM dispenses WHERE external_id = ANY($1::uuid[])', [
-      batch.map((d) => d.externalId),
-    ]);
+    const [moved] = await counter.query(
+      'SELECT max(server_updated_at) AS t, max(xmin::text::bigint) AS x FROM dispenses WHERE external_id = ANY($1::uuid[])',
+      [batch.map((d) => d.externalId)],
+    );
     const res = await push(server.url, alice, pushBody([...batch.slice(0, 25), record(60), ...batch.slice(25)]));
     expect(res.body).toEqual({ conflicts: [], rejected: [] });
     expect(await counter.counts()).toEqual({ dispenses: before.dispenses + 1, audit: before.audit + 1 });
-    const [after] = await counter.query('SELECT max(server_updated_at) AS t, max(xmin::text::bigint) AS x FROM dispenses WHERE external_id = ANY($1::uuid[])', [
-      batch.map((d) => d.externalId),
-    ]);
+    const [after] = await counter.query(
+      'SELECT max(server_updated_at) AS t, max(xmin::text::bigint) AS x FROM dispenses WHERE external_id = ANY($1::uuid[])',
+      [batch.map((d) => d.externalId)],
+    );
     expect(after).toEqual(moved);
   });
 });
 
 describe('instants read back from PostgreSQL', () => {
-  test.each(['2026-11-25T10:00:00.000Z', '2026-11-25T10:00:00.500Z', '2026-11-25T10:00:00.120Z', '2026-11-25T10:00:00.007Z', '0999-01-02T03:04:05.678Z'])(
-    'a record stamped %s comes back exactly: its unchanged re-push writes nothing and a stale edit gets it as the conflict',
-    async (at) => {
-      const doc = record(1, { dispensedAt: at, updatedAt: at, expiryDate: undefined });
-      expect((await push(server.url, alice, pushBody([doc]))).body).toEqual({ conflicts: [], rejected: [] });
-      const before = await counter.counts();
-      expect((await push(server.url, alice, pushBody([doc], [doc]))).body).toEqual({ conflicts: [], rejected: [] });
-      const stale = { ...doc, quantity: 3, updatedAt: '2026-11-26T00:00:00.000Z' };
-      expect((await push(server.url, alice, pushBody([stale], [{ ...doc, quantity: 2 }]))).body).toEqual({ conflicts: [doc], rejected: [] });
-      expect(await counter.counts()).toEqual(before);
-    },
-  );
+  test.each([
+    '2026-11-25T10:00:00.000Z',
+    '2026-11-25T10:00:00.500Z',
+    '2026-11-25T10:00:00.120Z',
+    '2026-11-25T10:00:00.007Z',
+    '0999-01-02T03:04:05.678Z',
+  ])('a record stamped %s comes back exactly: its unchanged re-push writes nothing and a stale edit gets it as the conflict', async (at) => {
+    const doc = record(1, { dispensedAt: at, updatedAt: at, expiryDate: undefined });
+    expect((await push(server.url, alice, pushBody([doc]))).body).toEqual({ conflicts: [], rejected: [] });
+    const before = await counter.counts();
+    expect((await push(server.url, alice, pushBody([doc], [doc]))).body).toEqual({ conflicts: [], rejected: [] });
+    const stale = { ...doc, quantity: 3, updatedAt: '2026-11-26T00:00:00.000Z' };
+    expect((await push(server.url, alice, pushBody([stale], [{ ...doc, quantity: 2 }]))).body).toEqual({ conflicts: [doc], rejected: [] });
+    expect(await counter.counts()).toEqual(before);
+  });
 });
 
 describe("the site's last push", () => {
@@ -340,7 +350,9 @@ describe('rows the server refuses', () => {
       { ...record(11), dispensedAt: '0000-06-01T09:00:00.000Z', expiryDate: undefined },
     ];
     const before = await counter.counts();
-    const res = await push(server.url, alice, { rows: [good[0], ...bad, good[1], good[2]].map((d) => ({ newDocumentState: d, assumedMasterState: null })) });
+    const res = await push(server.url, alice, {
+      rows: [good[0], ...bad, good[1], good[2]].map((d) => ({ newDocumentState: d, assumedMasterState: null })),
+    });
     expect(res.status).toBe(200);
     const body = pushResponseSchema.parse(res.body);
 
@@ -361,7 +373,7 @@ describe('rows the server refuses', () => {
     for (const d of good) expect(await storedRecord(d.externalId)).toBeDefined();
   });
 
-  test("when a record names another site, it is rejected as wrong_site and the rest lands", async () => {
+  test('when a record names another site, it is rejected as wrong_site and the rest lands', async () => {
     const mine = record(1);
     const theirs = record(2, { siteId: 'site-b', dispensedBy: 'zed' });
     const before = await counter.counts();
@@ -410,7 +422,9 @@ describe('rows the server refuses', () => {
     const res = await push(server.url, alice, pushBody([doc]));
     expect(res.body).toEqual({
       conflicts: [],
-      rejected: [expect.objectContaining({ externalId: doc.externalId, code: 'invalid_record', issues: [expect.objectContaining({ path: ['externalId'] })] })],
+      rejected: [
+        expect.objectContaining({ externalId: doc.externalId, code: 'invalid_record', issues: [expect.objectContaining({ path: ['externalId'] })] }),
+      ],
     });
     expect(await counter.counts()).toEqual(before);
   });
@@ -434,7 +448,12 @@ describe('malformed pushes are refused as a whole and write nothing', () => {
     ['a JSON array as body', { body: [valid()] }, 400, 'invalid_request'],
     ['a body sent as text/plain', { raw: JSON.stringify({ rows: [valid()] }), headers: { 'content-type': 'text/plain' } }, 400, 'invalid_request'],
     ['1001 rows', { body: { rows: Array.from({ length: 1001 }, valid) } }, 413, 'batch_too_large'],
-    ['a body over BODY_LIMIT (5mb)', { body: { rows: [{ newDocumentState: { ...record(1), notes: 'x'.repeat(6 * 1024 * 1024) } }] } }, 413, 'payload_too_large'],
+    [
+      'a body over BODY_LIMIT (5mb)',
+      { body: { rows: [{ newDocumentState: { ...record(1), notes: 'x'.repeat(6 * 1024 * 1024) } }] } },
+      413,
+      'payload_too_large',
+    ],
   ];
 
   test.each(cases.map(([what, opts, status, code]) => ({ what, opts, status, code })))(
@@ -463,7 +482,7 @@ describe('other routes and errors', () => {
     expectError(await call(server.url, 'GET', '/api/nope', { token: alice }), 404, 'not_found');
   });
 
-  test('every answer carries an X-Request-Id, the caller\'s own when it sent a well-formed one', async () => {
+  test("every answer carries an X-Request-Id, the caller's own when it sent a well-formed one", async () => {
     const mine = await call(server.url, 'GET', '/api/health', { headers: { 'x-request-id': 'abc-123' } });
     expect(mine.headers.get('x-request-id')).toBe('abc-123');
     const bad = await call(server.url, 'GET', '/api/health', { headers: { 'x-request-id': 'no spaces allowed' } });

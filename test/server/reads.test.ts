@@ -39,8 +39,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const byNewest = (a: Dispense, b: Dispense) =>
-  b.dispensedAt.localeCompare(a.dispensedAt) || b.externalId.localeCompare(a.externalId);
+const byNewest = (a: Dispense, b: Dispense) => b.dispensedAt.localeCompare(a.dispensedAt) || b.externalId.localeCompare(a.externalId);
 
 async function allPages(token: string, limit: number) {
   const pages: Dispense[][] = [];
@@ -86,12 +85,9 @@ describe('GET /api/dispenses', () => {
     'cursor=2026-11-25T09:00:00.000Z_not-a-uuid-at-all-xxxxxxxxxxxxxxxxxx',
     'cursor=2026-11-25T09:00:00.000Z_------------------------------------',
     'cursor=2026-99-99T99:99:99.999Z_6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f',
-  ])(
-    'with the bad query %s, it answers 400 invalid_request',
-    async (query) => {
-      expectError(await call(server.url, 'GET', `/api/dispenses?${query}`, { token: alice }), 400, 'invalid_request');
-    },
-  );
+  ])('with the bad query %s, it answers 400 invalid_request', async (query) => {
+    expectError(await call(server.url, 'GET', `/api/dispenses?${query}`, { token: alice }), 400, 'invalid_request');
+  });
 });
 
 describe('GET /api/dispenses/:externalId', () => {

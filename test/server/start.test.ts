@@ -53,7 +53,7 @@ test('when the port is taken, the start fails with EADDRINUSE and closes its dat
   }
   // It migrated the database first, so it had connections; none may stay open.
   const counter = openCounter(database.url);
-  const [migrated] = await counter.query("SELECT count(*)::int AS n FROM knex_migrations");
+  const [migrated] = await counter.query('SELECT count(*)::int AS n FROM knex_migrations');
   await counter.close();
   expect(migrated.n).toBe((await migrationSource.getMigrations([])).length);
   expect(await eventually(async () => (await connectionsTo(database.name)) === 0)).toBe(true);

@@ -24,11 +24,29 @@ interface Reply {
 function makeCertificate(dir: string, name = 'server'): { cert: string; key: string } {
   const cert = path.join(dir, `${name}-cert.pem`);
   const key = path.join(dir, `${name}-key.pem`);
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,DNS:pharmacy-lan,IP:127.0.0.1',
-  ], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,DNS:pharmacy-lan,IP:127.0.0.1',
+    ],
+    { stdio: 'pipe' },
+  );
   return { cert, key };
 }
 
@@ -174,7 +192,10 @@ test('when the redirect port is taken, the start fails with EADDRINUSE and leave
   await new Promise((resolve) => probe.close(resolve));
   try {
     await expect(
-      startTestServer({ TLS_CERT_FILE: files.cert, TLS_KEY_FILE: files.key, PORT: String(httpsPort), HTTP_REDIRECT_PORT: String(taken) }, { database }),
+      startTestServer(
+        { TLS_CERT_FILE: files.cert, TLS_KEY_FILE: files.key, PORT: String(httpsPort), HTTP_REDIRECT_PORT: String(taken) },
+        { database },
+      ),
     ).rejects.toThrow(/EADDRINUSE/);
     expect(await refusesConnections(httpsPort)).toBe(true);
   } finally {
@@ -190,16 +211,16 @@ describe('a TLS configuration that cannot work stops the start with the variable
 
   test('a certificate file that does not exist', async () => {
     const missing = path.join(dir, 'missing.pem');
-    await expect(start({ TLS_CERT_FILE: missing, TLS_KEY_FILE: files.key })).rejects.toThrow(
-      `TLS_CERT_FILE: cannot read ${missing}: ENOENT`,
-    );
+    await expect(start({ TLS_CERT_FILE: missing, TLS_KEY_FILE: files.key })).rejects.toThrow(`TLS_CERT_FILE: cannot read ${missing}: ENOENT`);
     expect(fs.existsSync(path.join(dir, 'never-opened'))).toBe(false);
   });
 
   test('a key file that is not a key', async () => {
     const notKey = path.join(dir, 'not-a-key.pem');
     fs.writeFileSync(notKey, 'hello\n');
-    await expect(start({ TLS_CERT_FILE: files.cert, TLS_KEY_FILE: notKey })).rejects.toThrow(/TLS_CERT_FILE, TLS_KEY_FILE: not a usable certificate and key/);
+    await expect(start({ TLS_CERT_FILE: files.cert, TLS_KEY_FILE: notKey })).rejects.toThrow(
+      /TLS_CERT_FILE, TLS_KEY_FILE: not a usable certificate and key/,
+    );
   });
 
   test('a key of another certificate', async () => {

@@ -41,7 +41,10 @@ export class Tally {
     return this.count((s) => s >= 500);
   }
   toString(): string {
-    return [...this.byStatus].sort(([a], [b]) => a - b).map(([s, c]) => `${s}×${c}`).join(' ');
+    return [...this.byStatus]
+      .sort(([a], [b]) => a - b)
+      .map(([s, c]) => `${s}×${c}`)
+      .join(' ');
   }
 }
 

@@ -9,8 +9,8 @@ import { DISPENSE_FIELDS, type Dispense } from '../../../schemas/dispense';
 export const NASTY_TEXT = [
   "'; DROP TABLE dispenses; --",
   "' OR '1'='1",
-  "1); DELETE FROM audit_logs; --",
-  'Robert"); UPDATE dispenses SET site_id = \'site-b\'; --',
+  '1); DELETE FROM audit_logs; --',
+  "Robert\"); UPDATE dispenses SET site_id = 'site-b'; --",
   '$1::text',
   '\\x00\\\\',
   '<script>alert(1)</script>',
@@ -146,7 +146,10 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
       value: hostileDate as fc.Arbitrary<unknown>,
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('set' as const), field: fc.constant('quantity'), value: hostileNumber as fc.Arbitrary<unknown> }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('set' as const), field: fc.constant('quantity'), value: hostileNumber as fc.Arbitrary<unknown> }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({

@@ -136,7 +136,9 @@ export async function openRxClient(opts: RxClientOptions): Promise<RxClient> {
     async make(n, from) {
       const out: Dispense[] = [];
       for (let k = 0; k < n; k += 500) {
-        const inputs = Array.from({ length: Math.min(500, n - k) }, (_, j) => inputFor(from + k + j, { patientId: `PT-${opts.name}-${from + k + j}` }));
+        const inputs = Array.from({ length: Math.min(500, n - k) }, (_, j) =>
+          inputFor(from + k + j, { patientId: `PT-${opts.name}-${from + k + j}` }),
+        );
         out.push(...(await createDispenses(db, inputs, opts.user)));
       }
       return out;
