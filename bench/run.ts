@@ -4,12 +4,13 @@
  * the unchanged re-push, the product end to end (Node and Chromium), memory, and the app's first
  * render with many local records. Prints a table and the targets of issue 4, writes JSON.
  */
-import { spawn } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { RXDB_VERSION } from 'rxdb';
 import type { Dispense } from '../schemas/dispense';
 import { migrateLatest, openDatabase } from '../server/db';
 import { login } from '../test/support/api';
@@ -125,9 +126,7 @@ function runProductNode(input: ProductNodeInput, cpuProfDir?: string): Promise<P
 function machine() {
   const version = (cmd: string) => {
     try {
-      return require('node:child_process')
-        .execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-        .trim();
+      return execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     } catch {
       return 'unknown';
     }
@@ -138,7 +137,7 @@ function machine() {
     memoryGb: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     chromium: version('/usr/bin/chromium --version'),
-    rxdb: (require('rxdb/package.json') as { version: string }).version,
+    rxdb: RXDB_VERSION,
   };
 }
 
@@ -155,7 +154,7 @@ async function main(): Promise<void> {
   const database = await createTestDatabase('sems_bench', adminUrl);
   const rows: Row[] = [];
   let local: LocalLoadResult | null = null;
-  let postgres = 'unknown';
+  let postgres: string | undefined;
   try {
     const db = await openDatabase({ url: database.url, dataDir: '' });
     await migrateLatest(db);
@@ -298,7 +297,7 @@ async function main(): Promise<void> {
   const result = {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
-    machine: { ...machine(), postgres, loadAverage: { start: loadAtStart, end: loadAtEnd } },
+    machine: { ...machine(), postgres: postgres ?? 'unknown', loadAverage: { start: loadAtStart, end: loadAtEnd } },
     sizes: { records: N, peer: PEER_N, nodeRecords: NODE_N, browserRecords: BROWSER_N, localRecords: LOCAL_N },
     rows,
     localLoad: local,

@@ -4,7 +4,7 @@
  * versions the server refused or replaced (sync/marks.ts; what it confirmed is known by range,
  * sync/progress.ts), local documents the sync status the leader tab publishes (sync/status.ts).
  */
-import { addRxPlugin, createRxDatabase, defaultHashSha256, type HashFunction, type RxDatabase, type RxStorage } from 'rxdb';
+import { addRxPlugin, createRxDatabase, defaultHashSha256, type HashFunction, type RxDatabase } from 'rxdb';
 import { RxDBLeaderElectionPlugin } from 'rxdb/plugins/leader-election';
 import { RxDBLocalDocumentsPlugin } from 'rxdb/plugins/local-documents';
 import { RxDBMigrationSchemaPlugin } from 'rxdb/plugins/migration-schema';
@@ -14,6 +14,7 @@ import type { Dispense } from '../schemas/dispense';
 import { dispenseRxJsonSchema } from '../schemas/rxdb-schema';
 import { dispenseMigrationStrategies } from './dispense-migrations';
 import { withIndexReads } from './index-read';
+import type { AnyRxStorage } from './rxdb-internals';
 import { dispenseConflictHandler } from './sync/conflict';
 import { syncMarkSchema, type SyncMarkCollection } from './sync/marks';
 
@@ -23,7 +24,7 @@ export type DispenseDatabase = RxDatabase<{ dispenses: DispenseCollection; syncm
 
 export interface OpenOptions {
   /** Another RxStorage (tests pass the Dexie storage on fake-indexeddb). Default: Dexie on IndexedDB. */
-  storage?: RxStorage<any, any>;
+  storage?: AnyRxStorage;
   /**
    * RxDB dev-mode with schema validation. It loads a tracking iframe, so never in a production
    * build: the browser entry passes `import.meta.env.DEV`; under jest (NODE_ENV=test) it is on.
@@ -48,7 +49,7 @@ function defaultDevMode(): boolean {
  * Dev-mode checks and schema validation around `storage`. A build without the dev-mode plugin
  * (a production build excludes it) opens the records without it rather than not at all.
  */
-async function withDevMode(storage: RxStorage<any, any>): Promise<RxStorage<any, any>> {
+async function withDevMode(storage: AnyRxStorage): Promise<AnyRxStorage> {
   try {
     const [{ RxDBDevModePlugin, disableWarnings }, { wrappedValidateAjvStorage }] = await Promise.all([
       import('rxdb/plugins/dev-mode'),
@@ -82,7 +83,7 @@ export const hashFunction: HashFunction = async (input) => {
 
 /** Opens (or makes) the database `name`; the app names one per site (site.ts). */
 export async function openDispenseDatabase(name: string, opts: OpenOptions = {}): Promise<DispenseDatabase> {
-  let storage: RxStorage<any, any> = withIndexReads(opts.storage ?? getRxStorageDexie());
+  let storage: AnyRxStorage = withIndexReads(opts.storage ?? getRxStorageDexie());
   if (opts.devMode ?? defaultDevMode()) storage = await withDevMode(storage);
   const db = (await createRxDatabase({
     name,

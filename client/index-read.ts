@@ -16,7 +16,6 @@ import {
   type MangoQuerySortPart,
   type RxCollection,
   type RxDocumentData,
-  type RxStorage,
 } from 'rxdb';
 import {
   changesIndexName,
@@ -25,6 +24,7 @@ import {
   orderedChangeCheckpoints,
   queryPlanOf,
   replaceChangesRead,
+  type AnyRxStorage,
   type ChangesCheckpoint,
   type DexieRead,
 } from './rxdb-internals';
@@ -181,7 +181,7 @@ export function storedDocs$<T>(collection: RxCollection<T>, ids: string[]): Obse
  * (rxdb-internals.ts, orderedChangeCheckpoints). Everything else is the Dexie storage itself;
  * other storages are returned as they are.
  */
-export function withIndexReads<S extends RxStorage<any, any>>(storage: S): S {
+export function withIndexReads<S extends AnyRxStorage>(storage: S): S {
   if (storage.name !== 'dexie') return storage;
   return {
     ...storage,
@@ -193,7 +193,7 @@ export function withIndexReads<S extends RxStorage<any, any>>(storage: S): S {
       return replaceChangesRead(instance, async (docs, limit, checkpoint) => {
         const documents = await docs.read(async (r) => {
           const stored = await request(indexOf(r.store, name).getAll(rangeAfter(r.KeyRange, checkpoint ?? null), limit));
-          return stored.map((v) => r.toDocument<any>(v));
+          return stored.map((v) => r.toDocument<Record<string, unknown>>(v));
         });
         const last = documents[documents.length - 1];
         return {

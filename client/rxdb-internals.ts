@@ -14,6 +14,7 @@ import {
   type RxCollection,
   type RxDocumentData,
   type RxQueryPlan,
+  type RxStorage,
   type RxStorageInstance,
 } from 'rxdb';
 import type { RxReplicationState } from 'rxdb/plugins/replication';
@@ -21,6 +22,13 @@ import { DEXIE_DOCS_TABLE_NAME, dexieReplaceIfStartsWithPipe, fromDexieToStorage
 import { dispenseRxJsonSchema } from '../schemas/rxdb-schema';
 
 export const WRITTEN_FOR_RXDB = '17.6.0';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- RxDB's storages differ in the types of their internals, settings and documents; the app passes any of them through */
+/** Any RxDB storage (Dexie, or Dexie wrapped by dev-mode's validation). */
+export type AnyRxStorage = RxStorage<any, any>;
+/** Any storage instance of one. */
+export type AnyStorageInstance = RxStorageInstance<any, any, any>;
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** A broken assumption about RxDB: never caught and papered over. */
 export class RxdbInternalsChanged extends Error {
@@ -201,13 +209,13 @@ export interface ChangesCheckpoint {
  * calls the instance's method when it has one, and else walks the index by cursor (the Dexie
  * storage has none of its own); test/client/records.test.ts holds the two against each other.
  */
-export function replaceChangesRead<I extends RxStorageInstance<any, any, any>>(
+export function replaceChangesRead<I extends AnyStorageInstance>(
   instance: I,
   read: (
     docs: DexieDocs,
     limit: number,
     checkpoint: ChangesCheckpoint | undefined,
-  ) => Promise<{ documents: RxDocumentData<any>[]; checkpoint: ChangesCheckpoint }>,
+  ) => Promise<{ documents: RxDocumentData<unknown>[]; checkpoint: ChangesCheckpoint }>,
 ): I {
   assume(!('getChangedDocumentsSince' in instance), 'the Dexie storage has no getChangedDocumentsSince of its own');
   const docs = docsOfInstance(instance);
@@ -223,7 +231,7 @@ export function replaceChangesRead<I extends RxStorageInstance<any, any, any>>(
  * run re-read them). The upstream handles the whole bulk at once, so the bulk's last position in
  * push order is as safe a checkpoint as the one RxDB names.
  */
-export function orderedChangeCheckpoints<I extends RxStorageInstance<any, any, any>>(instance: I, primary: string): I {
+export function orderedChangeCheckpoints<I extends AnyStorageInstance>(instance: I, primary: string): I {
   const changeStream = instance.changeStream.bind(instance);
   assume(typeof changeStream === 'function', 'a storage instance has changeStream()');
   const positionOf = (doc: { _meta?: { lwt?: number } } & Record<string, unknown>): ChangesCheckpoint => {

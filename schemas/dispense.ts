@@ -23,6 +23,7 @@ export const isoInstant = () =>
  * text can carry either): such a record would fail its whole batch on the server, so it is
  * refused where it is typed. A refinement, so the derived RxDB schema does not change.
  */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what must be found: PostgreSQL cannot store it
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Text that is not blank. Not trimmed by the schema: a parsed record equals what was sent, so a re-push compares equal. */

@@ -89,15 +89,15 @@ describe('parsing the environment', () => {
   });
 
   test('TLS_CERT_FILE without TLS_KEY_FILE is refused with an error naming the missing key', () => {
-    expect(() => parseEnv({ TLS_CERT_FILE: '/etc/sems/cert.pem' })).toThrow(/  TLS_KEY_FILE: TLS_KEY_FILE is required with TLS_CERT_FILE/);
+    expect(() => parseEnv({ TLS_CERT_FILE: '/etc/sems/cert.pem' })).toThrow(/ {2}TLS_KEY_FILE: TLS_KEY_FILE is required with TLS_CERT_FILE/);
   });
 
   test('TLS_KEY_FILE without TLS_CERT_FILE is refused with an error naming the missing certificate', () => {
-    expect(() => parseEnv({ TLS_KEY_FILE: '/etc/sems/key.pem' })).toThrow(/  TLS_CERT_FILE: TLS_CERT_FILE is required with TLS_KEY_FILE/);
+    expect(() => parseEnv({ TLS_KEY_FILE: '/etc/sems/key.pem' })).toThrow(/ {2}TLS_CERT_FILE: TLS_CERT_FILE is required with TLS_KEY_FILE/);
   });
 
   test('HTTP_REDIRECT_PORT without TLS is refused: there is no https to redirect to', () => {
-    expect(() => parseEnv({ HTTP_REDIRECT_PORT: '8080' })).toThrow(/  HTTP_REDIRECT_PORT: .*needs TLS_CERT_FILE and TLS_KEY_FILE/);
+    expect(() => parseEnv({ HTTP_REDIRECT_PORT: '8080' })).toThrow(/ {2}HTTP_REDIRECT_PORT: .*needs TLS_CERT_FILE and TLS_KEY_FILE/);
   });
 
   test('HTTP_REDIRECT_PORT equal to PORT is refused', () => {
@@ -106,7 +106,7 @@ describe('parsing the environment', () => {
   });
 
   test.each(['abc', '70000'])('a bad HTTP_REDIRECT_PORT (%p) stops the start with an error naming it', (value) => {
-    expect(() => parseEnv({ TLS_CERT_FILE: 'c.pem', TLS_KEY_FILE: 'k.pem', HTTP_REDIRECT_PORT: value })).toThrow(/  HTTP_REDIRECT_PORT: /);
+    expect(() => parseEnv({ TLS_CERT_FILE: 'c.pem', TLS_KEY_FILE: 'k.pem', HTTP_REDIRECT_PORT: value })).toThrow(/ {2}HTTP_REDIRECT_PORT: /);
   });
 
   test('TLS variables set to empty strings count as unset: plain http', () => {
@@ -122,12 +122,12 @@ describe('parsing the environment', () => {
   test('offline sign-in is allowed for 7 days by default; OFFLINE_SIGN_IN_DAYS=0 turns it off, a negative value is refused', () => {
     expect(parseEnv({}).OFFLINE_SIGN_IN_DAYS).toBe(7);
     expect(parseEnv({ OFFLINE_SIGN_IN_DAYS: '0' }).OFFLINE_SIGN_IN_DAYS).toBe(0);
-    expect(() => parseEnv({ OFFLINE_SIGN_IN_DAYS: '-1' })).toThrow(/  OFFLINE_SIGN_IN_DAYS: /);
+    expect(() => parseEnv({ OFFLINE_SIGN_IN_DAYS: '-1' })).toThrow(/ {2}OFFLINE_SIGN_IN_DAYS: /);
   });
 
   test('a device pulls 90 days and duplicates are looked for within 24 hours by default; a window of 0 is refused', () => {
     expect(parseEnv({})).toMatchObject({ PULL_WINDOW_DAYS: 90, DUPLICATE_WINDOW_HOURS: 24 });
     expect(parseEnv({ PULL_WINDOW_DAYS: '30', DUPLICATE_WINDOW_HOURS: '48' })).toMatchObject({ PULL_WINDOW_DAYS: 30, DUPLICATE_WINDOW_HOURS: 48 });
-    expect(() => parseEnv({ PULL_WINDOW_DAYS: '0', DUPLICATE_WINDOW_HOURS: '0' })).toThrow(/  PULL_WINDOW_DAYS: .*\n  DUPLICATE_WINDOW_HOURS: /s);
+    expect(() => parseEnv({ PULL_WINDOW_DAYS: '0', DUPLICATE_WINDOW_HOURS: '0' })).toThrow(/ {2}PULL_WINDOW_DAYS: .*\n {2}DUPLICATE_WINDOW_HOURS: /s);
   });
 });

@@ -37,14 +37,14 @@ function readTls(config: Config): tls.SecureContextOptions | undefined {
     try {
       return fs.readFileSync(file);
     } catch (err) {
-      throw new Error(`${field}: cannot read ${file}: ${(err as Error).message}`);
+      throw new Error(`${field}: cannot read ${file}: ${(err as Error).message}`, { cause: err });
     }
   };
   const options = { cert: read('TLS_CERT_FILE'), key: read('TLS_KEY_FILE') };
   try {
     tls.createSecureContext(options); // not PEM, or a key of another certificate: say so now, not at the first visitor
   } catch (err) {
-    throw new Error(`TLS_CERT_FILE, TLS_KEY_FILE: not a usable certificate and key (${(err as Error).message})`);
+    throw new Error(`TLS_CERT_FILE, TLS_KEY_FILE: not a usable certificate and key (${(err as Error).message})`, { cause: err });
   }
   return options;
 }

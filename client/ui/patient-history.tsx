@@ -6,6 +6,7 @@ import { useEffect, useState } from 'react';
 import type { Dispense } from '../../schemas/dispense';
 import { mergeHistory } from '../patient-history';
 import { formatWhen } from './format';
+import { useNow } from './use-observable';
 
 export interface HistoryLookup {
   /** What this device holds of the patient, newest first. */
@@ -25,6 +26,7 @@ const SHOWN = 5;
 
 export function PatientHistory({ patientId, lookup, username }: { patientId: string; lookup: HistoryLookup; username: string }) {
   const [shown, setShown] = useState<Shown | null>(null);
+  const now = useNow(60_000);
   const id = patientId.trim();
 
   useEffect(() => {
@@ -46,7 +48,6 @@ export function PatientHistory({ patientId, lookup, username }: { patientId: str
   }, [id, lookup]);
 
   if (!id || shown?.patientId !== id) return null;
-  const now = Date.now();
   return (
     <section className="patient-history" aria-label={`Recent dispenses for ${id}`}>
       <h3>Recent dispenses for {id}</h3>

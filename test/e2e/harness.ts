@@ -20,7 +20,6 @@ export const CLIENT_DIST = process.env.E2E_CLIENT_DIST ?? path.join(ROOT, 'dist/
 export function describeE2E(name: string, fn: () => void): void {
   if (hasChromium) return describe(name, fn);
   describe.skip(`${name} (skipped: ${CHROMIUM} is missing; apt-get install -y chromium)`, fn);
-  // eslint-disable-next-line no-console
   console.warn(`End-to-end tests skipped: ${CHROMIUM} not found. Install it with: apt-get install -y chromium`);
 }
 

@@ -3,6 +3,9 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 
+/** What seed-entry.ts puts on the page. */
+type SeedFn = (count: number, user: { username: string; siteId: string }, dbName?: string, prefix?: string) => Promise<void>;
+
 let bundle: Promise<string> | null = null;
 
 function seedBundle(): Promise<string> {
@@ -33,5 +36,9 @@ export async function seedRecords(
   const code = await seedBundle();
   await page.goto('/api/health');
   await page.evaluate(code); // evaluate is not subject to the page's Content-Security-Policy
-  await page.evaluate(({ count, user, opts }) => (globalThis as any).semsSeed(count, user, opts.dbName, opts.prefix), { count, user, opts });
+  await page.evaluate(({ count, user, opts }) => (globalThis as unknown as { semsSeed: SeedFn }).semsSeed(count, user, opts.dbName, opts.prefix), {
+    count,
+    user,
+    opts,
+  });
 }
