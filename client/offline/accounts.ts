@@ -81,6 +81,11 @@ export function forgetUnlessRemembered(username: string): void {
   if (account && !account.remember) put(username, null);
 }
 
+/** "Remove this site's data from this device": its users' verifiers go too, remembered or not. */
+export function forgetSite(siteId: string): void {
+  useOfflineAccounts.setState((s) => ({ accounts: Object.fromEntries(Object.entries(s.accounts).filter(([, a]) => a.user.siteId !== siteId)) }));
+}
+
 /** The server refused this password: it must not keep working offline either. */
 export function forgetAccount(username: string): void {
   if (useOfflineAccounts.getState().accounts[username]) put(username, null);

@@ -4,6 +4,7 @@
  * says what stayed on the device, or that the site's data was removed.
  */
 import { useEffect, useState } from 'react';
+import { forgetSite } from '../offline/accounts';
 import { removeSiteDataIfSent } from '../site';
 import { useSession } from '../stores/session';
 import { useSyncStatus } from '../stores/sync-status';
@@ -61,7 +62,10 @@ export function App() {
         ? `${records(pending)} ${pending === 1 ? 'is' : 'are'} still on this device and will be sent after the next sign-in of a user of site ${user.siteId}.`
         : null,
     );
-    if (removeData) setRemoval(user.siteId);
+    if (removeData) {
+      setRemoval(user.siteId);
+      forgetSite(user.siteId); // a shared or borrowed machine: no offline sign-in to this site either
+    }
     signOut();
   };
   return (
