@@ -21,13 +21,24 @@ export interface Limiters {
   api: RateLimiterAbstract;
 }
 
+/**
+ * The pool as the limiter sees it, with its queries' statement names dropped. The limiter names
+ * its statements (prepared once per connection), which a pooler in transaction mode (PgBouncer)
+ * breaks: the next query of the same name lands on another server connection ("prepared
+ * statement does not exist") or one that has it already ("already exists"). Unnamed, each query
+ * is parsed where it runs; the statements are one-row upserts and reads.
+ */
+function unprepared(pool: Pool): Pick<Pool, 'query'> {
+  return { query: ((q: { text: string; values?: unknown[] }) => pool.query({ text: q.text, values: q.values })) as Pool['query'] };
+}
+
 export function createLimiters(config: Config, pool?: Pool): Limiters {
   const make = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
     const opts = { keyPrefix, points, duration };
     if (!pool) return new RateLimiterMemory(opts);
     const storeOpts: IRateLimiterStoreOptions & { tableCreated: boolean; clearExpiredByTimeout: boolean } = {
       ...opts,
-      storeClient: pool,
+      storeClient: unprepared(pool),
       storeType: 'pool',
       tableName: 'rate_limits',
       tableCreated: true, // made by the migrations
