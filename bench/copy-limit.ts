@@ -1,15 +1,17 @@
 /**
  * The ceiling: PostgreSQL's COPY of the same records and their audit rows into the same
- * tables, in one transaction — what ingest on this machine cannot beat.
+ * tables, in one transaction — what ingest on this machine cannot beat. Given its best shot: the
+ * CSV is made before the clock starts, in chunks of 1000 lines (one line per chunk was about 8%
+ * slower), and the connection is open before it; the caller runs it several times, interleaved
+ * with the ingest runs, and takes the best (issue 14).
  */
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Dispense } from '../schemas/dispense';
 import { COLUMNS } from '../server/records';
 
 const FIELDS = Object.keys(COLUMNS) as (keyof Dispense)[];
+const CHUNK_LINES = 1000;
 
 const csv = (v: unknown): string => {
   if (v === undefined || v === null) return '';
@@ -17,29 +19,54 @@ const csv = (v: unknown): string => {
   return /[",\n\r]/.test(s) || s === '' ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
-function* dispenseLines(records: Dispense[]): Generator<string> {
-  for (const r of records) yield FIELDS.map((f) => csv(r[f])).join(',') + '\n';
+/** The COPY input, made once: CSV lines of the records and of their audit rows, in large chunks. */
+export interface CopyInput {
+  records: number;
+  dispenses: Buffer[];
+  audit: Buffer[];
 }
 
-function* auditLines(records: Dispense[], actor: string): Generator<string> {
-  for (const r of records) yield ['dispense', r.externalId, 'create', actor, '', '{}', '', csv(JSON.stringify(r)), ''].join(',') + '\n';
+function chunks(lines: string[]): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < lines.length; i += CHUNK_LINES) out.push(Buffer.from(lines.slice(i, i + CHUNK_LINES).join('')));
+  return out;
 }
 
-export async function copyRecords(url: string, records: Dispense[], actor: string): Promise<number> {
+export function prepareCopy(records: Dispense[], actor: string): CopyInput {
+  return {
+    records: records.length,
+    dispenses: chunks(records.map((r) => FIELDS.map((f) => csv(r[f])).join(',') + '\n')),
+    audit: chunks(records.map((r) => ['dispense', r.externalId, 'create', actor, '', '{}', '', csv(JSON.stringify(r)), ''].join(',') + '\n')),
+  };
+}
+
+/** Writes the chunks into a COPY stream, waiting for drain when the socket's buffer is full. */
+function copyChunks(client: pg.Client, sql: string, data: Buffer[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stream = client.query(copyFrom(sql));
+    stream.once('error', reject);
+    stream.once('finish', resolve);
+    let i = 0;
+    const write = () => {
+      while (i < data.length) if (!stream.write(data[i++])) return void stream.once('drain', write);
+      stream.end();
+    };
+    write();
+  });
+}
+
+/** One COPY of the prepared input into empty tables, timed from BEGIN to COMMIT; returns ms. */
+export async function copyRecords(url: string, input: CopyInput): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const start = performance.now();
     await client.query('BEGIN');
-    await pipeline(
-      Readable.from(dispenseLines(records)),
-      client.query(copyFrom(`COPY dispenses (${FIELDS.map((f) => COLUMNS[f]).join(', ')}) FROM STDIN (FORMAT csv)`)),
-    );
-    await pipeline(
-      Readable.from(auditLines(records, actor)),
-      client.query(
-        copyFrom('COPY audit_logs (entity, entity_id, action, actor, device_id, changed, before, after, request_id) FROM STDIN (FORMAT csv)'),
-      ),
+    await copyChunks(client, `COPY dispenses (${FIELDS.map((f) => COLUMNS[f]).join(', ')}) FROM STDIN (FORMAT csv)`, input.dispenses);
+    await copyChunks(
+      client,
+      'COPY audit_logs (entity, entity_id, action, actor, device_id, changed, before, after, request_id) FROM STDIN (FORMAT csv)',
+      input.audit,
     );
     await client.query('COMMIT');
     return performance.now() - start;

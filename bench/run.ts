@@ -17,7 +17,7 @@ import { login } from '../test/support/api';
 import { createTestDatabase } from '../test/support/postgres';
 import { makeDispense } from '../test/support/records';
 import { seedUsers } from '../test/support/users';
-import { copyRecords } from './copy-limit';
+import { copyRecords, prepareCopy } from './copy-limit';
 import { pushAll } from './http-ingest';
 import { BENCH_CLIENT_DIST, browserSync, buildClient, launchChromium, localLoad, type LocalLoadResult } from './product-browser';
 import type { ProductNodeInput, ProductNodeResult } from './product-node';
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
       `load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`,
   );
   // The app as users get it, built apart from dist/client so a test run's build is left alone.
-  buildClient();
+  if (BROWSER_N > 0 || LOCAL_N > 0) buildClient();
   const database = await createTestDatabase('sems_bench', adminUrl);
   const rows: Row[] = [];
   let local: LocalLoadResult | null = null;
@@ -163,10 +163,19 @@ async function main(): Promise<void> {
     await db.destroy();
     const records: Dispense[] = Array.from({ length: N }, (_, i) => makeDispense({ siteId: ACCOUNT.siteId, dispensedBy: ACCOUNT.username }, i));
 
-    // 1. The ceiling: COPY of records and audit rows.
-    const copyMs = await copyRecords(database.url, records, ACCOUNT.username);
-    expectCounts(await counts(database.url), N, N, 'COPY');
-    rows.push({ id: '1', measure: 'limit: PostgreSQL COPY (records + audit rows)', records: N, ms: copyMs, rowsPerSec: rate(N, copyMs) });
+    // 1. The ceiling: COPY of records and audit rows, its input made before any clock, run
+    // between the ingest runs (five times in all, each on empty tables); the best is the ceiling
+    // every ratio is judged against, so a run that happened to meet a busy moment cannot flatter them.
+    const copyInput = prepareCopy(records, ACCOUNT.username);
+    const copyRuns: number[] = [];
+    const copyOnce = async () => {
+      await truncate(database.url);
+      const ms = await copyRecords(database.url, copyInput);
+      expectCounts(await counts(database.url), N, N, 'COPY');
+      copyRuns.push(ms);
+      console.log(`  COPY run ${copyRuns.length}: ${rate(N, ms)} rows/s (load ${os.loadavg()[0].toFixed(2)})`);
+    };
+    await copyOnce();
 
     const server: ServerProcess = await startServerProcess({
       DATABASE_URL: database.url,
@@ -177,6 +186,7 @@ async function main(): Promise<void> {
       const { token } = await login(server.url, ACCOUNT.username, ACCOUNT.password);
       // 2. Server ingest over HTTP by batch size, each on empty tables.
       for (const batch of [100, 500, 1000]) {
+        if (batch > 100) await copyOnce();
         await truncate(database.url);
         server.resetPeak();
         const ms = await pushAll(server.url, token, records, batch);
@@ -188,11 +198,13 @@ async function main(): Promise<void> {
           ms,
           rowsPerSec: rate(N, ms),
           serverRssMb: server.peakRssMb(),
+          note: `load ${os.loadavg()[0].toFixed(2)}`,
         });
+        console.log(`  ingest, batches of ${batch}: ${rate(N, ms)} rows/s (load ${os.loadavg()[0].toFixed(2)})`);
       }
 
-      // 2, as the app sends: four requests of 1000 in flight. Shown, not judged (the target is
-      // for one client's requests one after another).
+      // 2, as the app sends: four requests of 1000 in flight.
+      await copyOnce();
       await truncate(database.url);
       server.resetPeak();
       const concurrentMs = await pushAll(server.url, token, records, 1000, false, 4);
@@ -204,8 +216,9 @@ async function main(): Promise<void> {
         ms: concurrentMs,
         rowsPerSec: rate(N, concurrentMs),
         serverRssMb: server.peakRssMb(),
-        note: 'as the app sends them; not judged',
+        note: `as the app sends them; load ${os.loadavg()[0].toFixed(2)}`,
       });
+      console.log(`  ingest, batches of 1000, 4 in flight: ${rate(N, concurrentMs)} rows/s (load ${os.loadavg()[0].toFixed(2)})`);
       // The tables now hold every record once, as after the batches of 1000: the re-push follows.
 
       // 5. Unchanged re-push of everything (a lost checkpoint): writes nothing.
@@ -223,6 +236,18 @@ async function main(): Promise<void> {
         ms: repushMs,
         rowsPerSec: rate(N, repushMs),
         note: '0 rows and 0 audit rows written (checked)',
+      });
+
+      // The last COPY, then the ceiling: the best of the runs.
+      await copyOnce();
+      const copyMs = Math.min(...copyRuns);
+      rows.unshift({
+        id: '1',
+        measure: `limit: PostgreSQL COPY (records + audit rows), best of ${copyRuns.length}`,
+        records: N,
+        ms: copyMs,
+        rowsPerSec: rate(N, copyMs),
+        note: `runs, interleaved with 2: ${copyRuns.map((ms) => rate(N, ms)).join(', ')} rows/s`,
       });
 
       // 3. The per-record peer: one record per request and transaction.
