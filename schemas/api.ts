@@ -108,6 +108,8 @@ export const pullQuerySchema = z.object({
 export const pullResponseSchema = z.object({
   documents: z.array(dispenseSchema),
   checkpoint: z.string(),
+  /** During a device's first pull: how many of the window's records have been sent, of how many (a progress bar). */
+  window: z.object({ sent: z.number().int().min(0), total: z.number().int().min(0) }).optional(),
 });
 export type PullResponse = z.infer<typeof pullResponseSchema>;
 

@@ -19,7 +19,16 @@ const uuid = dispenseShape.externalId;
 const checkpointShape = z.union([
   // The first pull's phase: the window's records whose last change is below horizon h (all of
   // them committed when the device began), newest first; `after` is the last one sent.
-  z.strictObject({ w: z.strictObject({ h: xid, since: isoInstant(), after: z.tuple([isoInstant(), uuid]).optional() }) }),
+  // `t`: how many records the window holds (counted once, at the first page); `n`: how many were sent.
+  z.strictObject({
+    w: z.strictObject({
+      h: xid,
+      since: isoInstant(),
+      after: z.tuple([isoInstant(), uuid]).optional(),
+      t: z.number().int().min(0).max(1e9).optional(),
+      n: z.number().int().min(0).max(1e9).optional(),
+    }),
+  }),
   // Then the site's changes: those after (x, id) in change order, or from x on when there is no id.
   z.strictObject({ c: z.strictObject({ x: xid, id: uuid.optional() }) }),
 ]);
@@ -94,25 +103,37 @@ async function fromAnotherServer(db: Knex, c: Changes): Promise<boolean> {
   return rows[0].ahead;
 }
 
-/** A first pull's checkpoint: the window from now, as of the oldest transaction still in progress. */
-async function startWindow(db: Knex, windowDays: number): Promise<Checkpoint> {
-  const { rows } = (await db.raw('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS h')) as { rows: { h: string }[] };
-  return { w: { h: rows[0].h, since: new Date(Date.now() - windowDays * 86_400_000).toISOString() } };
+/**
+ * A first pull's checkpoint: the window from now, as of the oldest transaction still in progress,
+ * with how many records it holds (one count along the window's index, for the device's progress bar).
+ */
+async function startWindow(db: Knex, siteId: string, windowDays: number): Promise<Checkpoint> {
+  const since = new Date(Date.now() - windowDays * 86_400_000).toISOString();
+  const { rows } = (await db.raw(
+    `SELECT h::text AS h, (SELECT count(*) FROM dispenses d WHERE d.site_id = ? AND d.dispensed_at >= ?::timestamptz AND d.change_xid < h)::int AS t
+       FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS h) s`,
+    [siteId, since],
+  )) as { rows: { h: string; t: number }[] };
+  return { w: { h: rows[0].h, since, t: rows[0].t, n: 0 } };
 }
 
 export async function pullDispenses(db: Knex, siteId: string, query: PullQuery, windowDays: number): Promise<PullResponse> {
   const { limit } = query;
-  let checkpoint = query.checkpoint ?? (await startWindow(db, windowDays));
+  let checkpoint = query.checkpoint ?? (await startWindow(db, siteId, windowDays));
   const documents: Dispense[] = [];
   // A pull of changes that finds none gives back the checkpoint it was sent, character for character.
   const unchanged = 'c' in checkpoint ? query.sent : null;
+  let windowDone: PullResponse['window'];
   if ('w' in checkpoint) {
     const rows = await readWindow(db, siteId, checkpoint.w, limit);
     documents.push(...rows.map(rowToDispense));
     const last = documents[documents.length - 1];
+    const sent = (checkpoint.w.n ?? 0) + rows.length;
+    const window = checkpoint.w.t === undefined ? undefined : { sent: Math.min(sent, checkpoint.w.t), total: checkpoint.w.t };
     if (last && documents.length === limit) {
-      return { documents, checkpoint: encode({ w: { ...checkpoint.w, after: [last.dispensedAt, last.externalId] } }) };
+      return { documents, checkpoint: encode({ w: { ...checkpoint.w, after: [last.dispensedAt, last.externalId], n: sent } }), window };
     }
+    if (window) windowDone = { sent: window.total, total: window.total };
     // The window is done: the changes since its horizon fill the rest of the page, so a short
     // page always means the device has caught up.
     checkpoint = { c: { x: checkpoint.w.h } };
@@ -120,9 +141,10 @@ export async function pullDispenses(db: Knex, siteId: string, query: PullQuery, 
   const rows = await readChanges(db, siteId, checkpoint.c, limit - documents.length);
   documents.push(...rows.map(rowToDispense));
   const last = rows[rows.length - 1];
-  if (last) return { documents, checkpoint: encode({ c: { x: last.change_xid, id: last.external_id as string } }) };
+  const done = windowDone ? { window: windowDone } : {};
+  if (last) return { documents, checkpoint: encode({ c: { x: last.change_xid, id: last.external_id as string } }), ...done };
   // Nothing after the checkpoint: checked only then (an idle device's pull), one cheap query.
   // A checkpoint of a server the database was restored from begins again as a first pull.
   if (unchanged && (await fromAnotherServer(db, checkpoint.c))) return pullDispenses(db, siteId, { checkpoint: null, sent: null, limit }, windowDays);
-  return { documents, checkpoint: unchanged ?? encode(checkpoint) };
+  return { documents, checkpoint: unchanged ?? encode(checkpoint), ...done };
 }

@@ -35,6 +35,8 @@ export interface SyncStatusFields {
   needsSignIn: boolean;
   /** This tab is the one that sends; the others show its progress. */
   isLeader: boolean;
+  /** A first pull of the site's records (a new device): how many of the window's records came, of how many. */
+  receiving: { sent: number; total: number } | null;
 }
 
 export const INITIAL_SYNC_STATUS: SyncStatusFields = {
@@ -50,6 +52,7 @@ export const INITIAL_SYNC_STATUS: SyncStatusFields = {
   rejected: [],
   needsSignIn: false,
   isLeader: false,
+  receiving: null,
 };
 
 export const useSyncStatus = create<SyncStatusFields>()(() => ({ ...INITIAL_SYNC_STATUS }));

@@ -55,6 +55,7 @@ export function lead(db: DispenseDatabase, deps: SyncDeps, previous: PublishedSt
     batchSize: deps.batchSize,
     requestsPerBatch: deps.requestsPerBatch,
     pullBatchSize: deps.pullBatchSize,
+    onWindow: (receiving) => useSyncStatus.setState({ receiving }),
     // Mirrored for every tab's pending count.
     onCheckpoint: (cp, exact) => {
       if (!db.closed) publishCheckpoint(db, cp, exact);
@@ -93,6 +94,7 @@ export function lead(db: DispenseDatabase, deps: SyncDeps, previous: PublishedSt
       return t !== null && t !== refusedToken;
     },
     onEvent: (event, snap) => {
+      if (event.type === 'run-start') useSyncStatus.setState({ receiving: null });
       if (event.type === 'run-end') {
         record = afterRun(record, event.outcome, lastRun, new Date());
         if (event.outcome.kind === 'unauthorized') deps.onUnauthorized?.();

@@ -11,6 +11,8 @@ import { SyncFailure, syncRequest, type SyncHttpDeps } from './http';
 
 export interface PullDeps extends SyncHttpDeps {
   onFailure?: (failure: SyncFailure) => void;
+  /** During a first pull: how many of the window's records the server has sent, of how many. */
+  onWindow?: (progress: { sent: number; total: number }) => void;
 }
 
 export const DEFAULT_PULL_BATCH = MAX_PULL_ROWS;
@@ -29,6 +31,7 @@ export function createPullHandler(deps: PullDeps) {
     if (checkpoint?.server) query.set('checkpoint', checkpoint.server);
     try {
       const answer = await syncRequest(deps, `/api/sync/dispenses/pull?${query}`, pullResponseSchema, { method: 'GET' });
+      if (answer.window) deps.onWindow?.(answer.window);
       return { documents: answer.documents.map((d) => ({ ...d, _deleted: false })), checkpoint: { server: answer.checkpoint } };
     } catch (err) {
       const failure = err instanceof SyncFailure ? err : new SyncFailure('server', String((err as Error)?.message ?? err));

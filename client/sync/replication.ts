@@ -22,7 +22,7 @@ import type { DispenseDatabase } from '../db';
 import { checkpointWritten, watchPushCheckpoint } from '../rxdb-internals';
 import { REPLICATION_ID, type PushCheckpoint } from './checkpoint';
 import { SyncFailure } from './http';
-import { createPullHandler, DEFAULT_PULL_BATCH, type PullCheckpoint } from './pull';
+import { createPullHandler, DEFAULT_PULL_BATCH, type PullCheckpoint, type PullDeps } from './pull';
 import { createPushHandler, type BatchReport, type PushDeps } from './push';
 /**
  * Rows per push request (the server takes up to 1000), and requests per RxDB batch, sent
@@ -60,6 +60,8 @@ export interface ReplicationOptions extends Omit<PushDeps, 'marks' | 'onBatch' |
   requestsPerBatch?: number;
   /** Records a pull answer carries at most (the server gives up to 1000). */
   pullBatchSize?: number;
+  /** A first pull's progress through the site's window (a new device's progress bar). */
+  onWindow?: PullDeps['onWindow'];
   /**
    * RxDB's push checkpoint: each time RxDB stores a new one (`exact` false: such notices may
    * come out of order), and as read from RxDB's meta at the start and end of each run (`exact`

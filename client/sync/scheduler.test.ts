@@ -240,3 +240,20 @@ test('after dispose, no timer fires and "Sync now" does nothing', async () => {
   await h.scheduler.syncNow();
   expect(h.runs()).toBe(0);
 });
+
+test('a listener of run-start sees the scheduler running, so the panel says syncing during a run', async () => {
+  const seen: boolean[] = [];
+  const h = harness({ onEvent: (e, snap) => e.type === 'run-start' && seen.push(snap.running) });
+  await h.scheduler.syncNow();
+  expect(seen).toEqual([true]);
+});
+
+test('started while offline (a browser opened with no network), the first online event runs a sync without waiting for a tick', async () => {
+  let online = false;
+  const h = harness({ intervalSeconds: 3600, isOnline: () => online });
+  expect(h.runs()).toBe(0);
+  online = true;
+  h.online.fire();
+  await advance(0);
+  expect(h.runs()).toBe(1);
+});

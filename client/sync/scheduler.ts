@@ -155,7 +155,8 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
 
   function runNow(): Promise<void> {
     if (phase.kind === 'running') return phase.run;
-    const run = (async () => {
+    // The body starts on the next microtask, so the phase is 'running' when run-start is seen.
+    const run = Promise.resolve().then(async () => {
       emit({ type: 'run-start' });
       let outcome: RunOutcome;
       try {
@@ -166,7 +167,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       if (phase.kind === 'disposed') return;
       settle(outcome); // leaves 'running' before the event, so a listener sees the scheduler idle
       emit({ type: 'run-end', outcome });
-    })();
+    });
     enter({ kind: 'running', run });
     return run;
   }
@@ -196,6 +197,8 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   });
 
   startTimer();
+  // Started with no network (a browser opened offline): a run is owed for when it comes back.
+  if (!isOnline()) phase = { kind: 'idle', due: true };
 
   return {
     start() {

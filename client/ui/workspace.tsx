@@ -13,6 +13,7 @@ import { useSyncStatus } from '../stores/sync-status';
 import { DispenseForm } from './dispense-form';
 import { EditDialog } from './edit-dialog';
 import { Header } from './header';
+import { ReceivingBar } from './receiving-bar';
 import { RecentList } from './recent-list';
 import { SignOutDialog } from './sign-out-dialog';
 import { usePatientHistory } from './use-patient-history';
@@ -82,6 +83,7 @@ export function Workspace({ user, onSignOut }: Props) {
           .
         </div>
       ) : null}
+      <ReceivingBar />
       <main className="workspace">
         {db ? (
           <DispenseForm

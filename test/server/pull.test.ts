@@ -89,6 +89,19 @@ describe('a first pull', () => {
     expect(a.documents).toEqual(newestFirst(inWindow));
   });
 
+  test("each page of a first pull says how many of the window's records have been sent, of how many, up to all of them", async () => {
+    const seen: unknown[] = [];
+    let checkpoint: string | undefined;
+    for (let page = 0; page < 5; page++) {
+      const r = pullResponseSchema.parse((await pull(server.url, alice, checkpoint, 2)).body);
+      seen.push(r.window ?? null);
+      checkpoint = r.checkpoint;
+    }
+    const total = inWindow.length;
+    expect(seen.slice(0, 3)).toEqual([{ sent: 2, total }, { sent: 4, total }, { sent: total, total }]);
+    expect(seen.slice(3)).toEqual([null, null]); // after the window: changes only
+  });
+
   test('records changed or made while a first pull pages reach the device in their latest version, the others once', async () => {
     const first = pullResponseSchema.parse((await pull(server.url, bob, undefined, 2)).body);
     expect(first.documents).toEqual(newestFirst(inWindow).slice(0, 2));
