@@ -32,4 +32,44 @@ async function seed(count: number, user: { username: string; siteId: string }, d
   }
 }
 
+/**
+ * The local ceiling of a pull (bench/pull.ts): `count` records, made before the clock, written by
+ * RxDB's bulkInsert in chunks of `chunk` into a fresh database of the app's layout, with no
+ * network. Returns the milliseconds of the writes alone; the database is removed after.
+ */
+async function bulkInsertCeiling(count: number, chunk: number, user: { username: string; siteId: string }): Promise<number> {
+  const db = await openDispenseDatabase(`sems-ceiling-${Date.now()}`);
+  try {
+    const now = Date.now();
+    const docs = Array.from({ length: count }, (_, i) => {
+      const at = new Date(now - i * 60_000).toISOString();
+      return {
+        externalId: crypto.randomUUID(),
+        siteId: user.siteId,
+        patientId: `P${100000 + (i % 5000)}`,
+        patientName: `Patient ${i % 5000}`,
+        medicationCode: `MED${i % 300}`,
+        medicationName: 'Amoxicillin 500 mg capsules',
+        quantity: 21,
+        unit: 'capsule' as const,
+        batchNumber: `B${i % 97}`,
+        expiryDate: '2028-06-30',
+        dispensedAt: at,
+        dispensedBy: user.username,
+        status: 'dispensed' as const,
+        updatedAt: at,
+      };
+    });
+    const start = performance.now();
+    for (let from = 0; from < count; from += chunk) {
+      const res = await db.dispenses.bulkInsert(docs.slice(from, from + chunk));
+      if (res.error.length > 0) throw new Error(`bulkInsert: ${res.error[0].status}`);
+    }
+    return performance.now() - start;
+  } finally {
+    await db.remove();
+  }
+}
+
 (globalThis as { semsSeed?: typeof seed }).semsSeed = seed;
+(globalThis as { semsBulkInsertCeiling?: typeof bulkInsertCeiling }).semsBulkInsertCeiling = bulkInsertCeiling;

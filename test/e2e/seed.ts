@@ -42,3 +42,15 @@ export async function seedRecords(
     opts,
   });
 }
+
+/** RxDB bulkInsert of `count` records in chunks of `chunk` in the page, no network: milliseconds (bench/pull.ts). */
+export async function bulkInsertCeiling(page: Page, count: number, chunk: number, user: { username: string; siteId: string }): Promise<number> {
+  const code = await seedBundle();
+  await page.goto('/api/health');
+  await page.evaluate(code);
+  return page.evaluate(
+    ({ count, chunk, user }) =>
+      (globalThis as unknown as { semsBulkInsertCeiling: (n: number, c: number, u: typeof user) => Promise<number> }).semsBulkInsertCeiling(count, chunk, user),
+    { count, chunk, user },
+  );
+}
