@@ -16,7 +16,7 @@ import { dispenseMigrationStrategies } from './dispense-migrations';
 import { withIndexReads } from './index-read';
 import type { AnyRxStorage } from './rxdb-internals';
 import { dispenseConflictHandler } from './sync/conflict';
-import { syncMarkSchema, type SyncMarkCollection } from './sync/marks';
+import { markMigrations, syncMarkSchema, type SyncMarkCollection } from './sync/marks';
 
 export type DispenseCollection = RxCollection<Dispense>;
 
@@ -100,7 +100,7 @@ export async function openDispenseDatabase(name: string, opts: OpenOptions = {})
         migrationStrategies: dispenseMigrationStrategies(dispenseRxJsonSchema().version),
         conflictHandler: dispenseConflictHandler,
       },
-      syncmarks: { schema: syncMarkSchema },
+      syncmarks: { schema: syncMarkSchema, migrationStrategies: markMigrations },
     });
   } catch (err) {
     await db.close();

@@ -74,8 +74,13 @@ export async function deleteIndexedDbs(dbName: string, idb = browserIndexedDb())
   const prefix = dexieDbPrefix(dbName);
   const listed = typeof idb.databases === 'function' ? (await idb.databases()).map((d) => d.name ?? '') : null;
   // Where the browser cannot list its databases (Firefox before 126): the app's own, by name.
-  const others = ['_rxdb_internal', 'syncmarks', 'plugin-local-documents-', 'plugin-local-documents-dispenses', 'plugin-local-documents-syncmarks'];
-  const known = [recordsIndexedDbName(dbName), ...others.map((c) => `${prefix}0--${c}`)];
+  const others = ['_rxdb_internal', 'plugin-local-documents-', 'plugin-local-documents-dispenses', 'plugin-local-documents-syncmarks'];
+  const versions = (n: number) => Array.from({ length: n + 1 }, (_, v) => v);
+  const known = [
+    ...versions(dispenseRxJsonSchema().version).map((v) => recordsIndexedDbName(dbName, v)),
+    ...versions(1).map((v) => `${prefix}${v}--syncmarks`), // syncMarkSchema's versions (sync/marks.ts)
+    ...others.map((c) => `${prefix}0--${c}`),
+  ];
   const names = (listed ?? known).filter((n) => n.startsWith(prefix));
   await Promise.all(
     names.map(

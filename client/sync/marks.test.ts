@@ -1,5 +1,5 @@
 import { makeDispense } from '../../test/support/records';
-import { markRejected, markSuperseded } from './marks';
+import { markMigrations, markRejected, markSuperseded } from './marks';
 import { isAfter } from './checkpoint';
 
 const T = (n: number) => new Date(Date.UTC(2026, 10, 25, 9, 0, n)).toISOString();
@@ -24,7 +24,7 @@ test("when the server's version wins a conflict, the record follows it and the d
   const lost = makeDispense({ siteId: 's', dispensedBy: 'u', updatedAt: T(4) });
   const winner = { ...lost, status: 'voided' as const, voidReason: 'Duplicate', updatedAt: T(2) };
   const m = markSuperseded(lost, winner, T(5));
-  expect(m).toMatchObject({ externalId: lost.externalId, state: 'synced', localUpdatedAt: T(2), ackedUpdatedAt: T(2) });
+  expect(m).toMatchObject({ externalId: lost.externalId, state: 'superseded', localUpdatedAt: T(2) });
   expect(JSON.parse(m.superseded!)).toEqual(lost);
 });
 
@@ -36,4 +36,19 @@ test('a record is pending while it is after the push checkpoint in push order (l
   expect(isAfter(cp, 1000.5, 'b')).toBe(false);
   expect(isAfter(cp, 1000.5, 'a')).toBe(false);
   expect(isAfter(cp, 999, 'z')).toBe(false);
+});
+
+test("an earlier build's marks: pending and plain confirmed ones go, a kept lost version stays as superseded, refusals stay", () => {
+  const migrate = markMigrations[1] as (old: Record<string, unknown>) => unknown;
+  const base = { externalId: 'x', localUpdatedAt: T(1), markedAt: T(2) };
+  expect(migrate({ ...base, state: 'pending', pendingSince: T(0) })).toBeNull();
+  expect(migrate({ ...base, state: 'synced', ackedUpdatedAt: T(1) })).toBeNull();
+  expect(migrate({ ...base, state: 'synced', ackedUpdatedAt: T(1), superseded: '{}' })).toEqual({ ...base, state: 'superseded', superseded: '{}' });
+  expect(migrate({ ...base, state: 'rejected', rejectedUpdatedAt: T(1), code: 'c', reason: 'r', pendingSince: T(0) })).toEqual({
+    ...base,
+    state: 'rejected',
+    rejectedUpdatedAt: T(1),
+    code: 'c',
+    reason: 'r',
+  });
 });

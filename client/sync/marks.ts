@@ -5,31 +5,26 @@
  * are not marked one by one: they are acknowledged by range (sync/checkpoint.ts), so a mark is only
  * written for these few rows.
  *
- * The schema keeps the fields of the per-record marks an earlier version wrote (pending,
- * synced), so a database made by it still opens; 'pending' and 'synced' marks without
- * `superseded` are no longer read.
+ * Version 1 of the schema drops what the per-record marks of an earlier version wrote (a mark per
+ * pending or confirmed record): markMigrations turns a database made by it into this one.
  */
 import { map, of, switchMap, type Observable } from 'rxjs';
-import type { RxCollection, RxJsonSchema } from 'rxdb';
+import type { MigrationStrategies, RxCollection, RxJsonSchema } from 'rxdb';
 import type { Dispense } from '../../schemas/dispense';
 import { storedDocs$ } from '../index-read';
 
-export type MarkState = 'pending' | 'rejected' | 'synced';
+export type MarkState = 'rejected' | 'superseded';
 
 export interface SyncMark {
   externalId: string;
-  /** 'rejected': the server refused the version below; 'synced': it holds the version below. Indexed. */
+  /** 'rejected': the server refused the version below; 'superseded': the server's version won a conflict. Indexed. */
   state: MarkState;
-  /** updatedAt of the version the mark is about. */
+  /** updatedAt of the version the record holds since the mark was written. */
   localUpdatedAt: string;
-  /** updatedAt of the server's version that won a conflict. */
-  ackedUpdatedAt?: string;
   /** updatedAt of the version the server refused, with its reason. */
   rejectedUpdatedAt?: string;
   code?: string;
   reason?: string;
-  /** Written by the per-record marks of an earlier version; no longer read. */
-  pendingSince?: string;
   /** When the mark was written. */
   markedAt: string;
   /** JSON of the last version of this device that lost a conflict (kept, shown, never pushed). */
@@ -41,24 +36,36 @@ export type SyncMarkCollection = RxCollection<SyncMark>;
 const iso = { type: 'string', maxLength: 24 } as const;
 export const syncMarkSchema: RxJsonSchema<SyncMark> = {
   title: 'sync marks of dispenses',
-  version: 0,
+  version: 1,
   primaryKey: 'externalId',
   type: 'object',
   properties: {
     externalId: { type: 'string', maxLength: 36 },
-    state: { type: 'string', enum: ['pending', 'rejected', 'synced'], maxLength: 8 },
+    state: { type: 'string', enum: ['rejected', 'superseded'], maxLength: 10 },
     localUpdatedAt: iso,
-    ackedUpdatedAt: iso,
     rejectedUpdatedAt: iso,
     code: { type: 'string', maxLength: 64 },
     reason: { type: 'string', maxLength: 2000 },
-    pendingSince: iso,
     markedAt: iso,
     superseded: { type: 'string', maxLength: 20000 },
   },
   required: ['externalId', 'state', 'localUpdatedAt', 'markedAt'],
   indexes: ['state'],
   additionalProperties: false,
+};
+
+/**
+ * From version 0 (the per-record marks of earlier builds): a mark of a pending or confirmed
+ * record goes (what is pending is known from the checkpoint now); a confirmed one that kept a
+ * version lost to a conflict becomes 'superseded'; the fields no longer read go.
+ */
+export const markMigrations: MigrationStrategies = {
+  1: (old: Record<string, unknown>) => {
+    const { ackedUpdatedAt: _acked, pendingSince: _since, ...mark } = old;
+    if (mark.state === 'rejected') return mark;
+    if (mark.state === 'synced' && typeof mark.superseded === 'string') return { ...mark, state: 'superseded' };
+    return null;
+  },
 };
 
 /** The server refused this version; it stays aside, with the reason, until the record is edited. */
@@ -80,9 +87,8 @@ export function markRejected(m: SyncMark | null, externalId: string, updatedAt: 
 export function markSuperseded(lost: Dispense, winner: Dispense, now: string): SyncMark {
   return {
     externalId: lost.externalId,
-    state: 'synced',
+    state: 'superseded',
     localUpdatedAt: winner.updatedAt,
-    ackedUpdatedAt: winner.updatedAt,
     markedAt: now,
     superseded: JSON.stringify(lost),
   };

@@ -89,7 +89,7 @@ describe('records of the database before site scoping', () => {
     expect(marks.map((m) => [m.externalId, m.state, m.code ?? null]).sort()).toEqual(
       [
         [a[1].externalId, 'rejected', 'invalid_record'],
-        [a[2].externalId, 'synced', null],
+        [a[2].externalId, 'superseded', null],
       ].sort(),
     );
     expect(await names()).toContain(recordsIndexedDbName(LEGACY_DATABASE_NAME));
