@@ -22,20 +22,24 @@ import { pushAll } from './http-ingest';
 import { BENCH_CLIENT_DIST, browserSync, buildClient, launchChromium, localLoad, type LocalLoadResult } from './product-browser';
 import type { ProductNodeInput, ProductNodeResult } from './product-node';
 import { startServerProcess, type ServerProcess } from '../test/support/server-process';
+import { scaleRun } from './scale';
 import { evaluateTargets, markdown, printTable, printTargets, type Row } from './report';
 
 const { values: args } = parseArgs({
   options: {
-    records: { type: 'string', default: '100000' },
+    records: { type: 'string' },
     peer: { type: 'string', default: '2000' },
     'node-records': { type: 'string' },
     'browser-records': { type: 'string', default: '20000' },
     'local-records': { type: 'string', default: '100000' },
     'cpu-prof': { type: 'string' },
     out: { type: 'string' },
+    /** Issue 14: measure against this many stored records instead (bench/scale.ts). */
+    preload: { type: 'string' },
+    ids: { type: 'string', default: 'v4' },
   },
 });
-const N = Number(args.records);
+const N = Number(args.records ?? 100000);
 const PEER_N = Math.min(Number(args.peer), N);
 const NODE_N = Number(args['node-records'] ?? N);
 const BROWSER_N = Number(args['browser-records']);
@@ -143,6 +147,10 @@ function machine() {
 
 async function main(): Promise<void> {
   const adminUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  if (args.preload) {
+    if (args.ids !== 'v4' && args.ids !== 'v7') throw new Error('--ids is v4 or v7');
+    return scaleRun({ preload: Number(args.preload), records: Number(args.records ?? 20000), ids: args.ids, adminUrl, out: args.out });
+  }
   const started = new Date();
   const loadAtStart = os.loadavg();
   console.log(
