@@ -8,58 +8,9 @@
  * in a row are apart from it.
  */
 import { browserOnline, onNetwork } from './network';
+import type { RunOutcome, Scheduler, SchedulerEvent, SchedulerOptions, SchedulerSnapshot } from './scheduler-types';
 
-export type RunOutcome =
-  | { kind: 'ok' }
-  /** The server could not be reached (network) or failed (5xx, bad answer): back off and retry. */
-  | { kind: 'retry'; reason: 'network' | 'server' }
-  | { kind: 'rate-limited'; retryAfterMs: number }
-  | { kind: 'unauthorized' }
-  /** Nothing was attempted (this tab is not the leader). */
-  | { kind: 'skipped' };
-
-export interface SchedulerSnapshot {
-  enabled: boolean;
-  intervalMs: number;
-  running: boolean;
-  /** Failures in a row (network or server). */
-  failures: number;
-  /** When the next automatic run is due (epoch ms), or null if none is planned. */
-  nextRunAt: number | null;
-  /** A 401 stopped the runs until the session changes or "Sync now". */
-  stoppedForAuth: boolean;
-}
-
-export type SchedulerEvent = { type: 'run-start' } | { type: 'run-end'; outcome: RunOutcome } | { type: 'skipped-offline' } | { type: 'changed' };
-
-export interface SchedulerOptions {
-  run: () => Promise<RunOutcome>;
-  enabled: boolean;
-  intervalSeconds: number;
-  onEvent?: (event: SchedulerEvent, snapshot: SchedulerSnapshot) => void;
-  isOnline?: () => boolean;
-  /** Subscribes to the browser's `online` event; returns the unsubscribe. */
-  onOnline?: (listener: () => void) => () => void;
-  /** After a 401, true once a run may be tried again (e.g. a new token). Default: never by itself. */
-  canRetryAuth?: () => boolean;
-  backoffBaseMs?: number;
-  backoffMaxMs?: number;
-  random?: () => number;
-  now?: () => number;
-}
-
-export interface Scheduler {
-  /** Auto sync on: the timer runs. */
-  start(): void;
-  /** Auto sync off: the timer stops; syncNow still works. */
-  pause(): void;
-  setIntervalSeconds(seconds: number): void;
-  /** Runs now, or shares the run in flight. Waits for the run; never rejects. */
-  syncNow(): Promise<void>;
-  snapshot(): SchedulerSnapshot;
-  /** Stops everything and waits for a run in flight to end. */
-  dispose(): Promise<void>;
-}
+export type { RunOutcome, Scheduler, SchedulerEvent, SchedulerOptions, SchedulerSnapshot } from './scheduler-types';
 
 /** Delay before retry number `failures` (1, 2, …): base·2^(n-1), capped, with jitter in [½, 1]. */
 export function backoffDelay(failures: number, baseMs: number, maxMs: number, random: () => number): number {
