@@ -32,13 +32,7 @@ export function issueToken(config: Config, user: User): { token: string; expires
   return { token, expiresAt: expiresAt.toISOString() };
 }
 
-export async function login(
-  db: Knex,
-  config: Config,
-  limiters: Limiters,
-  body: LoginRequest,
-  ip: string,
-): Promise<LoginResponse> {
+export async function login(db: Knex, config: Config, limiters: Limiters, body: LoginRequest, ip: string): Promise<LoginResponse> {
   const key = `${body.username.toLowerCase()}|${ip}`;
   const failures = await limiters.loginFailuresByUserIp.get(key);
   if (failures && failures.consumedPoints >= config.RATE_LOGIN_FAILURES) {
@@ -136,6 +130,12 @@ export function requireAuth(auth: passport.PassportStatic, db: Knex): RequestHan
   const check = checkToken(auth, db);
   return (req, res, next) => check(req, res, (err?: unknown) => (err ? next(err) : userFound(req, res, next)));
 }
+
+/** After requireAuth: a site admin only; anyone else gets 403 with the error body. */
+export const requireAdmin: RequestHandler = (req, _res, next) => {
+  if (req.user?.role === 'admin') return next();
+  next(new AppError(403, 'forbidden', 'Only a site admin may do this'));
+};
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

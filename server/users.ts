@@ -59,13 +59,16 @@ export async function addUser(db: Knex, u: NewUser): Promise<User> {
   return toUser(row as UserRow);
 }
 
-/** On an empty database outside production, makes a demo user and returns its password (shown once). */
+/**
+ * On an empty database outside production, makes a demo user and returns its password (shown once).
+ * The demo user is the site's admin, so a new user sees the whole app, the admin view included.
+ */
 export async function ensureDemoUser(db: Knex): Promise<{ username: string; password: string; siteId: string } | null> {
   const [{ count }] = await db('users').count<{ count: number }[]>({ count: '*' });
   if (Number(count) > 0) return null;
   const demo = { username: 'demo', password: randomBytes(9).toString('base64url'), siteId: 'site-demo' };
   try {
-    await addUser(db, { ...demo, role: 'pharmacist', displayName: 'Demo Pharmacist' });
+    await addUser(db, { ...demo, role: 'admin', displayName: 'Demo Admin' });
   } catch (err) {
     // Instances starting together on a new database all saw it empty; one of them made the user.
     if ((err as { code?: string }).code === '23505') return null;

@@ -52,7 +52,11 @@ describe('npm run user -- add', () => {
   });
 
   test('it adds a user with the password read from stdin, and that user signs in over HTTP', async () => {
-    const res = await userCommand(['add', 'alice', '--site', 'site-x', '--role', 'admin', '--name', 'Alice Admin'], 'a-long-secret-1\n', database.url);
+    const res = await userCommand(
+      ['add', 'alice', '--site', 'site-x', '--role', 'admin', '--name', 'Alice Admin'],
+      'a-long-secret-1\n',
+      database.url,
+    );
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('Added admin "alice" at site site-x');
     expect(res.stdout + res.stderr).not.toContain('a-long-secret-1');
@@ -105,7 +109,7 @@ describe('the demo user of a new install', () => {
       const demo = await ensureDemoUser(db);
       expect(demo).toEqual({ username: 'demo', password: expect.stringMatching(/^[\w-]{12,}$/), siteId: 'site-demo' });
       const stored = await findUserForLogin(db, 'demo');
-      expect(stored).toMatchObject({ siteId: 'site-demo', role: 'pharmacist' });
+      expect(stored).toMatchObject({ siteId: 'site-demo', role: 'admin' });
       expect(await verifyPassword(demo!.password, stored!.passwordHash)).toBe(true);
       expect(await ensureDemoUser(db)).toBeNull();
       const [{ n }] = await db('users').count<{ n: number }[]>({ n: '*' });
