@@ -138,7 +138,10 @@ export const auditEntrySchema = z.object({
   actor: z.string(),
   deviceId: z.string().nullable(),
   requestId: z.string().nullable(),
+  /** When the change reached the server. */
   createdAt: isoInstant(),
+  /** The pushing device's clock minus the server's, as last measured (null: not measured yet). */
+  clockOffsetMs: z.number().int().nullable(),
   changed: z.array(z.string()),
   before: dispenseSchema.nullable(),
   after: dispenseSchema,

@@ -10,10 +10,13 @@ import helmet from 'helmet';
 import type { Knex } from 'knex';
 import { listQuerySchema, loginRequestSchema, MAX_PUSH_ROWS, pushRequestSchema } from '../schemas/api';
 import { dispenseShape } from '../schemas/dispense';
-import { checkToken, configurePassport, login, requireAuth, userFound } from './auth';
+import { DEVICE_ID, deviceReportSchema, exportQuerySchema } from '../schemas/devices';
+import { checkToken, configurePassport, login, requireAdmin, requireAuth, userFound } from './auth';
 import { isDatabaseUp } from './db';
+import { listDevices, noteDevicePush, reportDevice } from './devices';
 import type { Config } from './env';
 import { AppError, errorBody, errorMiddleware } from './errors';
+import { writeExport } from './export';
 import { parsePullQuery, pullDispenses } from './pull';
 import { pushDispenses } from './push';
 import { consume, type Limiters } from './rate-limit';
@@ -26,14 +29,17 @@ export interface AppDeps {
   log?: (line: string) => void;
 }
 
-const DEVICE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+/** The X-Device-Id header when it is a device id the server accepts, else null. */
+function deviceIdOf(req: express.Request): string | null {
+  const id = req.header('x-device-id');
+  return id && DEVICE_ID.test(id) ? id : null;
+}
 
 export function createApp({ db, config, limiters, log = console.log }: AppDeps): express.Express {
   const app = express();
   const auth = configurePassport(config);
   const signedIn = requireAuth(auth, db);
-  const apiLimit: RequestHandler = (req, _res, next) =>
-    consume(limiters.api, String(req.user!.id), 'Too many requests.').then(() => next(), next);
+  const apiLimit: RequestHandler = (req, _res, next) => consume(limiters.api, String(req.user!.id), 'Too many requests.').then(() => next(), next);
 
   app.disable('x-powered-by');
   // Which proxies' X-Forwarded-For to believe: the login limiter keys on the client's address.
@@ -97,18 +103,35 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
     }
     const body = pushRequestSchema.parse(req.body);
     await res.locals.pushBudget;
-    const deviceId = req.header('x-device-id');
-    const result = await pushDispenses(db, {
-      user: req.user!,
-      deviceId: deviceId && DEVICE_ID.test(deviceId) ? deviceId : null,
-      requestId: res.locals.requestId as string,
-    }, body.rows);
+    const deviceId = deviceIdOf(req);
+    const result = await pushDispenses(
+      db,
+      {
+        user: req.user!,
+        deviceId,
+        requestId: res.locals.requestId as string,
+      },
+      body.rows,
+    );
+    if (deviceId) await noteDevicePush(db, { siteId: req.user!.siteId, deviceId, username: req.user!.username });
     res.json(result);
   });
 
   app.get('/api/sync/dispenses/pull', signedIn, apiLimit, async (req, res) => {
     const q = parsePullQuery(req.query);
     res.json(await pullDispenses(db, req.user!.siteId, q, config.PULL_WINDOW_DAYS));
+  });
+
+  // Devices and proof of delivery (server/devices.ts): each device reports after its sync runs.
+  app.post('/api/sync/devices/report', signedIn, apiLimit, smallJson, async (req, res) => {
+    const deviceId = deviceIdOf(req);
+    if (!deviceId) throw new AppError(400, 'device_id_required', 'A device report needs the X-Device-Id header (1-64 letters, digits, . _ : -)');
+    const report = deviceReportSchema.parse(req.body);
+    res.json(await reportDevice(db, { siteId: req.user!.siteId, deviceId, username: req.user!.username }, report));
+  });
+
+  app.get('/api/sync/devices', signedIn, apiLimit, requireAdmin, async (req, res) => {
+    res.json(await listDevices(db, req.user!.siteId));
   });
 
   app.get('/api/sync/status', signedIn, apiLimit, async (req, res) => {
@@ -118,6 +141,24 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
 
   app.get('/api/dispenses', signedIn, apiLimit, async (req, res) => {
     res.json(await listDispenses(db, req.user!.siteId, listQuerySchema.parse(req.query)));
+  });
+
+  // The site's dispensing log for a period, streamed page by page (server/export.ts).
+  app.get('/api/dispenses/export.csv', signedIn, apiLimit, requireAdmin, async (req, res) => {
+    const { from, to } = exportQuerySchema.parse(req.query);
+    const day = (d: Date) => d.toISOString().slice(0, 10);
+    const site = req.user!.siteId.replace(/[^A-Za-z0-9._-]/g, '_');
+    res.setHeader('Content-Type', 'text/csv; charset=utf-8; header=present');
+    res.setHeader('Content-Disposition', `attachment; filename="dispenses-${site}-${day(from)}-to-${day(to)}.csv"`);
+    res.setHeader('Cache-Control', 'no-store');
+    try {
+      await writeExport(db, req.user!.siteId, from, to, res);
+      res.end();
+    } catch (err) {
+      // Once rows are sent the status cannot change: cut the download so it is not taken as whole.
+      if (!res.headersSent) throw err;
+      res.destroy(err as Error);
+    }
   });
 
   app.get('/api/dispenses/:externalId', signedIn, apiLimit, async (req, res) => {

@@ -2,8 +2,11 @@ import type { Dispense } from '../schemas/dispense';
 import { makeDispense } from '../test/support/records';
 import { decide, standsWithoutLock, type Candidate, type Decision, type Rules } from './push-decision';
 
-const rules: Rules = { siteId: 'site-a', dispensers: new Set(['alice', 'bob']) };
 const stored = makeDispense({ siteId: 'site-a', dispensedBy: 'alice', notes: 'as stored' });
+// The server's clock an hour after the stored record's instants: 10 minutes more is the latest allowed.
+const serverNow = Date.parse(stored.updatedAt) + 60 * 60_000;
+const rules: Rules = { siteId: 'site-a', dispensers: new Set(['alice', 'bob']), latestInstantMs: serverNow + 10 * 60_000 };
+const inHours = (h: number) => new Date(serverNow + h * 60 * 60_000).toISOString();
 const later = new Date(Date.parse(stored.updatedAt) + 1000).toISOString();
 const edited: Dispense = { ...stored, quantity: 28, notes: 'edited', updatedAt: later };
 const voided: Dispense = { ...stored, status: 'voided', voidReason: 'Wrong patient', updatedAt: later };
@@ -26,6 +29,19 @@ const cases: [situation: string, candidate: Candidate, stored: Dispense | undefi
     rejected('unknown_dispenser'),
   ],
   ['a new record of another site is rejected as wrong_site', row(theirs), undefined, rejected('wrong_site')],
+  [
+    'a new record dispensed a day ahead of the server clock is rejected as clock_ahead',
+    row({ ...stored, dispensedAt: inHours(24), updatedAt: inHours(24) }),
+    undefined,
+    rejected('clock_ahead'),
+  ],
+  ['a new record 9 minutes ahead of the server clock is inserted', row({ ...stored, updatedAt: inHours(0.15) }), undefined, { kind: 'insert' }],
+  [
+    'an edit stamped 11 minutes ahead of the server clock is rejected as clock_ahead',
+    row({ ...edited, updatedAt: inHours(11 / 60) }, stored),
+    stored,
+    rejected('clock_ahead'),
+  ],
   ["a record stored for another site is rejected as wrong_site, even relabelled as this site's", row(stored, theirs), theirs, rejected('wrong_site')],
   [
     'a record of another site equal to the stored one is rejected as wrong_site, not passed as unchanged',

@@ -19,6 +19,10 @@ const SET_COLUMNS = DISPENSE_FIELDS.filter((f) => f !== 'externalId')
 const NOTE_PUSH = `INSERT INTO site_sync (site_id, last_push_at) SELECT ?, now()`;
 const NOTE_CONFLICT = `ON CONFLICT (site_id) DO UPDATE SET last_push_at = GREATEST(site_sync.last_push_at, EXCLUDED.last_push_at)`;
 
+// The pushing device's clock offset as last measured (its report, server/devices.ts), kept in
+// each audit row: evaluated once per statement (site id and device id as parameters).
+const DEVICE_OFFSET = '(SELECT clock_offset_ms FROM devices WHERE site_id = ? AND device_id = ?)';
+
 // New records and their audit rows in one statement; a record that exists already is left
 // alone (ON CONFLICT DO NOTHING), and its id is all the statement returns, so a batch of new
 // records returns no rows. When the batch is only new records and all of them were inserted,
@@ -35,8 +39,8 @@ WITH input AS (
   ON CONFLICT (external_id) DO NOTHING
   RETURNING external_id
 ), audited AS (
-  INSERT INTO audit_logs (entity, entity_id, action, actor, device_id, changed, before, after, request_id)
-  SELECT 'dispense', c.external_id, 'create', ?, ?, '{}', NULL, i.doc, ?
+  INSERT INTO audit_logs (entity, entity_id, action, actor, device_id, changed, before, after, request_id, clock_offset_ms)
+  SELECT 'dispense', c.external_id, 'create', ?, ?, '{}', NULL, i.doc, ?, ${DEVICE_OFFSET}
   FROM created c JOIN input i ON i."externalId" = c.external_id
   RETURNING entity_id
 ), noted AS (
@@ -58,8 +62,8 @@ WITH input AS (
   FROM input i WHERE d.external_id = i."externalId"
   RETURNING d.external_id
 )
-INSERT INTO audit_logs (entity, entity_id, action, actor, device_id, changed, before, after, request_id)
-SELECT 'dispense', u.external_id, i.action, ?, ?, i.changed, i.before, i.after, ?
+INSERT INTO audit_logs (entity, entity_id, action, actor, device_id, changed, before, after, request_id, clock_offset_ms)
+SELECT 'dispense', u.external_id, i.action, ?, ?, i.changed, i.before, i.after, ?, ${DEVICE_OFFSET}
 FROM updated u JOIN input i ON i."externalId" = u.external_id
 RETURNING entity_id`;
 

@@ -5,6 +5,7 @@
  */
 import type { Knex } from 'knex';
 import type { PushResponse, PushRow, RejectedRow, User } from '../schemas/api';
+import { CLOCK_AHEAD_LIMIT_MS } from '../schemas/devices';
 import { DISPENSE_FIELDS, dispenseSchema, type Dispense } from '../schemas/dispense';
 import { toIssues } from './errors';
 import { decide, rejection, standsWithoutLock, wrongSite, type Candidate, type Rules, type Update } from './push-decision';
@@ -60,7 +61,7 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
   // The session's user may always be named as dispenser; step 3 adds the colleagues it looks up.
   // Before that, only decisions on a record read are settled, and those need no dispenser.
   const dispensers = new Set([ctx.user.username]);
-  const rules: Rules = { siteId: ctx.user.siteId, dispensers };
+  const rules: Rules = { siteId: ctx.user.siteId, dispensers, latestInstantMs: Date.now() + CLOCK_AHEAD_LIMIT_MS };
   /** Settles a row on a read without locks when its decision stands (a row with no record read never does). */
   const settledUnlocked = (candidate: Candidate, stored: Dispense | undefined, out: RejectedRow[]): boolean => {
     const decision = decide(candidate, stored, rules);
@@ -105,7 +106,8 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
     .filter((c) => !snapshot.has(c.doc.externalId) && c.doc.dispensedBy !== ctx.user.username)
     .map((c) => c.doc.dispensedBy);
   for (const name of await usersOfSite(db, ctx.user.siteId, [...new Set(others)])) dispensers.add(name);
-  const auditArgs = [ctx.user.username, ctx.deviceId, ctx.requestId];
+  // Who, which device, which request, and the device's clock offset as last measured (devices.ts).
+  const auditArgs = [ctx.user.username, ctx.deviceId, ctx.requestId, ctx.user.siteId, ctx.deviceId];
 
   for (let attempt = 1; ; attempt++) {
     try {

@@ -55,7 +55,7 @@ export type DispenseRow = { [K in keyof typeof COLUMNS as (typeof COLUMNS)[K]]: 
 // An instant at UTC as PostgreSQL writes a timestamp: 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
 const UTC_TEXT = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?$/;
 
-function iso(v: unknown): string {
+export function iso(v: unknown): string {
   const utc = typeof v === 'string' ? UTC_TEXT.exec(v) : null;
   if (utc) return `${utc[1]}T${utc[2]}.${(utc[3] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
   return v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString();
@@ -115,12 +115,10 @@ export async function listDispenses(
 }
 
 export async function getDispense(db: Knex, siteId: string, externalId: string): Promise<{ record: Dispense; audit: AuditEntry[] } | undefined> {
-  const row = (await db('dispenses').select(SELECT_COLUMNS).where({ external_id: externalId, site_id: siteId }).first()) as
-    | DispenseRow
-    | undefined;
+  const row = (await db('dispenses').select(SELECT_COLUMNS).where({ external_id: externalId, site_id: siteId }).first()) as DispenseRow | undefined;
   if (!row) return undefined;
   const audit = await db('audit_logs')
-    .select('id', 'action', 'actor', 'device_id', 'request_id', 'created_at', 'changed', 'before', 'after')
+    .select('id', 'action', 'actor', 'device_id', 'request_id', 'created_at', 'clock_offset_ms', 'changed', 'before', 'after')
     .where({ entity: 'dispense', entity_id: externalId })
     .orderBy('id');
   return {
@@ -132,6 +130,7 @@ export async function getDispense(db: Knex, siteId: string, externalId: string):
       deviceId: a.device_id,
       requestId: a.request_id,
       createdAt: iso(a.created_at),
+      clockOffsetMs: a.clock_offset_ms === null ? null : Number(a.clock_offset_ms),
       changed: a.changed,
       before: a.before,
       after: a.after,

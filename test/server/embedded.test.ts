@@ -34,7 +34,17 @@ const PULL_WINDOW_DAYS = '3650';
 function startMain(): Promise<Main> {
   const child = spawn(TSX, ['server/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: '', SEMS_DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, PULL_WINDOW_DAYS: PULL_WINDOW_DAYS },
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      SEMS_DATA_DIR: dir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      JWT_SECRET: TEST_JWT_SECRET,
+      PULL_WINDOW_DAYS: PULL_WINDOW_DAYS,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -92,7 +102,7 @@ test('with no DATABASE_URL, the server starts on PGlite in the data folder, prin
   const login = await call(main.url, 'POST', '/api/auth/login', { body: { username, password } });
   expect(login.status).toBe(200);
   const { token, user } = loginResponseSchema.parse(login.body);
-  expect(user).toMatchObject({ username, siteId, role: 'pharmacist' });
+  expect(user).toMatchObject({ username, siteId, role: 'admin' }); // the demo user sees the whole app
 
   const doc = makeDispense({ siteId, dispensedBy: username });
   const res = await push(main.url, token, pushBody([doc]));
@@ -111,6 +121,17 @@ test('with no DATABASE_URL, the server starts on PGlite in the data folder, prin
   for (const r of results) expect({ status: r.status, body: r.body }).toEqual({ status: 200, body: { conflicts: [], rejected: [] } });
   const status = syncStatusSchema.parse((await call(main.url, 'GET', '/api/sync/status', { token })).body);
   expect(status).toMatchObject({ totalRecords: 21, siteRecords: 21 });
+  // The export's keyset pages and the devices list run on PGlite too (the demo user is the site's admin).
+  const csv = await call(main.url, 'GET', '/api/dispenses/export.csv?from=2026-01-01&to=2027-01-01', { token });
+  expect({ status: csv.status, lines: csv.text.trimEnd().split('\r\n').length }).toEqual({ status: 200, lines: 22 });
+  const reported = await call(main.url, 'POST', '/api/sync/devices/report', {
+    token,
+    headers: { 'x-device-id': 'dev-embedded' },
+    body: { pendingCount: 0, oldestPendingAt: null, appVersion: 'test', madeCount: 0, deviceTime: new Date().toISOString() },
+  });
+  expect(reported.status).toBe(200);
+  const listed = await call(main.url, 'GET', '/api/sync/devices', { token });
+  expect(listed.body.devices).toEqual([expect.objectContaining({ deviceId: 'dev-embedded', serverHolds: 0, allDelivered: true })]);
 
   expect(await stopMain(main)).toBe(0); // SIGTERM: a clean stop
   expect(await countsInFolder()).toEqual({ dispenses: 21, audit: 21, creates: 21, users: 1 });
@@ -127,7 +148,7 @@ test('after a restart on the same data folder, the records are still there, no s
   expect(await countsInFolder()).toEqual({ dispenses: 21, audit: 21, creates: 21, users: 1 });
 });
 
-test('on PGlite too, a pull pages through the site\'s records once, then brings an edit, and nothing of another site', async () => {
+test("on PGlite too, a pull pages through the site's records once, then brings an edit, and nothing of another site", async () => {
   // A user of another site, added with `npm run user` while the server is stopped (PGlite is one process's).
   await run('sh', ['-c', `echo zed-password | DATABASE_URL= SEMS_DATA_DIR=${dir} ${TSX} server/cli/user.ts add zed --site site-z`], { cwd: ROOT });
   main = await startMain();

@@ -1,0 +1,112 @@
+/**
+ * Devices and proof of delivery: one row per device of a site. The server notes what it sees
+ * (who pushed from it, when, its clock) and keeps what the device reports after each sync run;
+ * a site admin reads each device beside how many of its records the server holds, counted from
+ * the audit trail's creates (a record's first push names its device).
+ */
+import type { Knex } from 'knex';
+import { STALE_DEVICE_MS, type Device, type DeviceReport, type DevicesResponse } from '../schemas/devices';
+import { iso } from './records';
+
+interface Seen {
+  siteId: string;
+  deviceId: string;
+  username: string;
+}
+
+// A push notes its device's last push, and the row is written only when the last noted one is a
+// second old or the user changed: a plain UPDATE whose WHERE fails writes nothing, so a burst of
+// pushes adds no commits. A device never seen before gets its row.
+const NOTE_PUSH_SQL = `
+WITH moved AS (
+  UPDATE devices SET last_push_at = now(), last_seen_at = now(), last_user = ?
+  WHERE site_id = ? AND device_id = ?
+    AND (last_push_at IS NULL OR last_push_at < now() - interval '1 second' OR last_user <> ?)
+  RETURNING 1
+)
+INSERT INTO devices (site_id, device_id, last_user, last_push_at)
+SELECT ?, ?, ?, now() WHERE NOT EXISTS (SELECT 1 FROM devices WHERE site_id = ? AND device_id = ?)
+ON CONFLICT (site_id, device_id) DO NOTHING`;
+
+/** After a push that succeeded: the device's last push and last user. */
+export async function noteDevicePush(db: Knex, { siteId, deviceId, username }: Seen): Promise<void> {
+  await db.raw(NOTE_PUSH_SQL, [username, siteId, deviceId, username, siteId, deviceId, username, siteId, deviceId]);
+}
+
+/** Keeps a device's report; returns the server's time and the device's clock offset measured from it. */
+export async function reportDevice(db: Knex, seen: Seen, report: DeviceReport): Promise<{ serverTime: string; clockOffsetMs: number }> {
+  const serverNow = Date.now();
+  const clockOffsetMs = Date.parse(report.deviceTime) - serverNow;
+  const row = {
+    site_id: seen.siteId,
+    device_id: seen.deviceId,
+    last_user: seen.username,
+    last_seen_at: db.fn.now(),
+    reported_at: db.fn.now(),
+    pending_count: report.pendingCount,
+    oldest_pending_at: report.oldestPendingAt,
+    app_version: report.appVersion,
+    made_count: report.madeCount,
+    clock_offset_ms: clockOffsetMs,
+  };
+  const { site_id: _s, device_id: _d, ...changes } = row;
+  await db('devices').insert(row).onConflict(['site_id', 'device_id']).merge(changes);
+  return { serverTime: new Date(serverNow).toISOString(), clockOffsetMs };
+}
+
+interface DeviceRow {
+  device_id: string;
+  last_user: string;
+  first_seen_at: Date;
+  last_seen_at: Date;
+  last_push_at: Date | null;
+  reported_at: Date | null;
+  pending_count: number | null;
+  oldest_pending_at: Date | null;
+  app_version: string | null;
+  made_count: number | null;
+  clock_offset_ms: string | number | null;
+  server_holds: number;
+  server_time: Date;
+}
+
+const isoOrNull = (v: unknown) => (v === null || v === undefined ? null : iso(v));
+
+/** Problems first (flagged, then not delivered), each group by when the device was last seen, newest first. */
+function rank(d: Device): number {
+  return d.flagged ? 0 : d.allDelivered ? 2 : 1;
+}
+
+/** The site's devices with what they reported and how many of their records the server holds. */
+export async function listDevices(db: Knex, siteId: string): Promise<DevicesResponse> {
+  const { rows } = (await db.raw(
+    `SELECT v.*, now() AS server_time,
+       (SELECT count(*)::int FROM audit_logs a JOIN dispenses d ON d.external_id = a.entity_id
+         WHERE a.action = 'create' AND a.entity = 'dispense' AND a.device_id = v.device_id AND d.site_id = v.site_id) AS server_holds
+     FROM devices v WHERE v.site_id = ?`,
+    [siteId],
+  )) as { rows: DeviceRow[] };
+  const serverTime = rows[0]?.server_time ?? new Date();
+  const devices = rows.map((r): Device => {
+    const pending = r.pending_count;
+    const lastSeen = iso(r.last_seen_at);
+    return {
+      deviceId: r.device_id,
+      lastUser: r.last_user,
+      firstSeenAt: iso(r.first_seen_at),
+      lastSeenAt: lastSeen,
+      lastPushAt: isoOrNull(r.last_push_at),
+      reportedAt: isoOrNull(r.reported_at),
+      pendingCount: pending,
+      oldestPendingAt: isoOrNull(r.oldest_pending_at),
+      appVersion: r.app_version,
+      madeCount: r.made_count,
+      serverHolds: r.server_holds,
+      clockOffsetMs: r.clock_offset_ms === null ? null : Number(r.clock_offset_ms),
+      allDelivered: pending === 0 && r.made_count !== null && r.made_count === r.server_holds,
+      flagged: (pending ?? 0) > 0 && serverTime.getTime() - Date.parse(lastSeen) > STALE_DEVICE_MS,
+    };
+  });
+  devices.sort((a, b) => rank(a) - rank(b) || b.lastSeenAt.localeCompare(a.lastSeenAt));
+  return { serverTime: iso(serverTime), devices };
+}
