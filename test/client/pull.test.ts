@@ -13,6 +13,9 @@ import type { Dispense } from '../../schemas/dispense';
 import { startTestServer, type TestServer } from '../support/server';
 import { inputFor, newBrowser } from './support';
 
+// A pull may wait for another suite's transactions to end (see syncUntil): room for that.
+jest.setTimeout(180_000);
+
 let server: TestServer;
 const opened: { db: DispenseDatabase; sync: SyncController }[] = [];
 
@@ -64,10 +67,10 @@ const now = () => new Date().toISOString();
  * test files pushing at the same time, that can take another run.
  */
 async function syncUntil(dev: Device, what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let run = 0; run < 20; run++) {
+  for (const end = Date.now() + 45_000; Date.now() < end;) {
     await dev.sync();
     if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${dev.user.username} never got ${what}`);
 }

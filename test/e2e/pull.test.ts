@@ -7,6 +7,9 @@ import type { Page } from 'playwright-core';
 import { dispense, entry, rowSync, syncNow, waitForPending } from './counter';
 import { describeE2E, signIn, startE2E, USER, type E2E } from './harness';
 
+// A pull may wait for another suite's transactions to end (see syncUntil): room for that.
+jest.setTimeout(180_000);
+
 const colleague = { username: 'pharm2', password: 'counter-pass-2', siteId: USER.siteId };
 const stranger = { username: 'other1', password: 'other-pass-123', siteId: 'SITE-ELSEWHERE' };
 
