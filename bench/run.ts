@@ -22,6 +22,7 @@ import { pushAll } from './http-ingest';
 import { BENCH_CLIENT_DIST, browserSync, buildClient, launchChromium, localLoad, type LocalLoadResult } from './product-browser';
 import type { ProductNodeInput, ProductNodeResult } from './product-node';
 import { startServerProcess, type ServerProcess } from '../test/support/server-process';
+import { pgbouncerRun } from './pgbouncer';
 import { scaleRun } from './scale';
 import { evaluateTargets, markdown, printTable, printTargets, type Row } from './report';
 
@@ -37,6 +38,8 @@ const { values: args } = parseArgs({
     /** Issue 14: measure against this many stored records instead (bench/scale.ts). */
     preload: { type: 'string' },
     ids: { type: 'string', default: 'v4' },
+    /** Three instances directly and through PgBouncer (bench/pgbouncer.ts). */
+    pgbouncer: { type: 'boolean' },
   },
 });
 const N = Number(args.records ?? 100000);
@@ -147,6 +150,7 @@ function machine() {
 
 async function main(): Promise<void> {
   const adminUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  if (args.pgbouncer) return pgbouncerRun({ records: Number(args.records ?? 50000), adminUrl });
   if (args.preload) {
     if (args.ids !== 'v4' && args.ids !== 'v7') throw new Error('--ids is v4 or v7');
     return scaleRun({ preload: Number(args.preload), records: Number(args.records ?? 20000), ids: args.ids, adminUrl, out: args.out });
