@@ -13,7 +13,9 @@ import { listDispenses, syncStatus } from '../server/records';
 
 /** Records per preloaded site: about two years of a busy pharmacy. */
 export const RECORDS_PER_SITE = 10_000;
-const CHUNK = 1_000_000;
+// Transactions of 250,000 rows: a pull waits for the oldest transaction running on the server, so
+// other suites on the same PostgreSQL should not wait for a long one.
+const CHUNK = 250_000;
 
 /** A time-ordered (version 7) UUID: 48 bits of Unix milliseconds, then random bits (RFC 9562). */
 export function uuidv7(ms = Date.now()): string {
@@ -49,8 +51,8 @@ export interface PreloadResult {
 
 /**
  * Adds `records` records over `records / RECORDS_PER_SITE` sites (`benchSite` is one of them),
- * dispensed over the last two years, each with its "create" audit row, in transactions of a
- * million. Secondary indexes are dropped first and built again after (as a bulk import would).
+ * dispensed over the last two years, each with its "create" audit row, in transactions of
+ * 250,000 (a pull waits for the oldest transaction running). Secondary indexes are dropped first and built again after (as a bulk import would).
  */
 export async function preload(url: string, opts: { records: number; benchSite: string; ids: 'v4' | 'v7' }): Promise<PreloadResult> {
   const sites = Math.max(1, Math.round(opts.records / RECORDS_PER_SITE));
@@ -89,7 +91,8 @@ export async function preload(url: string, opts: { records: number; benchSite: s
          FROM made`,
         [from, opts.records, span / opts.records, to, sites, opts.benchSite],
       );
-      console.log(`  preload: ${to + 1} of ${opts.records} records (${((performance.now() - start) / 1000).toFixed(0)} s)`);
+      if ((to + 1) % 1_000_000 === 0 || to + 1 === opts.records)
+        console.log(`  preload: ${to + 1} of ${opts.records} records (${((performance.now() - start) / 1000).toFixed(0)} s)`);
     }
     const indexStart = performance.now();
     await c.query('SET maintenance_work_mem = "512MB"');
