@@ -6,7 +6,9 @@
  */
 import type { Observable } from 'rxjs';
 import { dispenseSchema, type Dispense } from '../schemas/dispense';
+import { correctedNow } from './clock';
 import type { DispenseDatabase } from './db';
+import { countMade } from './device-made';
 import { newestFirst$ } from './index-read';
 import { uuidV4 } from './uuid';
 
@@ -19,9 +21,9 @@ export interface RecordUser {
 
 const PROTECTED = ['externalId', 'siteId', 'dispensedBy', 'status', 'voidReason', 'updatedAt'] as const;
 
-/** An updatedAt later than `previous`, so each version of a record has its own. */
+/** An updatedAt later than `previous`, so each version of a record has its own; in the server's time (clock.ts). */
 function nextUpdatedAt(previous?: string): string {
-  const now = Date.now();
+  const now = correctedNow();
   const after = previous ? Date.parse(previous) + 1 : 0;
   return new Date(Math.max(now, after)).toISOString();
 }
@@ -73,6 +75,7 @@ export async function createDispenses(db: DispenseDatabase, inputs: DispenseInpu
     const res = await db.dispenses.bulkInsert(docs);
     if (res.error.length > 0) throw new Error(`Saving ${res.error.length} record(s) failed: ${res.error[0].status}`);
   });
+  countMade(user.siteId, docs.length); // this device's made-count, for proof of delivery
   return docs;
 }
 

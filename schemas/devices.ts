@@ -84,9 +84,13 @@ export const exportQuerySchema = z
     }
   });
 
-/** A clock's offset in words, e.g. "3 days", "2 hours", "12 minutes" (rounded down, the largest unit). */
+/**
+ * A clock's offset in words, e.g. "3 days", "2 hours", "12 minutes": the largest unit, rounded
+ * down after rounding to the minute, so a clock set 3 days ahead and measured a few milliseconds
+ * short of it is "3 days", not "2 days".
+ */
 export function describeOffset(ms: number): string {
-  const abs = Math.abs(ms);
+  const abs = Math.abs(ms) >= 60_000 ? Math.round(Math.abs(ms) / 60_000) * 60_000 : Math.abs(ms);
   const units: [number, string][] = [
     [24 * 60 * 60_000, 'day'],
     [60 * 60_000, 'hour'],

@@ -9,6 +9,7 @@
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
 import { errorBodySchema, loginResponseSchema, type LoginResponse, type User } from '../../schemas/api';
+import { noteServerDate } from '../clock';
 import { forgetAccount, forgetUnlessRemembered, rememberOnlineSignIn, signInOffline } from '../offline/accounts';
 import { canVerifyOffline } from '../offline/verifier';
 
@@ -47,6 +48,7 @@ async function loginFailure(res: Response): Promise<Error> {
 async function loginOnline(username: string, password: string): Promise<LoginResponse> {
   if (typeof navigator !== 'undefined' && navigator.onLine === false) throw new Unreachable('No network.');
   let res: Response;
+  const sentAt = Date.now();
   try {
     res = await fetch('/api/auth/login', {
       method: 'POST',
@@ -58,6 +60,7 @@ async function loginOnline(username: string, password: string): Promise<LoginRes
   }
   if (res.status === 401) forgetAccount(username); // a password the server refuses must not work offline either
   if (!res.ok) throw await loginFailure(res);
+  noteServerDate(res.headers.get('date'), sentAt, Date.now()); // this device's clock against the server's (clock.ts)
   return loginResponseSchema.parse(await res.json());
 }
 

@@ -8,6 +8,7 @@ import type { DispenseDatabase } from '../db';
 import { useSyncSettings } from '../stores/sync-settings';
 import { useSyncStatus } from '../stores/sync-status';
 import { publishCheckpoint } from './checkpoint';
+import { startDeviceReports } from './device-report';
 import { browserOnline } from './network';
 import { createDispenseReplication, type RunResult } from './replication';
 import { createScheduler, type RunOutcome, type SchedulerOptions, type SchedulerSnapshot } from './scheduler';
@@ -61,6 +62,7 @@ export function lead(db: DispenseDatabase, deps: SyncDeps, previous: PublishedSt
       if (!db.closed) publishCheckpoint(db, cp, exact);
     },
   });
+  const reports = startDeviceReports(db, { baseUrl: deps.baseUrl, siteId: deps.siteId, getToken: deps.getToken, deviceId: deps.deviceId });
   let record: RunRecord = firstRecord(previous);
   let lastRun: RunResult | null = null;
   /** The token the server refused: no automatic run until the session has another. */
@@ -97,6 +99,7 @@ export function lead(db: DispenseDatabase, deps: SyncDeps, previous: PublishedSt
       if (event.type === 'run-start') useSyncStatus.setState({ receiving: null });
       if (event.type === 'run-end') {
         record = afterRun(record, event.outcome, lastRun, new Date());
+        reports.afterRun();
         if (event.outcome.kind === 'unauthorized') deps.onUnauthorized?.();
       }
       publish(snap);
@@ -125,6 +128,7 @@ export function lead(db: DispenseDatabase, deps: SyncDeps, previous: PublishedSt
     refresh: () => publish(scheduler.snapshot()),
     async dispose() {
       offSettings();
+      reports.dispose();
       requests.unsubscribe();
       await Promise.all([scheduler.dispose(), replication.cancel()]);
       await publishing;

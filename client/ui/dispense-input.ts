@@ -3,6 +3,7 @@
  * record input, checked by the shared zod schema so the form and the server agree on every rule.
  */
 import { checkDispenseRules, dispenseObjectSchema, dispenseSchema, type Dispense } from '../../schemas/dispense';
+import { correctedNow } from '../clock';
 import type { DispenseInput } from '../records';
 
 export const INPUT_FIELDS = [
@@ -29,7 +30,8 @@ export function toLocalInput(iso: string): string {
   return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 }
 
-export function emptyValues(now = new Date()): FormValues {
+/** The form's starting values; "Dispensed at" is now in the server's time (clock.ts). */
+export function emptyValues(now = new Date(correctedNow())): FormValues {
   const values = Object.fromEntries(INPUT_FIELDS.map((f) => [f, ''])) as FormValues;
   return { ...values, dispensedAt: toLocalInput(now.toISOString()) };
 }
@@ -47,7 +49,7 @@ export function toInput(values: FormValues, dispensedAtDefault: { local: string;
   const text = (f: InputField) => values[f].trim() || undefined;
   const local = values.dispensedAt;
   let dispensedAt: string;
-  if (local === dispensedAtDefault.local) dispensedAt = dispensedAtDefault.iso ?? new Date().toISOString();
+  if (local === dispensedAtDefault.local) dispensedAt = dispensedAtDefault.iso ?? new Date(correctedNow()).toISOString();
   else dispensedAt = Number.isNaN(new Date(local).getTime()) ? local : new Date(local).toISOString();
   const quantity = values.quantity.trim() === '' ? Number.NaN : Number(values.quantity);
   return {

@@ -1,4 +1,5 @@
 /** The header: who is signed in at which site, the sync panel, and sign out. */
+import type { ReactNode } from 'react';
 import type { User } from '../../schemas/api';
 import { SyncPanel } from './sync-panel';
 
@@ -10,9 +11,11 @@ interface Props {
   onSignOut: () => void;
   /** The server refused the session: straight back to the sign-in screen. */
   onSignInAgain: () => void;
+  /** The views a site admin switches between (view-tabs.tsx); none for a pharmacist. */
+  views?: ReactNode;
 }
 
-export function Header({ user, syncNow, countsKnown, onSignOut, onSignInAgain }: Props) {
+export function Header({ user, syncNow, countsKnown, onSignOut, onSignInAgain, views }: Props) {
   return (
     <header className="app-header">
       <div className="brand">
@@ -25,6 +28,7 @@ export function Header({ user, syncNow, countsKnown, onSignOut, onSignInAgain }:
         </span>
       </div>
       <div className="header-right">
+        {views}
         <SyncPanel syncNow={syncNow} countsKnown={countsKnown} onSignInAgain={onSignInAgain} />
         <span className="who" title={user.username}>
           {user.displayName}

@@ -20,6 +20,8 @@ interface Props {
   onMore: () => void;
   onEdit: (d: Dispense) => void;
   onVoid: (d: Dispense) => void;
+  /** Opens the record's history (the server's audit trail). */
+  onHistory?: (d: Dispense) => void;
 }
 
 function SyncBadge({ state, known }: { state: RecordSyncState | undefined; known: boolean }) {
@@ -34,7 +36,7 @@ function SyncBadge({ state, known }: { state: RecordSyncState | undefined; known
   );
 }
 
-export function RecentList({ dispenses, username, states, loading, hasMore, onMore, onEdit, onVoid }: Props) {
+export function RecentList({ dispenses, username, states, loading, hasMore, onMore, onEdit, onVoid, onHistory }: Props) {
   const now = useNow(60_000);
   return (
     <section className="card recent" aria-labelledby="recent-title">
@@ -99,6 +101,11 @@ export function RecentList({ dispenses, username, states, loading, hasMore, onMo
                         </button>
                       </>
                     )}
+                    {onHistory ? (
+                      <button type="button" className="small" aria-label={`History of dispense for ${who}`} onClick={() => onHistory(d)}>
+                        History
+                      </button>
+                    ) : null}
                   </td>
                 </tr>
               );

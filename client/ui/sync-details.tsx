@@ -43,6 +43,7 @@ export function SyncDetails({ status, stateLabel }: { status: SyncStatusFields; 
             {s.rejected.map((r) => (
               <li key={r.externalId}>
                 <code>{r.externalId.slice(0, 8)}</code> {r.message}
+                {r.code === 'clock_ahead' ? <span className="muted"> It stays on this device until its time is corrected.</span> : null}
               </li>
             ))}
           </ul>

@@ -12,13 +12,17 @@ import { useSession } from '../stores/session';
 import { useSyncStatus } from '../stores/sync-status';
 import { DispenseForm } from './dispense-form';
 import { EditDialog } from './edit-dialog';
+import { AdminView } from './admin-view';
+import { ClockWarning } from './clock-warning';
 import { Header } from './header';
+import { HistoryDialog } from './history-dialog';
 import { ReceivingBar } from './receiving-bar';
 import { RecentList } from './recent-list';
 import { SignOutDialog } from './sign-out-dialog';
 import { usePatientHistory } from './use-patient-history';
 import { useDatabase, useSync } from './use-sync';
 import { useObservable } from './use-observable';
+import { ViewTabs, type View } from './view-tabs';
 import { VoidDialog } from './void-dialog';
 
 const PAGE = 50;
@@ -41,6 +45,8 @@ export function Workspace({ user, onSignOut }: Props) {
   const [editing, setEditing] = useState<Dispense | null>(null);
   const [voiding, setVoiding] = useState<Dispense | null>(null);
   const [signingOut, setSigningOut] = useState(false);
+  const [historyOf, setHistoryOf] = useState<Dispense | null>(null);
+  const [view, setView] = useState<View>('counter');
 
   // One more than shown, to know whether there is an older page.
   const recent$ = useMemo(() => (db ? recentDispenses$(db, limit + 1) : null), [db, limit]);
@@ -73,7 +79,9 @@ export function Workspace({ user, onSignOut }: Props) {
         countsKnown={countsKnown}
         onSignOut={() => setSigningOut(true)}
         onSignInAgain={() => onSignOut()}
+        views={user.role === 'admin' ? <ViewTabs view={view} onChange={setView} /> : null}
       />
+      <ClockWarning />
       {needsSignIn && !offlineSession ? (
         <div className="banner" role="alert">
           Your session has ended. Keep working: records stay on this device and are sent after you
@@ -84,7 +92,8 @@ export function Workspace({ user, onSignOut }: Props) {
         </div>
       ) : null}
       <ReceivingBar />
-      <main className="workspace">
+      {view === 'admin' && user.role === 'admin' ? <AdminView token={token} siteId={user.siteId} /> : null}
+      <main className="workspace" hidden={view === 'admin' && user.role === 'admin'}>
         {db ? (
           <DispenseForm
             save={(input) => createDispense(db, input, user)}
@@ -104,6 +113,7 @@ export function Workspace({ user, onSignOut }: Props) {
           onMore={() => setLimit((l) => l + PAGE)}
           onEdit={setEditing}
           onVoid={setVoiding}
+          onHistory={setHistoryOf}
         />
       </main>
       {db && editing ? (
@@ -112,6 +122,7 @@ export function Workspace({ user, onSignOut }: Props) {
       {db && voiding ? (
         <VoidDialog record={voiding} save={(reason) => voidDispense(db, voiding.externalId, reason)} onClose={() => setVoiding(null)} />
       ) : null}
+      {historyOf ? <HistoryDialog record={historyOf} token={token} onClose={() => setHistoryOf(null)} /> : null}
       {signingOut ? <SignOutDialog siteId={user.siteId} onSignOut={onSignOut} onClose={() => setSigningOut(false)} /> : null}
     </>
   );

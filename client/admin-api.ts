@@ -1,0 +1,58 @@
+/**
+ * The reads that need the server, made from the app's views: a site's devices and export (admin),
+ * and one record's history (its audit trail). None of them works offline: each says so in words.
+ */
+import type { z } from 'zod';
+import { dispenseDetailSchema, errorBodySchema } from '../schemas/api';
+import { devicesResponseSchema, type DevicesResponse } from '../schemas/devices';
+
+export type DispenseDetail = z.infer<typeof dispenseDetailSchema>;
+
+async function request(token: string | null, path: string, what: string): Promise<Response> {
+  const offline = `${what} needs the network: this device is offline.`;
+  if (!token) throw new Error(`${what} needs an online sign-in.`);
+  if (typeof navigator !== 'undefined' && navigator.onLine === false) throw new Error(offline);
+  let res: Response;
+  try {
+    res = await fetch(path, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(60_000) });
+  } catch {
+    throw new Error(`${what} needs the network: the server cannot be reached.`);
+  }
+  if (!res.ok) {
+    const body = errorBodySchema.safeParse(await res.json().catch(() => null));
+    throw new Error(body.success ? body.data.error.message : `The server answered ${res.status}.`);
+  }
+  return res;
+}
+
+async function getJson<S extends z.ZodType>(token: string | null, path: string, what: string, schema: S): Promise<z.infer<S>> {
+  const res = await request(token, path, what);
+  return schema.parse(await res.json());
+}
+
+export function fetchDevices(token: string | null): Promise<DevicesResponse> {
+  return getJson(token, '/api/sync/devices', 'The devices view', devicesResponseSchema);
+}
+
+export function fetchHistory(token: string | null, externalId: string): Promise<DispenseDetail> {
+  return getJson(token, `/api/dispenses/${encodeURIComponent(externalId)}`, "The record's history", dispenseDetailSchema);
+}
+
+/** Downloads the site's records dispensed in [from, to) as the server's CSV file. */
+export async function downloadExport(token: string | null, from: Date, to: Date): Promise<string> {
+  const query = new URLSearchParams({ from: from.toISOString(), to: to.toISOString() });
+  const res = await request(token, `/api/dispenses/export.csv?${query}`, 'The export');
+  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'dispenses.csv';
+  const url = URL.createObjectURL(await res.blob());
+  try {
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    document.body.append(a);
+    a.click();
+    a.remove();
+  } finally {
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+  return name;
+}

@@ -1,0 +1,68 @@
+/**
+ * Proof of delivery: the leader tab reports this device's figures (pending count, oldest pending
+ * change, app version, records made since set-up) to POST /api/sync/devices/report after each
+ * run and when the pending count changes, so a site admin sees a device holding records even when
+ * its auto sync is off. The answer's serverTime measures this device's clock (clock.ts). Best
+ * effort: a report that fails is simply made again at the next change or run.
+ */
+import { combineLatest, debounceTime, startWith, Subject } from 'rxjs';
+import { version as APP_VERSION } from '../../package.json';
+import { deviceReportResponseSchema, type DeviceReport } from '../../schemas/devices';
+import { offsetFrom, useClock } from '../clock';
+import type { DispenseDatabase } from '../db';
+import { madeCount } from '../device-made';
+import { syncRequest, type SyncHttpDeps } from './http';
+import { browserOnline } from './network';
+import { oldestPendingAt$, pendingCount$ } from './pending';
+
+export interface DeviceReporter {
+  /** A run ended: report the figures once they settle. */
+  afterRun(): void;
+  dispose(): void;
+}
+
+export interface DeviceReportDeps extends SyncHttpDeps {
+  siteId: string;
+  /** Figures are sent once they have been still this long (default 1 s). */
+  quietMs?: number;
+}
+
+export function startDeviceReports(db: DispenseDatabase, deps: DeviceReportDeps): DeviceReporter {
+  const runs$ = new Subject<void>();
+  let disposed = false;
+  let sending: Promise<void> = Promise.resolve();
+  // The global fetch, not the run's: a report is no part of the run, and what counts a run's requests must not see it.
+  const http: SyncHttpDeps = { ...deps, fetch: undefined, requestTimeoutMs: 30_000 };
+
+  const send = (pendingCount: number, oldestPendingAt: string | null) => {
+    sending = sending.then(async () => {
+      if (disposed || db.closed || !browserOnline() || !deps.getToken()) return;
+      const sentAt = Date.now();
+      const body: DeviceReport = {
+        pendingCount,
+        oldestPendingAt: pendingCount === 0 ? null : oldestPendingAt,
+        appVersion: APP_VERSION,
+        madeCount: madeCount(deps.siteId),
+        deviceTime: new Date(sentAt).toISOString(),
+      };
+      try {
+        const answer = await syncRequest(http, '/api/sync/devices/report', deviceReportResponseSchema, { method: 'POST', body });
+        useClock.getState().note(offsetFrom(Date.parse(answer.serverTime), sentAt, Date.now()));
+      } catch {
+        // best effort: the next change or run reports again
+      }
+    });
+  };
+
+  const sub = combineLatest([pendingCount$(db), oldestPendingAt$(db), runs$.pipe(startWith(undefined))])
+    .pipe(debounceTime(deps.quietMs ?? 1000))
+    .subscribe(([n, at]) => send(n, at));
+
+  return {
+    afterRun: () => runs$.next(),
+    dispose: () => {
+      disposed = true;
+      sub.unsubscribe();
+    },
+  };
+}
