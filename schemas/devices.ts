@@ -35,6 +35,8 @@ export const deviceReportResponseSchema = z.object({
   serverTime: isoInstant(),
   /** The device's clock minus the server's as the server measured it (the request's travel time included). */
   clockOffsetMs: z.number().int(),
+  /** How many of the records this device made the server holds: fewer than it made and has not sent means records were lost (a restored backup). */
+  serverHolds: z.number().int(),
 });
 export type DeviceReportResponse = z.infer<typeof deviceReportResponseSchema>;
 

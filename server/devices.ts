@@ -5,7 +5,7 @@
  * the audit trail's creates (a record's first push names its device).
  */
 import type { Knex } from 'knex';
-import { STALE_DEVICE_MS, type Device, type DeviceReport, type DevicesResponse } from '../schemas/devices';
+import { STALE_DEVICE_MS, type Device, type DeviceReport, type DeviceReportResponse, type DevicesResponse } from '../schemas/devices';
 import { iso } from './records';
 
 interface Seen {
@@ -33,8 +33,12 @@ export async function noteDevicePush(db: Knex, { siteId, deviceId, username }: S
   await db.raw(NOTE_PUSH_SQL, [username, siteId, deviceId, username, siteId, deviceId, username, siteId, deviceId]);
 }
 
-/** Keeps a device's report; returns the server's time and the device's clock offset measured from it. */
-export async function reportDevice(db: Knex, seen: Seen, report: DeviceReport): Promise<{ serverTime: string; clockOffsetMs: number }> {
+// The records a device made that the server holds: the creates its pushes wrote, one per record.
+const HOLDS_SQL = (device: string, site: string) => `(SELECT count(*)::int FROM audit_logs a JOIN dispenses d ON d.external_id = a.entity_id
+  WHERE a.action = 'create' AND a.entity = 'dispense' AND a.device_id = ${device} AND d.site_id = ${site})`;
+
+/** Keeps a device's report; returns the server's time, the device's clock offset measured from it, and how many of its records the server holds. */
+export async function reportDevice(db: Knex, seen: Seen, report: DeviceReport): Promise<DeviceReportResponse> {
   const serverNow = Date.now();
   const clockOffsetMs = Date.parse(report.deviceTime) - serverNow;
   const row = {
@@ -51,7 +55,8 @@ export async function reportDevice(db: Knex, seen: Seen, report: DeviceReport): 
   };
   const { site_id: _s, device_id: _d, ...changes } = row;
   await db('devices').insert(row).onConflict(['site_id', 'device_id']).merge(changes);
-  return { serverTime: new Date(serverNow).toISOString(), clockOffsetMs };
+  const { rows } = (await db.raw(`SELECT ${HOLDS_SQL('?', '?')} AS n`, [seen.deviceId, seen.siteId])) as { rows: { n: number }[] };
+  return { serverTime: new Date(serverNow).toISOString(), clockOffsetMs, serverHolds: rows[0].n };
 }
 
 interface DeviceRow {
@@ -80,9 +85,7 @@ function rank(d: Device): number {
 /** The site's devices with what they reported and how many of their records the server holds. */
 export async function listDevices(db: Knex, siteId: string): Promise<DevicesResponse> {
   const { rows } = (await db.raw(
-    `SELECT v.*, now() AS server_time,
-       (SELECT count(*)::int FROM audit_logs a JOIN dispenses d ON d.external_id = a.entity_id
-         WHERE a.action = 'create' AND a.entity = 'dispense' AND a.device_id = v.device_id AND d.site_id = v.site_id) AS server_holds
+    `SELECT v.*, now() AS server_time, ${HOLDS_SQL('v.device_id', 'v.site_id')} AS server_holds
      FROM devices v WHERE v.site_id = ?`,
     [siteId],
   )) as { rows: DeviceRow[] };

@@ -11,9 +11,21 @@ import { deviceReportResponseSchema, type DeviceReport } from '../../schemas/dev
 import { offsetFrom, useClock } from '../clock';
 import type { DispenseDatabase } from '../db';
 import { madeCount } from '../device-made';
+import { useDelivery } from '../stores/delivery';
+import { useSyncStatus } from '../stores/sync-status';
 import { syncRequest, type SyncHttpDeps } from './http';
 import { browserOnline } from './network';
 import { oldestPendingAt$, pendingCount$ } from './pending';
+
+/**
+ * Records this device made that the server lacks although they are not waiting to be sent: at most
+ * `pending + rejected` of the records made can be unsent, so the server holding fewer than the rest
+ * means it lost some (restored from an older backup). Never more than 0 by a race: a record leaves
+ * the pending count only after the server committed it.
+ */
+export function serverLacks(f: { made: number; pending: number; rejected: number; serverHolds: number }): number {
+  return Math.max(0, f.made - f.pending - f.rejected - f.serverHolds);
+}
 
 export interface DeviceReporter {
   /** A run ended: report the figures once they settle. */
@@ -48,6 +60,10 @@ export function startDeviceReports(db: DispenseDatabase, deps: DeviceReportDeps)
       try {
         const answer = await syncRequest(http, '/api/sync/devices/report', deviceReportResponseSchema, { method: 'POST', body });
         useClock.getState().note(offsetFrom(Date.parse(answer.serverTime), sentAt, Date.now()));
+        const rejected = useSyncStatus.getState().rejected.length;
+        useDelivery.setState({
+          serverLacks: serverLacks({ made: body.madeCount, pending: pendingCount, rejected, serverHolds: answer.serverHolds }),
+        });
       } catch {
         // best effort: the next change or run reports again
       }
@@ -63,6 +79,7 @@ export function startDeviceReports(db: DispenseDatabase, deps: DeviceReportDeps)
     dispose: () => {
       disposed = true;
       sub.unsubscribe();
+      useDelivery.setState({ serverLacks: 0 }); // nothing of this database's answer stays for the next session
     },
   };
 }

@@ -14,6 +14,7 @@ import { DispenseForm } from './dispense-form';
 import { EditDialog } from './edit-dialog';
 import { AdminView } from './admin-view';
 import { ClockWarning } from './clock-warning';
+import { DeliveryWarning } from './delivery-warning';
 import { Header } from './header';
 import { HistoryDialog } from './history-dialog';
 import { ReceivingBar } from './receiving-bar';
@@ -82,6 +83,7 @@ export function Workspace({ user, onSignOut }: Props) {
         views={user.role === 'admin' ? <ViewTabs view={view} onChange={setView} /> : null}
       />
       <ClockWarning />
+      <DeliveryWarning />
       {needsSignIn && !offlineSession ? (
         <div className="banner" role="alert">
           Your session has ended. Keep working: records stay on this device and are sent after you

@@ -221,4 +221,22 @@ describeE2E('the site admin: devices, history and device clocks', () => {
       .filter({ hasText: `3 days ${word}` })
       .waitFor();
   });
+
+  test('after the server loses a record the admin device had sent (a restored backup), the device says so and the devices view shows what is lacking', async () => {
+    const [{ external_id: lost }] = await e2e.sql<{ external_id: string }>("SELECT external_id FROM dispenses WHERE patient_id = 'P-SENT-1'");
+    // What a restore from an older backup does: the record and its audit rows are gone.
+    await e2e.sql('ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_no_change');
+    try {
+      await e2e.sql('DELETE FROM audit_logs WHERE entity_id = $1', [lost]);
+      await e2e.sql('DELETE FROM dispenses WHERE external_id = $1', [lost]);
+    } finally {
+      await e2e.sql('ALTER TABLE audit_logs ENABLE TRIGGER audit_logs_no_change');
+    }
+    await syncNow(admin); // the report after the run is answered with what the server holds
+    await admin.getByTestId('delivery-warning').filter({ hasText: 'The server no longer holds 1 record this device sent earlier' }).waitFor();
+    await refresh();
+    await statusOf(await deviceIdOf(admin))
+      .filter({ hasText: 'Server lacks 1 record it made' })
+      .waitFor();
+  });
 });

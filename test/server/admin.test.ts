@@ -143,6 +143,7 @@ describe('device clocks', () => {
     const r = await report(alice, device, { deviceTime: new Date(Date.now() + 3 * 24 * 3600_000).toISOString() });
     expect(r.status).toBe(200);
     expect(r.body.clockOffsetMs).toBeGreaterThan(3 * 24 * 3600_000 - 5000);
+    expect(r.body.serverHolds).toBe(0);
     expect(Math.abs(Date.parse(r.body.serverTime) - Date.now())).toBeLessThan(5000);
     const listed = (await devices()).find((d) => d.deviceId === device)!;
     expect(listed.clockOffsetMs).toBe(r.body.clockOffsetMs);
