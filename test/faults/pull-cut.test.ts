@@ -19,6 +19,8 @@ const RECORDS = scaled(2500);
 const BATCH = 250; // records a pull answer carries at most
 const FAULTS = 6;
 
+jest.setTimeout(240_000);
+
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
@@ -75,7 +77,12 @@ test(`${FAULTS} pull answers lost or cut in the middle: the device ends with eve
   for (let i = 0; i < 200 && !reader.isLeader(); i++) await new Promise((r) => setTimeout(r, 25));
   await new Promise((r) => setTimeout(r, 50));
   const held = () => reader.dispenses.count().exec();
-  for (let run = 0; run < 200 && (await held()) < RECORDS; run++) await readerSync.syncNow();
+  // Runs until it holds them all, bounded in time: a pull sees a change once every older
+  // transaction on the PostgreSQL server has ended, which another suite can hold back a while.
+  for (const end = Date.now() + 120_000; Date.now() < end && (await held()) < RECORDS;) {
+    await readerSync.syncNow();
+    await new Promise((r) => setTimeout(r, 50));
+  }
 
   const onServer = (await server.db('dispenses').where({ site_id: 'site-pull-cut' }).select('external_id')).map(
     (r: { external_id: string }) => r.external_id,
