@@ -27,7 +27,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
 
 async function main(): Promise<void> {
-  console.log(`Pull benchmark: ${N} records into Chromium, pages at ${STORED} stored; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `Pull benchmark: ${N} records into Chromium, pages at ${STORED} stored; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   buildClient();
   const server = await startTestServer({ CLIENT_DIST: BENCH_CLIENT_DIST, RATE_API_PER_MINUTE: '100000' });
   const browser = await launchChromium();
@@ -52,7 +57,10 @@ async function main(): Promise<void> {
     await signIn(page, ACCOUNT);
     const start = performance.now();
     await syncNow(page);
-    await page.getByRole('status').filter({ hasText: `All ${N.toLocaleString('en-US')} records of the site` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `All ${N.toLocaleString('en-US')} records of the site` })
+      .waitFor();
     await waitForPending(page, 0, 900_000);
     const pullMs = performance.now() - start;
     await context.close();
@@ -92,14 +100,34 @@ async function main(): Promise<void> {
 
     const table = [
       ['first pull of a new device, Chromium', `${N} records`, `${(pullMs / 1000).toFixed(1)} s`, `${rate(N, pullMs)} rows/s`],
-      ['RxDB bulkInsert, chunks of 1000, same browser (ceiling)', `${N} records`, `${(ceilings[1000] / 1000).toFixed(1)} s`, `${rate(N, ceilings[1000])} rows/s`],
-      ['RxDB bulkInsert, chunks of 10,000, same browser (ceiling)', `${N} records`, `${(ceilings[10_000] / 1000).toFixed(1)} s`, `${rate(N, ceilings[10_000])} rows/s`],
-      ['server: a pull page of 1000 (HTTP, median of 30)', `${Number(rows[0].n)} stored`, `${median(pageMs).toFixed(1)} ms`, `max ${Math.max(...pageMs).toFixed(1)} ms`],
+      [
+        'RxDB bulkInsert, chunks of 1000, same browser (ceiling)',
+        `${N} records`,
+        `${(ceilings[1000] / 1000).toFixed(1)} s`,
+        `${rate(N, ceilings[1000])} rows/s`,
+      ],
+      [
+        'RxDB bulkInsert, chunks of 10,000, same browser (ceiling)',
+        `${N} records`,
+        `${(ceilings[10_000] / 1000).toFixed(1)} s`,
+        `${rate(N, ceilings[10_000])} rows/s`,
+      ],
+      [
+        'server: a pull page of 1000 (HTTP, median of 30)',
+        `${Number(rows[0].n)} stored`,
+        `${median(pageMs).toFixed(1)} ms`,
+        `max ${Math.max(...pageMs).toFixed(1)} ms`,
+      ],
     ];
     for (const r of table) console.log(`| ${r.join(' | ')} |`);
     const ratio = bestCeilingMs / pullMs;
     console.log(`Target: the first pull at least 50% of the local ceiling: ${(ratio * 100).toFixed(1)}% (${ratio >= 0.5 ? 'met' : 'missed'})`);
-    console.log(`Load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(
+      `Load average at the end: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
   } finally {
     await browser.close();
     await server.stop();

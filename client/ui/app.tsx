@@ -38,7 +38,8 @@ export function App() {
         return { removed: false, unsent: null };
       });
       if (removed) setNotice(`The records of site ${removal} were removed from this device. The server keeps them.`);
-      else if (unsent) setNotice(`Nothing was removed: ${records(unsent)} of site ${removal} had not reached the server yet and stay on this device.`);
+      else if (unsent)
+        setNotice(`Nothing was removed: ${records(unsent)} of site ${removal} had not reached the server yet and stay on this device.`);
       else setNotice('Nothing was removed from this device: its records could not be checked.');
     });
   }, [user, removal]);

@@ -49,7 +49,10 @@ describeE2E('a new device of a site', () => {
       }).observe(document.body, { subtree: true, childList: true, attributes: true });
     });
     await syncNow(page);
-    await page.getByRole('status').filter({ hasText: `All ${RECORDS.toLocaleString('en-US')} records of the site` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `All ${RECORDS.toLocaleString('en-US')} records of the site` })
+      .waitFor();
     const seen = await page.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen);
     expect(seen.length).toBeGreaterThanOrEqual(3); // in batches
     expect(seen[seen.length - 1]).toBe(RECORDS);

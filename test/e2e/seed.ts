@@ -50,7 +50,11 @@ export async function bulkInsertCeiling(page: Page, count: number, chunk: number
   await page.evaluate(code);
   return page.evaluate(
     ({ count, chunk, user }) =>
-      (globalThis as unknown as { semsBulkInsertCeiling: (n: number, c: number, u: typeof user) => Promise<number> }).semsBulkInsertCeiling(count, chunk, user),
+      (globalThis as unknown as { semsBulkInsertCeiling: (n: number, c: number, u: typeof user) => Promise<number> }).semsBulkInsertCeiling(
+        count,
+        chunk,
+        user,
+      ),
     { count, chunk, user },
   );
 }
