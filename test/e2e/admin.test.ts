@@ -174,6 +174,7 @@ describeE2E('the site admin: devices, history and device clocks', () => {
     );
     const idB = await deviceIdOf(admin);
     expect(await history.locator('.meta').first().textContent()).toContain(`device ${idB.slice(0, 8)}`);
+    await admin.screenshot({ path: '/tmp/admin-history.png' });
     await history.getByRole('button', { name: 'Close' }).click();
 
     await admin.context().setOffline(true);
