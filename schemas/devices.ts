@@ -11,7 +11,7 @@ export const DEVICE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** A device warns its user when its clock is further than this from the server's. */
 export const CLOCK_WARN_MS = 5 * 60_000;
-/** The server refuses instants further ahead of its own clock than this (code clock_ahead). */
+/** The server refuses instants further ahead of its own clock than this (code clock_ahead); CLOCK_AHEAD_LIMIT_MINUTES sets it. */
 export const CLOCK_AHEAD_LIMIT_MS = 10 * 60_000;
 /** A device unseen for longer than this with records pending is flagged. */
 export const STALE_DEVICE_MS = 24 * 60 * 60_000;

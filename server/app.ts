@@ -110,6 +110,7 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
         user: req.user!,
         deviceId,
         requestId: res.locals.requestId as string,
+        clockAheadLimitMs: config.CLOCK_AHEAD_LIMIT_MINUTES * 60_000,
       },
       body.rows,
     );

@@ -34,6 +34,9 @@ export const envSchema = z
     // The same patient and medication code again within this many hours is a possible duplicate
     // dispense, which the counter asks to confirm. Sent in /api/sync/status.
     DUPLICATE_WINDOW_HOURS: intFrom(24, 1, 30 * 24),
+    // The push refuses a record instant more than this many minutes ahead of the server's clock
+    // (clock_ahead: the device's clock is fast). Tests whose fake browser clock runs hours ahead raise it.
+    CLOCK_AHEAD_LIMIT_MINUTES: intFrom(10, 1, 7 * 24 * 60),
     SHUTDOWN_GRACE_SECONDS: intFrom(25, 0, 600),
     LOG_LEVEL: z.enum(['silent', 'info']).default('info'),
     TRUST_PROXY: z.string().min(1).default('loopback'),

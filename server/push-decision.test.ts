@@ -5,7 +5,7 @@ import { decide, standsWithoutLock, type Candidate, type Decision, type Rules } 
 const stored = makeDispense({ siteId: 'site-a', dispensedBy: 'alice', notes: 'as stored' });
 // The server's clock an hour after the stored record's instants: 10 minutes more is the latest allowed.
 const serverNow = Date.parse(stored.updatedAt) + 60 * 60_000;
-const rules: Rules = { siteId: 'site-a', dispensers: new Set(['alice', 'bob']), latestInstantMs: serverNow + 10 * 60_000 };
+const rules: Rules = { siteId: 'site-a', dispensers: new Set(['alice', 'bob']), serverNowMs: serverNow, clockAheadLimitMs: 10 * 60_000 };
 const inHours = (h: number) => new Date(serverNow + h * 60 * 60_000).toISOString();
 const later = new Date(Date.parse(stored.updatedAt) + 1000).toISOString();
 const edited: Dispense = { ...stored, quantity: 28, notes: 'edited', updatedAt: later };

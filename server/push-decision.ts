@@ -3,7 +3,7 @@
  * a pure function. push.ts reads and locks the records and calls it from each of its passes.
  */
 import type { RejectedRow } from '../schemas/api';
-import { CLOCK_AHEAD_LIMIT_MS, describeOffset } from '../schemas/devices';
+import { describeOffset } from '../schemas/devices';
 import { changedFields, sameDispense, type Dispense } from '../schemas/dispense';
 
 export interface Candidate {
@@ -17,8 +17,9 @@ export interface Rules {
   siteId: string;
   /** The users of that site a new record may name as its dispenser. */
   dispensers: ReadonlySet<string>;
-  /** The latest instant a record may carry (ms): the server's clock plus CLOCK_AHEAD_LIMIT_MS. */
-  latestInstantMs: number;
+  /** The server's clock (ms), and how far ahead of it a new instant may be (CLOCK_AHEAD_LIMIT_MINUTES). */
+  serverNowMs: number;
+  clockAheadLimitMs: number;
 }
 
 export interface Update {
@@ -64,11 +65,11 @@ function assumedIsStored(assumed: Record<string, unknown> | null, stored: Dispen
  * The record is refused (clock_ahead) and stays on the device to be corrected; an instant the
  * server holds already is not judged again.
  */
-export function clockAhead(doc: Dispense, stored: Dispense | undefined, latestInstantMs: number): RejectedRow | null {
+export function clockAhead(doc: Dispense, stored: Dispense | undefined, rules: Pick<Rules, 'serverNowMs' | 'clockAheadLimitMs'>): RejectedRow | null {
   for (const field of ['dispensedAt', 'updatedAt'] as const) {
     if (stored?.[field] === doc[field]) continue;
-    const ahead = Date.parse(doc[field]) - (latestInstantMs - CLOCK_AHEAD_LIMIT_MS);
-    if (Date.parse(doc[field]) > latestInstantMs) {
+    const ahead = Date.parse(doc[field]) - rules.serverNowMs;
+    if (ahead > rules.clockAheadLimitMs) {
       const message = `${field} is ${describeOffset(ahead)} ahead of the server's clock: this device's clock is fast. Set the device's clock right, then correct the record's "Dispensed at" and save it again.`;
       return rejection(doc.externalId, 'clock_ahead', message);
     }
@@ -80,7 +81,7 @@ export function clockAhead(doc: Dispense, stored: Dispense | undefined, latestIn
 export function decide({ doc, assumed }: Candidate, stored: Dispense | undefined, rules: Rules): Decision {
   const foreign = wrongSite(doc, stored, rules.siteId);
   if (foreign) return { kind: 'rejected', rejection: foreign };
-  const fast = clockAhead(doc, stored, rules.latestInstantMs);
+  const fast = clockAhead(doc, stored, rules);
   if (fast) return { kind: 'rejected', rejection: fast };
   if (!stored) {
     if (rules.dispensers.has(doc.dispensedBy)) return { kind: 'insert' };

@@ -16,6 +16,8 @@ export interface PushContext {
   user: User;
   deviceId: string | null;
   requestId: string;
+  /** How far ahead of the server's clock an instant may be (default CLOCK_AHEAD_LIMIT_MS, CLOCK_AHEAD_LIMIT_MINUTES). */
+  clockAheadLimitMs?: number;
 }
 
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock, serialization failure
@@ -61,7 +63,12 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
   // The session's user may always be named as dispenser; step 3 adds the colleagues it looks up.
   // Before that, only decisions on a record read are settled, and those need no dispenser.
   const dispensers = new Set([ctx.user.username]);
-  const rules: Rules = { siteId: ctx.user.siteId, dispensers, latestInstantMs: Date.now() + CLOCK_AHEAD_LIMIT_MS };
+  const rules: Rules = {
+    siteId: ctx.user.siteId,
+    dispensers,
+    serverNowMs: Date.now(),
+    clockAheadLimitMs: ctx.clockAheadLimitMs ?? CLOCK_AHEAD_LIMIT_MS,
+  };
   /** Settles a row on a read without locks when its decision stands (a row with no record read never does). */
   const settledUnlocked = (candidate: Candidate, stored: Dispense | undefined, out: RejectedRow[]): boolean => {
     const decision = decide(candidate, stored, rules);
