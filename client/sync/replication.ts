@@ -97,7 +97,14 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
     },
     onFailure: (f) => failures.next(f),
   });
-  const pull = createPullHandler({ ...opts, onFailure: (f) => failures.next(f) });
+  const pull = createPullHandler({
+    ...opts,
+    heldVersions: async (ids) => {
+      const docs = await db.dispenses.storageInstance.findDocumentsById(ids, false);
+      return new Map(docs.map((d) => [d.externalId, d.updatedAt]));
+    },
+    onFailure: (f) => failures.next(f),
+  });
 
   let live: Live | null = null;
   let running: Promise<RunResult> | null = null;
