@@ -10,7 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { chromium, type Browser, type BrowserContext, type CDPSession } from 'playwright-core';
 import { syncNow, waitForPending } from '../test/e2e/counter';
-import { CHROMIUM, signIn } from '../test/e2e/harness';
+import { CHROMIUM, CHROMIUM_ARGS, signIn } from '../test/e2e/harness';
 import { seedRecords } from '../test/e2e/seed';
 
 /** A build of the app for the benchmark alone, so a test run building dist/client is not disturbed. */
@@ -29,18 +29,7 @@ export interface Account {
 }
 
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
 /** A fresh browser profile (its own IndexedDB) on the app, auto sync off: only "Sync now" pushes. */

@@ -65,7 +65,8 @@ export async function ensureClientBuilt(): Promise<void> {
   }
 }
 
-const CHROMIUM_ARGS = [
+/** The flags every test and bench launch of Debian's Chromium uses (no background traffic on this closed network). */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',

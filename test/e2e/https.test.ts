@@ -4,47 +4,17 @@
  * made here, and over plain http, where the app must still load, work online and say that offline
  * start needs https.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { dispense, syncNow, waitForPending } from './counter';
+import { makeCertificate } from '../support/certificate';
 import { describeE2E, signIn, startE2E, type E2E } from './harness';
 
 const LAN_NAME = 'pharmacy-lan';
 const RESOLVE_LAN_NAME = `--host-resolver-rules=MAP ${LAN_NAME} 127.0.0.1`;
 const NOTICE = { name: 'Not served over https' };
-
-/** A self-signed certificate for pharmacy-lan (and localhost), and its key, in `dir`. */
-function makeCertificate(dir: string): { cert: string; key: string } {
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${LAN_NAME}`,
-      '-addext',
-      `subjectAltName=DNS:${LAN_NAME},DNS:localhost,IP:127.0.0.1`,
-    ],
-    { stdio: 'pipe' },
-  );
-  return { cert, key };
-}
 
 /** Page errors and failed requests: a blocked script or stylesheet would show here. */
 function watchFailures(page: Page): string[] {
@@ -76,7 +46,7 @@ describeE2E('over HTTPS on a pharmacy network name, with a self-signed certifica
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sems-e2e-tls-'));
-    const { cert, key } = makeCertificate(dir);
+    const { cert, key } = makeCertificate(dir, 'server', LAN_NAME);
     e2e = await startE2E({ env: { TLS_CERT_FILE: cert, TLS_KEY_FILE: key, HTTP_REDIRECT_PORT: '0' }, args: [RESOLVE_LAN_NAME] });
     context = await e2e.newContext({ baseURL: `https://${LAN_NAME}:${e2e.server.port}`, ignoreHTTPSErrors: true });
     context.setDefaultTimeout(20_000);

@@ -3,7 +3,6 @@
  * server on random ports, real TLS requests that trust that certificate. Security headers that
  * only make sense over TLS (HSTS, upgrade-insecure-requests) are sent on secure requests only.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -13,41 +12,12 @@ import path from 'node:path';
 import { parseEnv } from '../../server/env';
 import { startServer } from '../../server/start';
 import { createTestDatabase } from '../support/postgres';
+import { makeCertificate } from '../support/certificate';
 import { startTestServer, type TestServer } from '../support/server';
 
 interface Reply {
   status: number;
   headers: http.IncomingHttpHeaders;
-}
-
-/** A self-signed certificate for localhost, pharmacy-lan and 127.0.0.1, and its key, in `dir`. */
-function makeCertificate(dir: string, name = 'server'): { cert: string; key: string } {
-  const cert = path.join(dir, `${name}-cert.pem`);
-  const key = path.join(dir, `${name}-key.pem`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,DNS:pharmacy-lan,IP:127.0.0.1',
-    ],
-    { stdio: 'pipe' },
-  );
-  return { cert, key };
 }
 
 let dir: string;
