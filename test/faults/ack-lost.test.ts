@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startTestServer, type TestServer } from '../support/server';
 import * as tcpProxy from '../support/tcp-proxy';
-import type { Dispense } from '../../schemas/dispense';
+import { sameDispense, type Dispense } from '../../schemas/dispense';
 import { inspectDatabase, lostRecords, sql } from './support/check';
 import { report, scaled, since } from './support/results';
 import { openRxClient, type RxClient } from './support/rx-client';
@@ -53,6 +53,7 @@ test(`${LOST} acknowledgments lost after the commit: the batches are pushed agai
   }
 
   let made = 0;
+  const madeVersions = new Map<string, Dispense>();
   let fired = 0;
   let changes = 0;
   let unackedEdits = 0;
@@ -61,7 +62,7 @@ test(`${LOST} acknowledgments lost after the commit: the batches are pushed agai
   const changed = new Set<string>();
   for (let round = 0; round < LOST; round++) {
     for (const cl of clients) {
-      await cl.make(RECORDS_PER_ROUND, made);
+      for (const d of await cl.make(RECORDS_PER_ROUND, made)) madeVersions.set(d.externalId, d);
       made += RECORDS_PER_ROUND;
     }
     // The next 200 the server sends is dropped and its connection reset.
@@ -83,7 +84,7 @@ test(`${LOST} acknowledgments lost after the commit: the batches are pushed agai
         : [];
       for (const id of held.filter((x) => !changed.has(x)).slice(0, 2)) {
         changed.add(id);
-        await cl.edit(id, `corrected after a lost answer (${c}.${round})`);
+        madeVersions.set(id, await cl.edit(id, `corrected after a lost answer (${c}.${round})`));
         unackedEdits++;
         changes++;
       }
@@ -93,12 +94,12 @@ test(`${LOST} acknowledgments lost after the commit: the batches are pushed agai
       );
       if (synced[0]) {
         changed.add(synced[0]);
-        await cl.edit(synced[0], `checked (${c}.${round})`);
+        madeVersions.set(synced[0], await cl.edit(synced[0], `checked (${c}.${round})`));
         changes++;
       }
       if (synced[1] && round % 2 === 1) {
         changed.add(synced[1]);
-        await cl.void(synced[1], 'dispensed to the wrong patient');
+        madeVersions.set(synced[1], await cl.void(synced[1], 'dispensed to the wrong patient'));
         changes++;
       }
     }
@@ -106,10 +107,13 @@ test(`${LOST} acknowledgments lost after the commit: the batches are pushed agai
   // The last round's answers may be lost too: sync until every device has nothing pending.
   for (const cl of clients) await cl.syncUntilDone(120_000);
 
-  const expected = new Map<string, Dispense>();
-  // Each device is the authority on its own records: it also holds its colleagues' as it last
-  // pulled them, which may be a version behind while older transactions hold pulls back.
-  for (const cl of clients) for (const [id, d] of await cl.records()) if (d.dispensedBy === cl.user.username) expected.set(id, d);
+  // What must be stored: the last version each pharmacist made of each record. (A device's own
+  // copy is not the measure: since each run pulls, a device can hold a version behind what it
+  // sent; how many do is counted in the notes, see the session's closing note on issue 12.)
+  const expected = madeVersions;
+  let staleOnDevice = 0;
+  for (const cl of clients)
+    for (const [id, d] of await cl.records()) if (d.dispensedBy === cl.user.username && !sameDispense(madeVersions.get(id) ?? d, d)) staleOnDevice++;
   const found = await inspectDatabase(database.url);
   const lostIds = lostRecords(expected, found);
   const marks = await Promise.all(clients.map((cl) => cl.marks()));
@@ -128,7 +132,7 @@ test(`${LOST} acknowledgments lost after the commit: the batches are pushed agai
     auditRows: found.audit,
     auditExpected: made + changes,
     seconds: since(started),
-    notes: `${sum((cl) => cl.seen.pushes)} pushes with ${sum((cl) => cl.seen.rows)} rows; ${changes} edits and voids, ${unackedEdits} of them on records whose answer was lost; audit chain breaks ${found.auditChainBreaks.length}`,
+    notes: `${sum((cl) => cl.seen.pushes)} pushes with ${sum((cl) => cl.seen.rows)} rows; ${changes} edits and voids, ${unackedEdits} of them on records whose answer was lost; audit chain breaks ${found.auditChainBreaks.length}; own records a version behind on their device ${staleOnDevice}`,
   });
 
   expect(fired).toBe(LOST);

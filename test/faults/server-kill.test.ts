@@ -6,7 +6,7 @@
  * half-written.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Dispense } from '../../schemas/dispense';
+import { sameDispense, type Dispense } from '../../schemas/dispense';
 import { login } from '../support/api';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { inspectDatabase, lostRecords } from './support/check';
@@ -77,11 +77,12 @@ test(`SIGKILL with a batch in flight, ${KILLS} times, while 3 clients push ${REC
   // wave, edit and void records already confirmed), then all three sync at once and the first
   // push of the wave draws the kill.
   let made = 0;
+  const madeVersions = new Map<string, Dispense>();
   let changes = 0;
   for (let wave = 0; wave < KILLS; wave++) {
     for (const client of clients) {
       const n = Math.min(Math.ceil(RECORDS / (KILLS * CLIENTS)), RECORDS - made);
-      await client.make(n, made);
+      for (const d of await client.make(n, made)) madeVersions.set(d.externalId, d);
       made += n;
       if (wave === 0) continue;
       const local = await client.records();
@@ -89,8 +90,9 @@ test(`SIGKILL with a batch in flight, ${KILLS} times, while 3 clients push ${REC
       const candidates = (await client.syncedIds()).filter(
         (id) => local.get(id)!.dispensedBy === client.user.username && local.get(id)!.status === 'dispensed' && !local.get(id)!.notes,
       );
-      for (const id of candidates.slice(0, EDITS_PER_WAVE)) await client.edit(id, `checked in wave ${wave}`);
-      for (const id of candidates.slice(EDITS_PER_WAVE, EDITS_PER_WAVE + VOIDS_PER_WAVE)) await client.void(id, 'entered on the wrong patient');
+      for (const id of candidates.slice(0, EDITS_PER_WAVE)) madeVersions.set(id, await client.edit(id, `checked in wave ${wave}`));
+      for (const id of candidates.slice(EDITS_PER_WAVE, EDITS_PER_WAVE + VOIDS_PER_WAVE))
+        madeVersions.set(id, await client.void(id, 'entered on the wrong patient'));
       changes += EDITS_PER_WAVE + VOIDS_PER_WAVE;
     }
     armed = true;
@@ -98,10 +100,13 @@ test(`SIGKILL with a batch in flight, ${KILLS} times, while 3 clients push ${REC
     while (restarting) await restarting;
   }
 
-  const expected = new Map<string, Dispense>();
-  // Each device is the authority on its own records: it also holds its colleagues' as it last
-  // pulled them, which may be a version behind while older transactions hold pulls back.
-  for (const cl of clients) for (const [id, d] of await cl.records()) if (d.dispensedBy === cl.user.username) expected.set(id, d);
+  // What must be stored: the last version each pharmacist made of each record. (A device's own
+  // copy is not the measure: since each run pulls, a device can hold a version behind what it
+  // sent; how many do is counted in the notes, see the session's closing note on issue 12.)
+  const expected = madeVersions;
+  let staleOnDevice = 0;
+  for (const cl of clients)
+    for (const [id, d] of await cl.records()) if (d.dispensedBy === cl.user.username && !sameDispense(madeVersions.get(id) ?? d, d)) staleOnDevice++;
   const found = await inspectDatabase(database.url);
   const lost = lostRecords(expected, found);
   const marks = await Promise.all(clients.map((cl) => cl.marks()));
@@ -120,7 +125,7 @@ test(`SIGKILL with a batch in flight, ${KILLS} times, while 3 clients push ${REC
     auditRows: found.audit,
     auditExpected: expected.size + changes,
     seconds: since(started),
-    notes: `${sum((cl) => cl.seen.pushes)} pushes with ${sum((cl) => cl.seen.rows)} rows, ${sum((cl) => cl.seen.networkErrors)} cut off by a kill; ${changes} edits and voids; audit chain breaks ${found.auditChainBreaks.length}`,
+    notes: `${sum((cl) => cl.seen.pushes)} pushes with ${sum((cl) => cl.seen.rows)} rows, ${sum((cl) => cl.seen.networkErrors)} cut off by a kill; ${changes} edits and voids; audit chain breaks ${found.auditChainBreaks.length}; own records a version behind on their device ${staleOnDevice}`,
   });
 
   expect(kills).toBe(KILLS);
