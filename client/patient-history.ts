@@ -78,14 +78,23 @@ export function duplicateWindowHours(siteId: string): number {
   }
 }
 
-/** Reads the site's settings from GET /api/sync/status and keeps them for offline use; false when it could not. */
-export async function refreshSiteSettings(baseUrl: string, token: string, siteId: string): Promise<boolean> {
+/** How long settings read from the server are used before they are read again. */
+const SETTINGS_MAX_AGE_MS = 12 * 3_600_000;
+
+/**
+ * Reads the site's settings from GET /api/sync/status and keeps them for offline use; false when
+ * it could not. Read at most twice a day: the status also counts the site's records, which costs
+ * the server a scan, and these settings change rarely.
+ */
+export async function refreshSiteSettings(baseUrl: string, token: string, siteId: string, now = Date.now()): Promise<boolean> {
   try {
+    const kept = JSON.parse(localStorage.getItem(siteSettingsKey(siteId)) ?? '{}') as { readAt?: number };
+    if (typeof kept.readAt === 'number' && now - kept.readAt < SETTINGS_MAX_AGE_MS && kept.readAt <= now) return true;
     const res = await fetch(`${baseUrl}/api/sync/status`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
     const status = syncStatusSchema.safeParse(res.ok ? await res.json() : null);
     if (!status.success) return false;
     const { pullWindowDays, duplicateWindowHours: hours } = status.data;
-    localStorage.setItem(siteSettingsKey(siteId), JSON.stringify({ pullWindowDays, duplicateWindowHours: hours }));
+    localStorage.setItem(siteSettingsKey(siteId), JSON.stringify({ pullWindowDays, duplicateWindowHours: hours, readAt: now }));
     return true;
   } catch {
     return false;
