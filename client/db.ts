@@ -14,6 +14,7 @@ import type { Dispense } from '../schemas/dispense';
 import { dispenseRxJsonSchema } from '../schemas/rxdb-schema';
 import { dispenseMigrationStrategies } from './dispense-migrations';
 import { withIndexReads } from './index-read';
+import { withStalePullsRefused } from './sync/stale-pulls';
 import type { AnyRxStorage } from './rxdb-internals';
 import { dispenseConflictHandler } from './sync/conflict';
 import { markMigrations, syncMarkSchema, type SyncMarkCollection } from './sync/marks';
@@ -83,7 +84,7 @@ export const hashFunction: HashFunction = async (input) => {
 
 /** Opens (or makes) the database `name`; the app names one per site (site.ts). */
 export async function openDispenseDatabase(name: string, opts: OpenOptions = {}): Promise<DispenseDatabase> {
-  let storage: AnyRxStorage = withIndexReads(opts.storage ?? getRxStorageDexie());
+  let storage: AnyRxStorage = withStalePullsRefused(withIndexReads(opts.storage ?? getRxStorageDexie()));
   if (opts.devMode ?? defaultDevMode()) storage = await withDevMode(storage);
   const db = (await createRxDatabase({
     name,

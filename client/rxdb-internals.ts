@@ -8,7 +8,9 @@
  */
 import { map } from 'rxjs';
 import {
+  getPrimaryFieldOfPrimaryKey,
   RXDB_VERSION,
+  type BulkWriteRow,
   type DexieStorageInternals,
   type MangoQuery,
   type RxCollection,
@@ -16,6 +18,7 @@ import {
   type RxQueryPlan,
   type RxStorage,
   type RxStorageInstance,
+  type RxStorageWriteErrorConflict,
 } from 'rxdb';
 import type { RxReplicationState } from 'rxdb/plugins/replication';
 import { DEXIE_DOCS_TABLE_NAME, dexieReplaceIfStartsWithPipe, fromDexieToStorage, getKeyRangeByQueryPlan } from 'rxdb/plugins/storage-dexie';
@@ -303,6 +306,40 @@ export function checkpointWritten<T, C>(state: RxReplicationState<T, C>): Promis
   const queue = (state as unknown as { internalReplicationState?: { checkpointQueue?: Promise<unknown> } }).internalReplicationState?.checkpointQueue;
   assume(queue && typeof queue.then === 'function', 'a started replication queues its checkpoint writes on internalReplicationState.checkpointQueue');
   return queue;
+}
+
+// ---------------------------------------------------------------- the pull's writes
+
+/** The context of the bulk writes of RxDB's downstream (its pull) to the collection: this, then the replication's checkpoint key. */
+const PULL_WRITE_CONTEXT = 'replication-downstream-';
+
+/**
+ * Gives a storage instance's writes a check on what RxDB's pull writes: a row the pull would write
+ * where `refuse(stored, pulled)` holds is answered with a conflict (409) instead, and not written.
+ * RxDB's downstream ignores a conflict on its write (upstream handling is assumed to follow) and
+ * writes no replication meta for that row, so its assumed server state stays the one it had.
+ * The row's `previous` is the stored document: the storage refuses the write if it is not.
+ */
+export function checkPullWrites<I extends AnyStorageInstance>(
+  instance: I,
+  refuse: (stored: RxDocumentData<unknown>, pulled: RxDocumentData<unknown>) => boolean,
+): I {
+  const bulkWrite = instance.bulkWrite.bind(instance);
+  const primary = getPrimaryFieldOfPrimaryKey(instance.schema.primaryKey) as string;
+  return Object.assign(instance, {
+    bulkWrite: async (rows: BulkWriteRow<unknown>[], context: string) => {
+      if (!context.startsWith(PULL_WRITE_CONTEXT)) return bulkWrite(rows, context);
+      const refused: RxStorageWriteErrorConflict<unknown>[] = [];
+      const written = rows.filter((row) => {
+        if (!row.previous || !refuse(row.previous, row.document)) return true;
+        const documentId = String((row.document as Record<string, unknown>)[primary]);
+        refused.push({ status: 409, isError: true, documentId, writeRow: row, context, documentInDb: row.previous });
+        return false;
+      });
+      const result = written.length > 0 ? await bulkWrite(written, context) : { error: [] };
+      return { ...result, error: [...result.error, ...refused] };
+    },
+  });
 }
 
 // ---------------------------------------------------------------- the version written for

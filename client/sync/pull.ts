@@ -10,11 +10,6 @@ import type { Dispense } from '../../schemas/dispense';
 import { SyncFailure, syncRequest, type SyncHttpDeps } from './http';
 
 export interface PullDeps extends SyncHttpDeps {
-  /**
-   * The updatedAt of the versions this device holds of `ids` (absent: none held). A pulled
-   * version older than the device's is stale (see staleDropped) and is not handed to RxDB.
-   */
-  heldVersions?: (ids: string[]) => Promise<Map<string, string>>;
   onFailure?: (failure: SyncFailure) => void;
   /** During a first pull: how many of the window's records the server has sent, of how many. */
   onWindow?: (progress: { sent: number; total: number }) => void;
@@ -37,28 +32,12 @@ export function createPullHandler(deps: PullDeps) {
     try {
       const answer = await syncRequest(deps, `/api/sync/dispenses/pull?${query}`, pullResponseSchema, { method: 'GET' });
       if (answer.window) deps.onWindow?.(answer.window);
-      const held = deps.heldVersions ? await deps.heldVersions(answer.documents.map((d) => d.externalId)) : new Map<string, string>();
-      const documents = staleDropped(answer.documents, held);
-      return { documents: documents.map((d) => ({ ...d, _deleted: false })), checkpoint: { server: answer.checkpoint } };
+      // A version older than the one this device holds is refused as RxDB writes it (stale-pulls.ts).
+      return { documents: answer.documents.map((d) => ({ ...d, _deleted: false })), checkpoint: { server: answer.checkpoint } };
     } catch (err) {
       const failure = err instanceof SyncFailure ? err : new SyncFailure('server', String((err as Error)?.message ?? err));
       deps.onFailure?.(failure);
       throw failure;
     }
   };
-}
-
-/**
- * The pulled versions that are not older than what the device holds. A page is read on the server
- * before RxDB writes it here; a version this device pushed meanwhile (and RxDB noted as the
- * server's) would be taken back to the page's older one by RxDB, which assumes a pulled state is
- * the newest. An older version is never the server's latest then: its newer one comes in a later
- * page, in change order. A local change not yet pushed is skipped by RxDB either way, and a
- * server's void meets it by the conflict rule when it is pushed.
- */
-export function staleDropped<D extends { externalId: string; updatedAt: string }>(documents: D[], held: Map<string, string>): D[] {
-  return documents.filter((d) => {
-    const mine = held.get(d.externalId);
-    return mine === undefined || mine <= d.updatedAt;
-  });
 }

@@ -99,10 +99,6 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
   });
   const pull = createPullHandler({
     ...opts,
-    heldVersions: async (ids) => {
-      const docs = await db.dispenses.storageInstance.findDocumentsById(ids, false);
-      return new Map(docs.map((d) => [d.externalId, d.updatedAt]));
-    },
     onFailure: (f) => failures.next(f),
   });
 

@@ -42,10 +42,10 @@ interface Device {
   get: (id: string) => Promise<Dispense | undefined>;
 }
 
-async function device(username: string, siteId: string): Promise<Device> {
+async function device(username: string, siteId: string, fetchVia?: typeof fetch): Promise<Device> {
   const { token } = await server.login(username);
   const db = await newBrowser().open();
-  const sync = startSync(db, { baseUrl: server.url, siteId, getToken: () => token, deviceId: `device-${username}` });
+  const sync = startSync(db, { baseUrl: server.url, siteId, getToken: () => token, deviceId: `device-${username}`, fetch: fetchVia });
   opened.push({ db, sync });
   for (let i = 0; i < 200 && !db.isLeader(); i++) await new Promise((r) => setTimeout(r, 25));
   await new Promise((r) => setTimeout(r, 50)); // the leader's sync is set up after leadership
@@ -139,4 +139,45 @@ test('both devices change a record before they sync: each ends with the version 
   expect(await b.get(second.externalId)).toEqual(later);
   const actions = await server.db('audit_logs').where({ entity_id: second.externalId }).orderBy('id').pluck('action');
   expect(actions).toEqual(['create', 'update', 'update']);
+});
+
+test('a pull page read before this device pushed an edit does not take the record back to the older version', async () => {
+  // The page is read on the server, the device pushes its edit and RxDB notes it as the server's,
+  // then RxDB writes the page: here the page is an earlier answer of the server, held until the
+  // push is answered, so the moment that was rare under load happens in every run.
+  let holdPull: { page: string; pushed: Promise<void> } | null = null;
+  let pushAnswered = () => {};
+  const fetchVia: typeof fetch = async (input, init) => {
+    const url = String(input);
+    const res = await fetch(input, init);
+    if (url.includes('/api/sync/dispenses/push')) pushAnswered();
+    if (!holdPull || !url.includes('/api/sync/dispenses/pull')) return res;
+    const { page, pushed } = holdPull;
+    holdPull = null;
+    await pushed;
+    await new Promise((r) => setTimeout(r, 300)); // RxDB notes the pushed version as the server's
+    return new Response(page, { status: 200, headers: { 'content-type': 'application/json' } });
+  };
+  const a = await device('anna', 'site-pull', fetchVia);
+  const [record] = await createDispenses(a.db, [inputFor(20, { dispensedAt: now() })], a.user);
+  await a.sync();
+  expect(await a.pending()).toBe(0);
+
+  const { token } = await server.login('anna');
+  const first = await fetch(`${server.url}/api/sync/dispenses/pull?limit=1000`, { headers: { authorization: `Bearer ${token}` } });
+  const page = await first.text();
+  expect(JSON.parse(page).documents).toContainEqual(record); // the page holds the first version
+
+  const edited = await editDispense(a.db, record.externalId, { quantity: 42 });
+  holdPull = { page, pushed: new Promise<void>((r) => (pushAnswered = r)) };
+  await a.sync();
+  expect(holdPull).toBeNull(); // the held page was answered in that run
+  expect(await a.get(record.externalId)).toEqual(edited);
+  expect(await a.pending()).toBe(0);
+  const [held] = await server.db('dispenses').where({ external_id: record.externalId }).select('quantity');
+  expect(held.quantity).toBe(42);
+
+  // The next run pulls the record's latest version again from the page's older checkpoint: still the edit.
+  await a.sync();
+  expect(await a.get(record.externalId)).toEqual(edited);
 });
