@@ -95,6 +95,24 @@ export const syncStatusSchema = z.object({
 });
 export type SyncStatus = z.infer<typeof syncStatusSchema>;
 
+/** The most ids one ask of POST /api/sync/dispenses/missing takes. */
+export const MAX_MISSING_IDS = 1000;
+
+/**
+ * After the server's database was restored from an older backup, a device asks which of the
+ * records it made the server no longer holds, and sends those again (client/sync/resend.ts).
+ */
+export const missingRequestSchema = z.strictObject({
+  externalIds: z
+    .array(dispenseShape.externalId)
+    .min(1, 'Ask about at least one id')
+    .max(MAX_MISSING_IDS, `At most ${MAX_MISSING_IDS} ids per request`),
+});
+export type MissingRequest = z.infer<typeof missingRequestSchema>;
+/** Of the ids asked about, those the caller's site does not hold (another site's record is one of them: it is not this site's). */
+export const missingResponseSchema = z.object({ missing: z.array(z.string()) });
+export type MissingResponse = z.infer<typeof missingResponseSchema>;
+
 export const MAX_PULL_ROWS = 1000;
 
 /**

@@ -6,6 +6,7 @@
  */
 import type { Knex } from 'knex';
 import { STALE_DEVICE_MS, type Device, type DeviceReport, type DeviceReportResponse, type DevicesResponse } from '../schemas/devices';
+import type { MissingResponse } from '../schemas/api';
 import { iso } from './records';
 
 interface Seen {
@@ -57,6 +58,20 @@ export async function reportDevice(db: Knex, seen: Seen, report: DeviceReport): 
   await db('devices').insert(row).onConflict(['site_id', 'device_id']).merge(changes);
   const { rows } = (await db.raw(`SELECT ${HOLDS_SQL('?', '?')} AS n`, [seen.deviceId, seen.siteId])) as { rows: { n: number }[] };
   return { serverTime: new Date(serverNow).toISOString(), clockOffsetMs, serverHolds: rows[0].n };
+}
+
+// Of the ids asked about, those the site does not hold. An id another site holds is answered
+// exactly like one nobody holds: the answer says nothing of other sites.
+const MISSING_SQL = `SELECT u.id::text AS id FROM unnest(?::uuid[]) AS u(id)
+  WHERE NOT EXISTS (SELECT 1 FROM dispenses d WHERE d.external_id = u.id AND d.site_id = ?)`;
+
+/**
+ * After a restore from an older backup the server lacks records a device had sent and seen
+ * confirmed: the device asks with the ids of the records it made and sends again those missing.
+ */
+export async function missingOfSite(db: Knex, siteId: string, externalIds: string[]): Promise<MissingResponse> {
+  const { rows } = (await db.raw(MISSING_SQL, [[...new Set(externalIds)], siteId])) as { rows: { id: string }[] };
+  return { missing: rows.map((r) => r.id) };
 }
 
 interface DeviceRow {

@@ -37,6 +37,8 @@ export interface DeviceReportDeps extends SyncHttpDeps {
   siteId: string;
   /** Figures are sent once they have been still this long (default 1 s). */
   quietMs?: number;
+  /** The server lacks records this device made and has not sent (a restored backup): resend.ts finds and sends them again. */
+  onServerLacks?: (figures: { made: number; serverHolds: number }) => void;
 }
 
 export function startDeviceReports(db: DispenseDatabase, deps: DeviceReportDeps): DeviceReporter {
@@ -61,9 +63,9 @@ export function startDeviceReports(db: DispenseDatabase, deps: DeviceReportDeps)
         const answer = await syncRequest(http, '/api/sync/devices/report', deviceReportResponseSchema, { method: 'POST', body });
         useClock.getState().note(offsetFrom(Date.parse(answer.serverTime), sentAt, Date.now()));
         const rejected = useSyncStatus.getState().rejected.length;
-        useDelivery.setState({
-          serverLacks: serverLacks({ made: body.madeCount, pending: pendingCount, rejected, serverHolds: answer.serverHolds }),
-        });
+        const lacks = serverLacks({ made: body.madeCount, pending: pendingCount, rejected, serverHolds: answer.serverHolds });
+        useDelivery.setState({ serverLacks: lacks });
+        if (lacks > 0) deps.onServerLacks?.({ made: body.madeCount, serverHolds: answer.serverHolds });
       } catch {
         // best effort: the next change or run reports again
       }

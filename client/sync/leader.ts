@@ -11,6 +11,7 @@ import { publishCheckpoint } from './checkpoint';
 import { startDeviceReports } from './device-report';
 import { browserOnline } from './network';
 import { createDispenseReplication, type RunResult } from './replication';
+import { createResender } from './resend';
 import { createScheduler, type RunOutcome, type SchedulerOptions, type SchedulerSnapshot } from './scheduler';
 import { afterRun, firstRecord, outcomeOf, statusOf, type PublishedStatus, type RunRecord } from './status';
 import { publishStatus, runRequests$ } from './tabs';
@@ -62,7 +63,21 @@ export function lead(db: DispenseDatabase, deps: SyncDeps, previous: PublishedSt
       if (!db.closed) publishCheckpoint(db, cp, exact);
     },
   });
-  const reports = startDeviceReports(db, { baseUrl: deps.baseUrl, siteId: deps.siteId, getToken: deps.getToken, deviceId: deps.deviceId });
+  // A restored server lacks records this device made: found and made pending again, between runs.
+  const resender = createResender(db, replication, {
+    baseUrl: deps.baseUrl,
+    siteId: deps.siteId,
+    getToken: deps.getToken,
+    deviceId: deps.deviceId,
+    requestTimeoutMs: 30_000,
+  });
+  const reports = startDeviceReports(db, {
+    baseUrl: deps.baseUrl,
+    siteId: deps.siteId,
+    getToken: deps.getToken,
+    deviceId: deps.deviceId,
+    onServerLacks: (figures) => void resender.check(figures),
+  });
   let record: RunRecord = firstRecord(previous);
   let lastRun: RunResult | null = null;
   /** The token the server refused: no automatic run until the session has another. */

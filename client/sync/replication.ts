@@ -19,7 +19,7 @@ import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/rep
 import { MAX_PUSH_ROWS } from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
 import type { DispenseDatabase } from '../db';
-import { checkpointWritten, watchPushCheckpoint } from '../rxdb-internals';
+import { checkpointWritten, markForResend, watchPushCheckpoint } from '../rxdb-internals';
 import { REPLICATION_ID, type PushCheckpoint } from './checkpoint';
 import { SyncFailure } from './http';
 import { createPullHandler, DEFAULT_PULL_BATCH, type PullCheckpoint, type PullDeps } from './pull';
@@ -50,6 +50,11 @@ export type RunResult = { ok: true; report: RunReport } | { ok: false; failure: 
 export interface DispenseReplication {
   /** Pushes every pending change; resolves when in sync, at the first failure, or at the timeout. */
   run(timeoutMs?: number): Promise<RunResult>;
+  /**
+   * Makes the records `ids` (which the server lost: resend.ts) pending again, between runs: the
+   * next run sends them. The ids done; null when the replication has not run since it was made.
+   */
+  resend(ids: string[]): Promise<string[] | null>;
   cancel(): Promise<void>;
 }
 
@@ -104,6 +109,8 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
 
   let live: Live | null = null;
   let running: Promise<RunResult> | null = null;
+  /** A resend's writes: a run waits for them (RxDB's upstream must not read between them). */
+  let resending: Promise<unknown> = Promise.resolve();
   const stopping = new Subject<SyncFailure>();
 
   function replication(): Live {
@@ -190,10 +197,23 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
 
   return {
     run(timeoutMs = 5 * 60_000) {
-      running ??= runOnce(timeoutMs).finally(() => {
-        running = null;
-      });
+      running ??= resending
+        .then(() => runOnce(timeoutMs))
+        .finally(() => {
+          running = null;
+        });
       return running;
+    },
+    resend(ids) {
+      const job = (async () => {
+        await running?.catch(() => {});
+        // Started once and paused since (a run that failed made it anew): RxDB's meta is open.
+        const state = live?.state;
+        if (!state?.metaInstance || !state.isPaused()) return null;
+        return markForResend(state, db.dispenses, ids);
+      })();
+      resending = job.catch(() => {});
+      return job;
     },
     async cancel() {
       // Ends a run in flight at once (sign-out should not wait for a slow server).
