@@ -10,7 +10,7 @@ import { correctedNow } from './clock';
 import type { DispenseDatabase } from './db';
 import { countMade } from './device-made';
 import { newestFirst$ } from './index-read';
-import { uuidV4 } from './uuid';
+import { uuidV7 } from './uuid';
 
 export type DispenseInput = Omit<Dispense, 'externalId' | 'siteId' | 'dispensedBy' | 'status' | 'voidReason' | 'updatedAt'>;
 
@@ -52,7 +52,7 @@ async function store(write: () => Promise<unknown>): Promise<void> {
 function newRecord(input: DispenseInput, user: RecordUser, updatedAt: string): Dispense {
   const candidate = withoutUndefined({
     ...input,
-    externalId: uuidV4(),
+    externalId: uuidV7(),
     siteId: user.siteId,
     dispensedBy: user.username,
     status: 'dispensed' as const,
