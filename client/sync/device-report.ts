@@ -5,15 +5,17 @@
  * its auto sync is off. The answer's serverTime measures this device's clock (clock.ts). Best
  * effort: a report that fails is simply made again at the next change or run.
  */
-import { combineLatest, debounceTime, startWith, Subject } from 'rxjs';
+import { combineLatest, debounceTime, firstValueFrom, startWith, Subject } from 'rxjs';
 import { version as APP_VERSION } from '../../package.json';
 import { deviceReportResponseSchema, type DeviceReport } from '../../schemas/devices';
 import { offsetFrom, useClock } from '../clock';
 import type { DispenseDatabase } from '../db';
 import { madeCount } from '../device-made';
 import { useDelivery } from '../stores/delivery';
-import { useSyncStatus } from '../stores/sync-status';
+import { countAfter } from '../index-read';
+import { storedCheckpoint } from './checkpoint';
 import { syncRequest, type SyncHttpDeps } from './http';
+import { rejectedMarks$ } from './marks';
 import { browserOnline } from './network';
 import { oldestPendingAt$, pendingCount$ } from './pending';
 
@@ -48,24 +50,30 @@ export function startDeviceReports(db: DispenseDatabase, deps: DeviceReportDeps)
   // The global fetch, not the run's: a report is no part of the run, and what counts a run's requests must not see it.
   const http: SyncHttpDeps = { ...deps, fetch: undefined, requestTimeoutMs: 30_000 };
 
-  const send = (pendingCount: number, oldestPendingAt: string | null) => {
+  const send = (oldestPendingAt: string | null) => {
     sending = sending.then(async () => {
       if (disposed || db.closed || !browserOnline() || !deps.getToken()) return;
+      // Each read fresh, in this order: the records made (counted once stored), then those pending,
+      // then those refused, then (the server's answer) those it holds. A record counted as made is
+      // then pending, refused, or was committed before the server counted: a record made while an
+      // earlier report was on its way cannot look lost (it did, with the count of the last change).
+      const made = madeCount(deps.siteId);
+      const pendingCount = await countAfter(db.dispenses, storedCheckpoint(db.name));
+      const rejected = (await firstValueFrom(rejectedMarks$(db.syncmarks, db.dispenses))).length;
       const sentAt = Date.now();
       const body: DeviceReport = {
         pendingCount,
         oldestPendingAt: pendingCount === 0 ? null : oldestPendingAt,
         appVersion: APP_VERSION,
-        madeCount: madeCount(deps.siteId),
+        madeCount: made,
         deviceTime: new Date(sentAt).toISOString(),
       };
       try {
         const answer = await syncRequest(http, '/api/sync/devices/report', deviceReportResponseSchema, { method: 'POST', body });
         useClock.getState().note(offsetFrom(Date.parse(answer.serverTime), sentAt, Date.now()));
-        const rejected = useSyncStatus.getState().rejected.length;
-        const lacks = serverLacks({ made: body.madeCount, pending: pendingCount, rejected, serverHolds: answer.serverHolds });
+        const lacks = serverLacks({ made, pending: pendingCount, rejected, serverHolds: answer.serverHolds });
         useDelivery.setState({ serverLacks: lacks });
-        if (lacks > 0) deps.onServerLacks?.({ made: body.madeCount, serverHolds: answer.serverHolds });
+        if (lacks > 0) deps.onServerLacks?.({ made, serverHolds: answer.serverHolds });
       } catch {
         // best effort: the next change or run reports again
       }
@@ -74,7 +82,7 @@ export function startDeviceReports(db: DispenseDatabase, deps: DeviceReportDeps)
 
   const sub = combineLatest([pendingCount$(db), oldestPendingAt$(db), runs$.pipe(startWith(undefined))])
     .pipe(debounceTime(deps.quietMs ?? 1000))
-    .subscribe(([n, at]) => send(n, at));
+    .subscribe(([, at]) => send(at));
 
   return {
     afterRun: () => runs$.next(),

@@ -9,7 +9,9 @@
 import { MAX_MISSING_IDS, missingResponseSchema } from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
 import type { DispenseDatabase } from '../db';
+import { idsAfter } from '../index-read';
 import { madeHerePage } from '../rxdb-internals';
+import { storedCheckpoint } from './checkpoint';
 import { syncRequest, type SyncHttpDeps } from './http';
 import type { DispenseReplication } from './replication';
 
@@ -26,12 +28,16 @@ export async function findMissing(db: DispenseDatabase, deps: ResendDeps): Promi
   const refused = new Map(
     (await db.syncmarks.find({ selector: { state: 'rejected' } }).exec()).map((m) => [m.externalId, m.rejectedUpdatedAt ?? null]),
   );
+  // A pending record is sent by the next run in any case: not asked about, not rewritten.
+  const pending = new Set(await idsAfter(db.dispenses, storedCheckpoint(db.name)));
   const missing: string[] = [];
   for (let after: string | null = null; ;) {
     const page: { made: Dispense[]; last: string | null } = await madeHerePage(db.dispenses, after, MAX_MISSING_IDS);
     if (page.last === null) break;
     after = page.last;
-    const ask = page.made.filter((d) => d.siteId === deps.siteId && refused.get(d.externalId) !== d.updatedAt).map((d) => d.externalId);
+    const ask = page.made
+      .filter((d) => d.siteId === deps.siteId && !pending.has(d.externalId) && refused.get(d.externalId) !== d.updatedAt)
+      .map((d) => d.externalId);
     if (ask.length === 0) continue;
     const answer = await syncRequest(deps, '/api/sync/dispenses/missing', missingResponseSchema, { method: 'POST', body: { externalIds: ask } });
     const asked = new Set(ask);
