@@ -12,12 +12,12 @@ import { offsetFrom, useClock } from '../clock';
 import type { DispenseDatabase } from '../db';
 import { madeCount } from '../device-made';
 import { useDelivery } from '../stores/delivery';
-import { countAfter } from '../index-read';
+import { countAfter, firstAfter } from '../index-read';
 import { storedCheckpoint } from './checkpoint';
 import { syncRequest, type SyncHttpDeps } from './http';
 import { rejectedMarks$ } from './marks';
 import { browserOnline } from './network';
-import { oldestPendingAt$, pendingCount$ } from './pending';
+import { pendingCount$ } from './pending';
 
 /**
  * Records this device made that the server lacks although they are not waiting to be sent: at most
@@ -32,6 +32,12 @@ export function serverLacks(f: { made: number; pending: number; rejected: number
 export interface DeviceReporter {
   /** A run ended: report the figures once they settle. */
   afterRun(): void;
+  /**
+   * Reports now, once per session, and resolves when answered or failed (at most `waitMs`): the
+   * first run waits for it, so the server knows this device's clock offset before its first push
+   * and each audit row of the session keeps it.
+   */
+  first(waitMs?: number): Promise<void>;
   dispose(): void;
 }
 
@@ -50,7 +56,7 @@ export function startDeviceReports(db: DispenseDatabase, deps: DeviceReportDeps)
   // The global fetch, not the run's: a report is no part of the run, and what counts a run's requests must not see it.
   const http: SyncHttpDeps = { ...deps, fetch: undefined, requestTimeoutMs: 30_000 };
 
-  const send = (oldestPendingAt: string | null) => {
+  const send = () => {
     sending = sending.then(async () => {
       if (disposed || db.closed || !browserOnline() || !deps.getToken()) return;
       // Each read fresh, in this order: the records made (counted once stored), then those pending,
@@ -60,10 +66,11 @@ export function startDeviceReports(db: DispenseDatabase, deps: DeviceReportDeps)
       const made = madeCount(deps.siteId);
       const pendingCount = await countAfter(db.dispenses, storedCheckpoint(db.name));
       const rejected = (await firstValueFrom(rejectedMarks$(db.syncmarks, db.dispenses))).length;
+      const oldest = pendingCount === 0 ? null : await firstAfter(db.dispenses, storedCheckpoint(db.name));
       const sentAt = Date.now();
       const body: DeviceReport = {
         pendingCount,
-        oldestPendingAt: pendingCount === 0 ? null : oldestPendingAt,
+        oldestPendingAt: oldest ? new Date(Math.floor(oldest.lwt)).toISOString() : null,
         appVersion: APP_VERSION,
         madeCount: made,
         deviceTime: new Date(sentAt).toISOString(),
@@ -78,14 +85,21 @@ export function startDeviceReports(db: DispenseDatabase, deps: DeviceReportDeps)
         // best effort: the next change or run reports again
       }
     });
+    return sending;
   };
 
-  const sub = combineLatest([pendingCount$(db), oldestPendingAt$(db), runs$.pipe(startWith(undefined))])
+  // Each change of the pending records, and each run's end, once still for `quietMs`.
+  const sub = combineLatest([pendingCount$(db), runs$.pipe(startWith(undefined))])
     .pipe(debounceTime(deps.quietMs ?? 1000))
-    .subscribe(([, at]) => send(at));
+    .subscribe(() => void send());
+  let firstSent: Promise<void> | null = null;
 
   return {
     afterRun: () => runs$.next(),
+    first(waitMs = 5000) {
+      firstSent ??= send();
+      return Promise.race([firstSent, new Promise<void>((r) => setTimeout(r, waitMs))]);
+    },
     dispose: () => {
       disposed = true;
       sub.unsubscribe();

@@ -95,6 +95,7 @@ export function lead(db: DispenseDatabase, deps: SyncDeps, previous: PublishedSt
     // A manual start() ignores leadership: without this check two tabs could push the same rows.
     if (stopped() || db.closed || !db.isLeader()) return { kind: 'skipped' };
     const token = deps.getToken();
+    if (token) await reports.first(); // the device's clock offset known before its first push
     lastRun = token ? await replication.run(deps.runTimeoutMs) : null;
     const outcome = outcomeOf(lastRun);
     if (outcome.kind === 'unauthorized' && token) refusedToken = token;
