@@ -1,6 +1,6 @@
 import type { Dispense } from '../schemas/dispense';
 import { makeDispense } from '../test/support/records';
-import { decide, standsWithoutLock, type Candidate, type Decision, type Rules } from './push-decision';
+import { clockAhead, decide, standsWithoutLock, type Candidate, type Decision, type Rules } from './push-decision';
 
 const stored = makeDispense({ siteId: 'site-a', dispensedBy: 'alice', notes: 'as stored' });
 // The server's clock an hour after the stored record's instants: 10 minutes more is the latest allowed.
@@ -106,6 +106,25 @@ const cases: [situation: string, candidate: Candidate, stored: Dispense | undefi
 describe('decide: what one pushed row means', () => {
   test.each(cases)('%s', (_situation, candidate, storedRecord, expected) => {
     expect(decide(candidate, storedRecord, rules)).toEqual(expected);
+  });
+});
+
+describe('clockAhead: the instant at the limit is the last one accepted', () => {
+  const limit = new Date(serverNow + rules.clockAheadLimitMs).toISOString();
+  const past = new Date(serverNow + rules.clockAheadLimitMs + 1).toISOString();
+  test.each([
+    ['an updatedAt exactly 10 minutes ahead is accepted', { ...stored, updatedAt: limit }, null],
+    ['an updatedAt 10 minutes and 1 ms ahead is refused', { ...stored, updatedAt: past }, 'updatedAt is 10 minutes ahead'],
+    ['a dispensedAt 10 minutes and 1 ms ahead is refused', { ...stored, dispensedAt: past, updatedAt: past }, 'dispensedAt is 10 minutes ahead'],
+  ])('%s', (_situation, doc, refused) => {
+    const r = clockAhead(doc, undefined, rules);
+    if (refused === null) expect(r).toBeNull();
+    else expect(r).toMatchObject({ code: 'clock_ahead', message: expect.stringContaining(refused) });
+  });
+
+  test('a limit past year 9999 still compares the instants in time', () => {
+    const far = { serverNowMs: serverNow, clockAheadLimitMs: Date.UTC(10000, 0, 1) - serverNow };
+    expect(clockAhead({ ...stored, updatedAt: '9999-12-31T23:59:59.999Z' }, undefined, far)).toBeNull();
   });
 });
 

@@ -60,16 +60,30 @@ function assumedIsStored(assumed: Record<string, unknown> | null, stored: Dispen
   return assumed !== null && sameDispense(assumed as Dispense, stored);
 }
 
+/** The latest instant the server accepts, as an ISO string: made once per push's rules, not per row. */
+const latestAccepted = new WeakMap<object, { ms: number; iso: string }>();
+function latestInstant(rules: Pick<Rules, 'serverNowMs' | 'clockAheadLimitMs'>): string {
+  const ms = rules.serverNowMs + rules.clockAheadLimitMs;
+  let latest = latestAccepted.get(rules);
+  if (latest?.ms !== ms) latestAccepted.set(rules, (latest = { ms, iso: new Date(ms).toISOString() }));
+  return latest.iso;
+}
+
 /**
  * A new or changed instant later than the server's clock allows: the device's clock is fast.
  * The record is refused (clock_ahead) and stays on the device to be corrected; an instant the
- * server holds already is not judged again.
+ * server holds already is not judged again. The instants are parsed records', in the one form
+ * `toISOString()` gives (years 0001-9999), whose string order is their order in time: a string
+ * comparison decides, and the instant is parsed only to word a refusal.
  */
 export function clockAhead(doc: Dispense, stored: Dispense | undefined, rules: Pick<Rules, 'serverNowMs' | 'clockAheadLimitMs'>): RejectedRow | null {
+  const latest = latestInstant(rules);
   for (const field of ['dispensedAt', 'updatedAt'] as const) {
     if (stored?.[field] === doc[field]) continue;
-    const ahead = Date.parse(doc[field]) - rules.serverNowMs;
-    if (ahead > rules.clockAheadLimitMs) {
+    // A limit past year 9999 has another form (+010000-…): then compare as numbers.
+    const late = latest.length === 24 ? doc[field] > latest : Date.parse(doc[field]) - rules.serverNowMs > rules.clockAheadLimitMs;
+    if (late) {
+      const ahead = Date.parse(doc[field]) - rules.serverNowMs;
       const message = `${field} is ${describeOffset(ahead)} ahead of the server's clock: this device's clock is fast. Set the device's clock right, then correct the record's "Dispensed at" and save it again.`;
       return rejection(doc.externalId, 'clock_ahead', message);
     }
