@@ -8,7 +8,7 @@ export const UNITS = ['tablet', 'capsule', 'ml', 'g', 'mg', 'unit', 'dose', 'dro
 export const DISPENSE_STATUSES = ['dispensed', 'voided'] as const;
 
 // Year 0000 is valid ISO but not a PostgreSQL date: it would fail the whole push batch.
-export const notYearZero = (v: string) => !v.startsWith('0000');
+const notYearZero = (v: string) => !v.startsWith('0000');
 const YEAR_ZERO = 'Year 0000 is not a date';
 
 /** ISO instant in UTC with milliseconds, the form `Date.prototype.toISOString()` gives; canonical so equality is string equality (docs/decisions/iso-instants.md). */
@@ -24,16 +24,14 @@ export const isoInstant = () =>
  * refused where it is typed. A refinement, so the derived RxDB schema does not change.
  */
 // eslint-disable-next-line no-control-regex -- NUL is exactly what must be found: PostgreSQL cannot store it
-export const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-export const NOT_BLANK = /\S/;
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Text that is not blank. Not trimmed by the schema: a parsed record equals what was sent, so a re-push compares equal. */
 const text = (max: number, label: string) =>
   z
     .string()
     .max(max, `${label} must be at most ${max} characters`)
-    .regex(NOT_BLANK, `${label} is required`)
+    .regex(/\S/, `${label} is required`)
     .refine((v) => !UNSTORABLE.test(v), `${label} contains a character that cannot be stored (NUL or a broken surrogate)`);
 const optionalText = (max: number, label: string) => text(max, label).optional();
 
