@@ -25,7 +25,7 @@ const RETRYABLE = new Set(['40P01', '40001']); // deadlock, serialization failur
 
 // The record schema compiled ahead of time (zod's z.compile): a generated check of the whole
 // record runs first, and only a record it refuses goes through zod's ordinary parse, which makes
-// the issues. Same answers, a seventh of the time for a batch of valid records.
+// the issues. Same answers; 1000 valid records in 1.5 ms instead of 6.2 (bench/ingest-sql.ts).
 const recordSchema = z.compile(dispenseSchema);
 
 /** Parses each row on its own; a bad one is rejected with its issues. */
