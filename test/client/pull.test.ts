@@ -25,11 +25,14 @@ beforeAll(async () => {
   await server.addUser('ben', 'site-pull');
   await server.addUser('olga', 'site-other');
 });
-afterAll(async () => {
+// Each test's devices closed after it: RxDB's open core allows 13 collections open at once.
+afterEach(async () => {
   for (const o of opened.splice(0)) {
     await o.sync.stop();
     if (!o.db.closed) await o.db.remove();
   }
+});
+afterAll(async () => {
   await server?.stop();
 });
 

@@ -7,6 +7,7 @@ import './local-storage';
 import type { DispenseDatabase } from '../../client/db';
 import { createDispenses } from '../../client/records';
 import { useDelivery } from '../../client/stores/delivery';
+import { useSyncSettings } from '../../client/stores/sync-settings';
 import { useSyncStatus } from '../../client/stores/sync-status';
 import { startSync, type SyncController } from '../../client/sync';
 import { storedCheckpoint } from '../../client/sync/checkpoint';
@@ -191,6 +192,7 @@ test('records made while a report is on its way never look lost, and nothing is 
   };
   const seen: number[] = [];
   const unwatch = useDelivery.subscribe((s) => seen.push(s.serverLacks));
+  useSyncSettings.setState({ enabled: false }); // auto sync off: the records stay pending, the reports go on
   try {
     const sync = startSync(db, { baseUrl: server.url, siteId: p.siteId, getToken: () => p.token, deviceId: `dev-made-${p.siteId}` });
     open[0].sync = sync;
@@ -207,6 +209,7 @@ test('records made while a report is on its way never look lost, and nothing is 
     expect(reports.length).toBeGreaterThanOrEqual(3);
   } finally {
     unwatch();
+    useSyncSettings.setState({ enabled: true });
     globalThis.fetch = realFetch;
   }
 });
