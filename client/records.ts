@@ -75,7 +75,7 @@ export async function createDispenses(db: DispenseDatabase, inputs: DispenseInpu
     const res = await db.dispenses.bulkInsert(docs);
     if (res.error.length > 0) throw new Error(`Saving ${res.error.length} record(s) failed: ${res.error[0].status}`);
   });
-  countMade(user.siteId, docs.length); // this device's made-count, for proof of delivery
+  countMade(db.name, user.siteId, docs.length); // this device's made-count, for proof of delivery
   return docs;
 }
 

@@ -8,7 +8,7 @@ import { removeRxDatabase } from 'rxdb';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { openDispenseDatabase, type DispenseDatabase } from './db';
 import { deleteIndexedDbs } from './rxdb-internals';
-import { madeKey } from './device-made';
+import { madeKeys } from './device-made';
 import { adoptLegacyRecords, type AdoptOptions } from './legacy-database';
 import { siteSettingsKey } from './patient-history';
 import { settingsKeyOf } from './stores/sync-settings';
@@ -86,7 +86,8 @@ export async function removeSiteDatabase(siteId: string, opts: Pick<AdoptOptions
   await removeRxDatabase(name, opts.storage ?? getRxStorageDexie());
   await deleteIndexedDbs(name, opts.indexedDB);
   const store = storage();
-  for (const key of [deviceKey(siteId), madeKey(siteId), checkpointKey(name), settingsKeyOf(siteId), siteSettingsKey(siteId)]) store?.removeItem(key);
+  for (const key of [deviceKey(siteId), ...madeKeys(name, siteId), checkpointKey(name), settingsKeyOf(siteId), siteSettingsKey(siteId)])
+    store?.removeItem(key);
 }
 
 /**

@@ -63,7 +63,7 @@ export function startDeviceReports(db: DispenseDatabase, deps: DeviceReportDeps)
       // then those refused, then (the server's answer) those it holds. A record counted as made is
       // then pending, refused, or was committed before the server counted: a record made while an
       // earlier report was on its way cannot look lost (it did, with the count of the last change).
-      const made = madeCount(deps.siteId);
+      const made = madeCount(db.name, deps.siteId);
       const pendingCount = await countAfter(db.dispenses, storedCheckpoint(db.name));
       const rejected = (await firstValueFrom(rejectedMarks$(db.syncmarks, db.dispenses))).length;
       const oldest = pendingCount === 0 ? null : await firstAfter(db.dispenses, storedCheckpoint(db.name));
