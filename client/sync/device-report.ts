@@ -97,8 +97,13 @@ export function startDeviceReports(db: DispenseDatabase, deps: DeviceReportDeps)
   return {
     afterRun: () => runs$.next(),
     first(waitMs = 5000) {
-      firstSent ??= send();
-      return Promise.race([firstSent, new Promise<void>((r) => setTimeout(r, waitMs))]);
+      // Waited for once: every later run goes at once (no new wait, no timer left running).
+      firstSent ??= (async () => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([send(), new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]);
+        clearTimeout(timer);
+      })();
+      return firstSent;
     },
     dispose: () => {
       disposed = true;
