@@ -92,6 +92,20 @@ export function sameDispense(a: Dispense, b: Dispense): boolean {
   return DISPENSE_FIELDS.every((f) => (a[f] ?? null) === (b[f] ?? null));
 }
 
+/**
+ * The one conflict rule, on the device and on the server: which of two versions of a record wins.
+ *   1. A voided version wins over a non-voided one (a void is never undone by an older edit).
+ *   2. Otherwise the version with the later updatedAt wins; on a tie `server` (the one held) wins.
+ * So the versions a record takes only move forward by it: every edit stamps an updatedAt later
+ * than the version it changes, and a void is final.
+ */
+export function conflictWinner(local: Dispense, server: Dispense): 'local' | 'server' {
+  const localVoided = local.status === 'voided';
+  const serverVoided = server.status === 'voided';
+  if (localVoided !== serverVoided) return localVoided ? 'local' : 'server';
+  return local.updatedAt > server.updatedAt ? 'local' : 'server';
+}
+
 /** The fields whose values differ between two versions of a record, for the audit trail. */
 export function changedFields(before: Dispense, after: Dispense): (keyof Dispense)[] {
   return DISPENSE_FIELDS.filter((f) => (before[f] ?? null) !== (after[f] ?? null));

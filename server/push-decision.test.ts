@@ -65,10 +65,29 @@ const cases: [situation: string, candidate: Candidate, stored: Dispense | undefi
   ],
   ['a void of the stored version is a void', row(voided, stored), stored, update('void', voided, ['status', 'voidReason', 'updatedAt'])],
   [
-    'an edit of a voided record stays an update',
-    row({ ...voided, notes: 'why' }, voided),
+    'an edit of a voided record stamped later stays an update',
+    row({ ...voided, notes: 'why', updatedAt: inHours(-0.5) }, voided),
     voided,
-    update('update', { ...voided, notes: 'why' }, ['notes'], voided),
+    update('update', { ...voided, notes: 'why', updatedAt: inHours(-0.5) }, ['notes', 'updatedAt'], voided),
+  ],
+  // A record only moves forward by the conflict rule, whatever the row says it assumed.
+  [
+    'a row assuming the stored version but stamped before it (an older version sent again) is a conflict',
+    row({ ...stored, notes: 'older', updatedAt: new Date(Date.parse(stored.updatedAt) - 1).toISOString() }, stored),
+    stored,
+    { kind: 'conflict', server: stored },
+  ],
+  [
+    'a row assuming the stored version with its very updatedAt but other fields is a conflict',
+    row({ ...stored, notes: 'same instant' }, stored),
+    stored,
+    { kind: 'conflict', server: stored },
+  ],
+  [
+    'a row undoing the stored void, stamped later, assuming the void, is a conflict: a void is final',
+    row({ ...edited, updatedAt: inHours(-0.5) }, voided),
+    voided,
+    { kind: 'conflict', server: voided },
   ],
   ['a changed record pushed as new is a conflict with the stored one', row(edited), stored, { kind: 'conflict', server: stored }],
   [

@@ -4,7 +4,7 @@
  */
 import type { RejectedRow } from '../schemas/api';
 import { describeOffset } from '../schemas/devices';
-import { changedFields, sameDispense, type Dispense } from '../schemas/dispense';
+import { changedFields, conflictWinner, sameDispense, type Dispense } from '../schemas/dispense';
 
 export interface Candidate {
   doc: Dispense;
@@ -104,6 +104,13 @@ export function decide({ doc, assumed }: Candidate, stored: Dispense | undefined
   }
   if (sameDispense(stored, doc)) return { kind: 'unchanged' };
   if (!assumedIsStored(assumed, stored)) return { kind: 'conflict', server: stored }; // the client decides with RxDB's conflict handler
+  // A record only moves forward by the conflict rule: an edit stamps an updatedAt later than the
+  // version it changes, and a void is final. A row that would move it back (an older version,
+  // one undoing a void, or one stamped with the stored updatedAt) is not an edit of the stored
+  // version, whatever state it names as assumed: it comes from a device whose view of the record
+  // is stale, and writing it would take the record back and write a version a second time. The
+  // device gets the stored version back, which its conflict handler keeps by the same rule.
+  if (conflictWinner(doc, stored) === 'server') return { kind: 'conflict', server: stored };
   if (doc.dispensedBy !== stored.dispensedBy) {
     return { kind: 'rejected', rejection: rejection(doc.externalId, 'immutable_field', 'dispensedBy cannot be changed after the record is made') };
   }

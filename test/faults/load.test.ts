@@ -235,10 +235,9 @@ test('20 clients (5 of them RxDB) on 3 instances: one row per record, conflicts 
   expect(found.invalid).toEqual([]);
   expect(found.invalidAudit).toBe(0);
   expect(found.auditChainBreaks).toEqual([]);
-  // A version written twice is counted (the report's `duplicated`), not asserted: two clean-clone
-  // CI runs of 2026-11-30 wrote 2 and 28 versions a second time (no run alone did), a breach of
-  // "nothing written twice" that is open in issue 12 with what was found about it.
-  expect({ phantom, notWritten }).toEqual({ phantom: 0, notWritten: 0 });
+  // No version is written twice: the server never moves a record back by the conflict rule
+  // (docs/decisions/field-by-field-conflicts.md), so a version it replaced cannot come back.
+  expect({ writtenTwice, phantom, notWritten }).toEqual({ writtenTwice: 0, phantom: 0, notWritten: 0 });
   expect(conflicts).toBeGreaterThan(0);
   expect(plain.reduce((s, cl) => s + cl.stats.conflictsOnCurrentState, 0)).toBe(0);
   expect(plain.flatMap((cl) => cl.stats.rejected)).toEqual([]);

@@ -328,7 +328,7 @@ describe('an existing database', () => {
       const stored = before.map(({ patientName: _n, batchNumber: _b, expiryDate: _e, ...d }) => d); // the columns written above
       const first = await pullAll(upgraded.url, token);
       expect(first.documents).toEqual(stored);
-      const edited = { ...stored[1], notes: 'after the upgrade' };
+      const edited = { ...stored[1], notes: 'after the upgrade', updatedAt: new Date(Date.parse(stored[1].updatedAt) + 1).toISOString() };
       expect((await push(upgraded.url, token, pushBody([edited], [stored[1]]))).body).toEqual({ conflicts: [], rejected: [] });
       expect((await pullAll(upgraded.url, token, { checkpoint: first.checkpoint, until: [edited.externalId] })).documents).toEqual([edited]);
     } finally {
