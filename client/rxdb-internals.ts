@@ -311,6 +311,19 @@ export function checkpointWritten<T, C>(state: RxReplicationState<T, C>): Promis
   return queue;
 }
 
+/**
+ * Resolves once every push RxDB's upstream has under way now is answered and noted in its meta
+ * (assumed server states written, conflicts resolved). RxDB queues all of its upstream work, its
+ * first pass and each later batch, on `streamQueue.up`; the promise there now covers what is
+ * queued now, not what comes later.
+ */
+export function pushesUnderWaySettled<T, C>(state: RxReplicationState<T, C>): Promise<unknown> {
+  const queue = (state as unknown as { internalReplicationState?: { streamQueue?: { up?: Promise<unknown> } } }).internalReplicationState?.streamQueue
+    ?.up;
+  assume(queue && typeof queue.then === 'function', 'a started replication queues its upstream work on internalReplicationState.streamQueue.up');
+  return queue;
+}
+
 // ---------------------------------------------------------------- the pull's writes
 
 /** The context of the bulk writes of RxDB's downstream (its pull) to the collection: this, then the replication's checkpoint key. */

@@ -13,6 +13,11 @@ export interface PullDeps extends SyncHttpDeps {
   onFailure?: (failure: SyncFailure) => void;
   /** During a first pull: how many of the window's records the server has sent, of how many. */
   onWindow?: (progress: { sent: number; total: number }) => void;
+  /**
+   * Resolves once the pushes under way when a page arrives are answered and noted (replication.ts):
+   * RxDB writes the page only then. See `createPullHandler`.
+   */
+  pushesSettled?: () => Promise<unknown>;
 }
 
 export const DEFAULT_PULL_BATCH = MAX_PULL_ROWS;
@@ -22,6 +27,17 @@ export interface PullCheckpoint {
   server: string;
 }
 
+/**
+ * A page is handed to RxDB only once the pushes under way when it arrived are answered and noted.
+ * RxDB's pull leaves alone a record whose local version is not yet noted as the server's (an
+ * unpushed change, which the push settles with the conflict rule) and moves its checkpoint past
+ * it. If a push of that record was answered before the page's version was written on the server,
+ * but its answer is noted after the pull looked, nothing settles it: the push met no conflict, the
+ * pull's checkpoint is past the newer version, and the device keeps its older one while the server
+ * holds another device's edit (issue 12; fault scenario 2 saw it about one run in three). Any push
+ * answered before the page's version was written was sent before the page arrived, so it is among
+ * those waited for; a push sent later meets that version on the server as a conflict.
+ */
 export function createPullHandler(deps: PullDeps) {
   return async (
     checkpoint: PullCheckpoint | undefined,
@@ -32,6 +48,7 @@ export function createPullHandler(deps: PullDeps) {
     try {
       const answer = await syncRequest(deps, `/api/sync/dispenses/pull?${query}`, pullResponseSchema, { method: 'GET' });
       if (answer.window) deps.onWindow?.(answer.window);
+      await deps.pushesSettled?.();
       // A version older than the one this device holds is refused as RxDB writes it (stale-pulls.ts).
       return { documents: answer.documents.map((d) => ({ ...d, _deleted: false })), checkpoint: { server: answer.checkpoint } };
     } catch (err) {

@@ -19,7 +19,7 @@ import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/rep
 import { MAX_PUSH_ROWS } from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
 import type { DispenseDatabase } from '../db';
-import { checkpointWritten, markForResend, watchPushCheckpoint } from '../rxdb-internals';
+import { checkpointWritten, markForResend, pushesUnderWaySettled, watchPushCheckpoint } from '../rxdb-internals';
 import { REPLICATION_ID, type PushCheckpoint } from './checkpoint';
 import { SyncFailure } from './http';
 import { createPullHandler, DEFAULT_PULL_BATCH, type PullCheckpoint, type PullDeps } from './pull';
@@ -105,6 +105,8 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
   const pull = createPullHandler({
     ...opts,
     onFailure: (f) => failures.next(f),
+    // Called inside a started replication; none after it was discarded (its pull is canceled).
+    pushesSettled: () => (live ? pushesUnderWaySettled(live.state) : Promise.resolve()),
   });
 
   let live: Live | null = null;
