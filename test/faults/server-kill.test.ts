@@ -100,10 +100,10 @@ test(`SIGKILL with a batch in flight, ${KILLS} times, while 3 clients push ${REC
     while (restarting) await restarting;
   }
 
-  // What must be stored: the last version each pharmacist made of each record. A device's own copy
-  // is counted, not asserted: a pull page can no longer take it back (stale-pulls.ts), but under
-  // lost answers a device can still end on its record's first stored state while the server holds
-  // its edit (open in issue 12; the count is in the notes).
+  // What must be stored: the last version each pharmacist made of each record. And each device
+  // holds its records as the server does, whoever edited them last: a pull page never takes a
+  // record back (stale-pulls.ts), and a pulled edit met while this device's push of the record was
+  // still unanswered is not passed over (pull.ts, pushesSettled).
   const expected = madeVersions;
   let staleOnDevice = 0;
   for (const cl of clients)
@@ -126,13 +126,14 @@ test(`SIGKILL with a batch in flight, ${KILLS} times, while 3 clients push ${REC
     auditRows: found.audit,
     auditExpected: expected.size + changes,
     seconds: since(started),
-    notes: `${sum((cl) => cl.seen.pushes)} pushes with ${sum((cl) => cl.seen.rows)} rows, ${sum((cl) => cl.seen.networkErrors)} cut off by a kill; ${changes} edits and voids; audit chain breaks ${found.auditChainBreaks.length}; own records a version behind on their device ${staleOnDevice}`,
+    notes: `${sum((cl) => cl.seen.pushes)} pushes with ${sum((cl) => cl.seen.rows)} rows, ${sum((cl) => cl.seen.networkErrors)} cut off by a kill; ${changes} edits and voids; audit chain breaks ${found.auditChainBreaks.length}; records a version behind on the device that made them ${staleOnDevice}`,
   });
 
   expect(kills).toBe(KILLS);
   expect(made).toBe(RECORDS);
   expect(marks).toEqual(clients.map(() => ({ pending: 0, rejected: 0, synced: expect.any(Number) })));
   expect(lost).toEqual([]);
+  expect(staleOnDevice).toBe(0);
   expect(found.rows).toBe(RECORDS);
   expect(found.duplicated).toBe(0);
   expect(found.invalid).toEqual([]);
