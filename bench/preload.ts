@@ -10,6 +10,7 @@ import pg from 'pg';
 import { pullDispenses, parsePullQuery } from '../server/pull';
 import { readRecords } from '../server/push-sql';
 import { listDispenses, syncStatus } from '../server/records';
+import { RECOUNT_SITE_RECORDS_SQL } from '../server/site-counts';
 
 /** Records per preloaded site: about two years of a busy pharmacy. */
 export const RECORDS_PER_SITE = 10_000;
@@ -94,6 +95,7 @@ export async function preload(url: string, opts: { records: number; benchSite: s
       if ((to + 1) % 1_000_000 === 0 || to + 1 === opts.records)
         console.log(`  preload: ${to + 1} of ${opts.records} records (${((performance.now() - start) / 1000).toFixed(0)} s)`);
     }
+    await c.query(RECOUNT_SITE_RECORDS_SQL); // the sites' counts, as the push keeps them
     const indexStart = performance.now();
     await c.query('SET maintenance_work_mem = "512MB"');
     for (const ix of indexes) await c.query(ix.def);

@@ -154,7 +154,12 @@ export async function scaleRun(opts: { preload: number; records: number; ids: 'v
         await timed(10, () => get(`/api/sync/dispenses/pull?limit=1000&checkpoint=${cp}`)),
         'ms',
       );
-      note(`sync status at ${opts.preload}, median of 5`, await timed(5, () => get('/api/sync/status')), 'ms', 'counts every record (totalRecords)');
+      note(
+        `sync status at ${opts.preload}, median of 5`,
+        await timed(5, () => get('/api/sync/status')),
+        'ms',
+        "reads the sites' counts the push keeps (site_sync), counts no records",
+      );
       planList = await plans(db, database.url, ACCOUNT.siteId, { pushedIds: seqSet.map((d) => d.externalId), windowDays: WINDOW_DAYS, changes: cp });
     } finally {
       await Promise.all([server.stop(), emptyServer.stop()]);

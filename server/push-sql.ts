@@ -14,10 +14,12 @@ const SET_COLUMNS = DISPENSE_FIELDS.filter((f) => f !== 'externalId')
   .map((f) => `${COLUMNS[f]} = i."${f}"`)
   .join(', ');
 
-// The site's last push, noted by a push that writes (in its transaction, whose commit waits for
-// the disk anyway).
-const NOTE_PUSH = `INSERT INTO site_sync (site_id, last_push_at) SELECT ?, now()`;
-const NOTE_CONFLICT = `ON CONFLICT (site_id) DO UPDATE SET last_push_at = GREATEST(site_sync.last_push_at, EXCLUDED.last_push_at)`;
+// The site's last push and its record count (the records the push inserted added), noted by a
+// push that writes (in its transaction, whose commit waits for the disk anyway). `inserted` is
+// the count's SQL: a parameter, or a count in the statement.
+const notePush = (inserted: string) => `INSERT INTO site_sync (site_id, last_push_at, records) SELECT ?, now(), ${inserted}`;
+const NOTE_CONFLICT = `ON CONFLICT (site_id) DO UPDATE SET last_push_at = GREATEST(site_sync.last_push_at, EXCLUDED.last_push_at),
+  records = site_sync.records + EXCLUDED.records`;
 
 // The pushing device's clock offset as last measured (its report, server/devices.ts), kept in
 // each audit row: evaluated once per statement (site id and device id as parameters).
@@ -44,7 +46,7 @@ WITH input AS (
   FROM created c JOIN input i ON i."externalId" = c.external_id
   RETURNING entity_id
 ), noted AS (
-  ${NOTE_PUSH} WHERE ? AND (SELECT count(*) FROM created) = (SELECT count(*) FROM input)
+  ${notePush('(SELECT count(*) FROM created)')} WHERE ? AND (SELECT count(*) FROM created) = (SELECT count(*) FROM input)
   ${NOTE_CONFLICT}
 )
 SELECT i."externalId" AS external_id FROM input i
@@ -117,6 +119,7 @@ function toRecords(res: unknown): Map<string, Dispense> {
   return out;
 }
 
-export function noteSitePush(q: Knex, siteId: string): Promise<unknown> {
-  return q.raw(`${NOTE_PUSH} ${NOTE_CONFLICT}`, [siteId]);
+/** Notes the site's push, with the records it inserted (none that step 4's statement noted already). */
+export function noteSitePush(q: Knex, siteId: string, inserted: number): Promise<unknown> {
+  return q.raw(`${notePush('?::bigint')} ${NOTE_CONFLICT}`, [siteId, inserted]);
 }

@@ -139,6 +139,7 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
           .filter((c) => !snapshot.has(c.doc.externalId) && decide(c, undefined, rules).kind === 'insert')
           .map((c) => c.doc);
         const created = new Set(insertable.map((d) => d.externalId));
+        let inserted = 0;
         if (insertable.length > 0) {
           const onlyNew = insertable.length === candidates.size;
           const res = (await trx.raw(INSERT_SQL, [JSON.stringify(insertable), ...auditArgs, ctx.user.siteId, onlyNew])) as {
@@ -147,6 +148,7 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
           // Step 4b: every record was new and is in, and the site's push noted: nothing is left.
           if (onlyNew && res.rows.length === 0) return { conflicts, rejected: txRejected };
           for (const r of res.rows) created.delete(r.external_id);
+          inserted = created.size;
         }
 
         // Step 5: a record that was not read in step 1 and not inserted now exists or was never
@@ -173,8 +175,9 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
           await trx.raw(UPDATE_SQL, [JSON.stringify(updates), ...auditArgs]);
         }
 
-        // Step 8: note the site's last push (last statement: its row lock is held only to commit).
-        await noteSitePush(trx, ctx.user.siteId);
+        // Step 8: note the site's last push and the records inserted in step 4 (last statement:
+        // its row lock is held only to commit).
+        await noteSitePush(trx, ctx.user.siteId, inserted);
         return { conflicts, rejected: txRejected };
       });
     } catch (err) {

@@ -143,17 +143,18 @@ export type SyncSettings = Pick<SyncStatus, 'pullWindowDays' | 'duplicateWindowH
 
 export async function syncStatus(db: Knex, siteId: string, settings: SyncSettings): Promise<SyncStatus> {
   const { rows } = (await db.raw(
-    `SELECT (SELECT count(*)::int FROM dispenses) AS total,
-            (SELECT count(*)::int FROM dispenses WHERE site_id = ?) AS site,
-            (SELECT last_push_at FROM site_sync WHERE site_id = ?) AS last_push_at,
-            now() AS server_time`,
-    [siteId, siteId],
-  )) as { rows: { total: number; site: number; last_push_at: Date | null; server_time: Date }[] };
+    // Each site's count is kept by the push (site_sync.records): two small reads, not a count of
+    // millions of rows.
+    `SELECT (SELECT coalesce(sum(records), 0)::float8 FROM site_sync) AS total,
+            s.records::float8 AS site, s.last_push_at, now() AS server_time
+     FROM (SELECT 1) AS one LEFT JOIN site_sync s ON s.site_id = ?`,
+    [siteId],
+  )) as { rows: { total: number; site: number | null; last_push_at: Date | null; server_time: Date }[] };
   const r = rows[0];
   return {
     serverTime: iso(r.server_time),
     totalRecords: r.total,
-    siteRecords: r.site,
+    siteRecords: r.site ?? 0,
     lastPushAt: r.last_push_at ? iso(r.last_push_at) : null,
     ...settings,
   };

@@ -191,6 +191,7 @@ test('pushes through repeated database cuts: 503 while it is away, nothing half-
   expect(found.invalid).toEqual([]);
   expect(found.invalidAudit).toBe(0);
   expect(found.auditChainBreaks).toEqual([]);
+  expect(found.siteCountsOff).toEqual([]); // the sites' record counts the push keeps
   // Every audit row is a state a client saw acknowledged, except a change whose 200 was lost
   // with the COMMIT reply and was acknowledged later, on the retry, as already held.
   expect(found.audit).toBe(acked);

@@ -154,6 +154,7 @@ test('a restore of a pg_dump taken midway through a sync: the device sends again
   expect(creates).toBe(RECORDS);
   expect(found.audit).toBe(RECORDS);
   expect(found.auditChainBreaks).toEqual([]);
+  expect(found.siteCountsOff).toEqual([]); // the sites' record counts the push keeps
   expect(found.invalid).toEqual([]);
   expect(useDelivery.getState().serverLacks).toBe(0);
   expect(fiveXx).toBe(0);

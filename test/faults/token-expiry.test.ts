@@ -134,6 +134,7 @@ test('a token that expires mid-sync stops the sync with records pending; after s
   expect(found.duplicated).toBe(0);
   expect(found.invalid).toEqual([]);
   expect(found.auditChainBreaks).toEqual([]);
+  expect(found.siteCountsOff).toEqual([]); // the sites' record counts the push keeps
   expect(found.audit).toBe(RECORDS + extra.length + 1);
   expect(fiveXx).toBe(0);
 }, 300_000);

@@ -328,6 +328,12 @@ describe('an existing database', () => {
       const stored = before.map(({ patientName: _n, batchNumber: _b, expiryDate: _e, ...d }) => d); // the columns written above
       const first = await pullAll(upgraded.url, token);
       expect(first.documents).toEqual(stored);
+      // The upgrade counted the site's records (site_sync.records), which the status reads.
+      const status = (await fetch(`${upgraded.url}/api/sync/status`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json())) as {
+        totalRecords: number;
+        siteRecords: number;
+      };
+      expect(status).toMatchObject({ totalRecords: 2, siteRecords: 2 });
       const edited = { ...stored[1], notes: 'after the upgrade', updatedAt: new Date(Date.parse(stored[1].updatedAt) + 1).toISOString() };
       expect((await push(upgraded.url, token, pushBody([edited], [stored[1]]))).body).toEqual({ conflicts: [], rejected: [] });
       expect((await pullAll(upgraded.url, token, { checkpoint: first.checkpoint, until: [edited.externalId] })).documents).toEqual([edited]);

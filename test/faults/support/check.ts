@@ -21,6 +21,8 @@ export interface Inspection {
    * row's before = the previous after, every after a real change, the last after = the stored row.
    */
   auditChainBreaks: string[];
+  /** Sites whose record count kept by the push (site_sync.records) is not their count of rows. */
+  siteCountsOff: string[];
   /** The stored records, by externalId. */
   byId: Map<string, Dispense>;
   /** Audit rows per externalId. */
@@ -72,6 +74,12 @@ export async function inspectDatabase(databaseUrl: string): Promise<Inspection> 
       else if (!sameDispense(after, doc)) auditChainBreaks.push(`${id}: the last audit row is not the stored version`);
     }
     const auditById = new Map(audit.rows.map((r) => [r.entity_id, r.n]));
+    const counts = await client.query<{ site_id: string; kept: string | null; stored: string | null }>(
+      `SELECT coalesce(s.site_id, d.site_id) AS site_id, s.records AS kept, d.n AS stored
+       FROM site_sync s FULL JOIN (SELECT site_id, count(*) AS n FROM dispenses GROUP BY site_id) d ON d.site_id = s.site_id
+       WHERE coalesce(s.records, 0) <> coalesce(d.n, 0)`,
+    );
+    const siteCountsOff = counts.rows.map((r) => `${r.site_id}: kept ${r.kept ?? 'none'}, stored ${r.stored ?? 0}`);
     return {
       rows: rows.length,
       duplicated: dups.extra + dups.creates,
@@ -79,6 +87,7 @@ export async function inspectDatabase(databaseUrl: string): Promise<Inspection> 
       invalid,
       invalidAudit,
       auditChainBreaks,
+      siteCountsOff,
       byId,
       auditById,
     };
