@@ -246,8 +246,11 @@ test('20 clients (5 of them RxDB) on 3 instances: one row per record, conflicts 
   expect(limited).toBeGreaterThan(CLIENTS / 2);
   expect(rx.filter((cl) => (cl.seen.statuses.get(429) ?? 0) > 0).length).toBeGreaterThan(0); // the browser's sync met the limit too
   expect(ratio).toBeGreaterThanOrEqual(0.99); // every 429 waited out for its Retry-After
-  // A client that waits as told gets through: it meets the limit about once per window, not in a loop.
-  expect(Math.max(...devices.map((d) => d.http429()))).toBeLessThanOrEqual(3);
+  // A client that waits as told gets through: it meets the limit about once per window of the
+  // limit (a minute), not in a loop. A slow machine stretches the scenario over more windows
+  // (193 s in one clean-clone CI run, where a client met the limit 4 times).
+  const windows = Math.ceil((Date.now() - started) / 60_000);
+  expect(Math.max(...devices.map((d) => d.http429()))).toBeLessThanOrEqual(windows + 1);
   expect(tally.fiveXx + rx5xx).toBe(0);
   expect(tally.networkErrors).toBe(0);
 }, 500_000);
