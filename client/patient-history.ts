@@ -83,8 +83,7 @@ const SETTINGS_MAX_AGE_MS = 12 * 3_600_000;
 
 /**
  * Reads the site's settings from GET /api/sync/status and keeps them for offline use; false when
- * it could not. Read at most twice a day: the status also counts the site's records, which costs
- * the server a scan, and these settings change rarely.
+ * it could not. Read at most twice a day: these settings change rarely.
  */
 export async function refreshSiteSettings(baseUrl: string, token: string, siteId: string, now = Date.now()): Promise<boolean> {
   try {

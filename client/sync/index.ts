@@ -3,6 +3,7 @@
  * shown record's state, and names what sync keeps per database, from here only.
  */
 export { startSync, type SyncController, type SyncDeps } from './start';
+export { isNewDeviceOfBusySite } from './first-pull';
 export { conflictWinner } from './conflict';
 export { checkpointKey } from './checkpoint';
 export { countBeforeOpen, warmUp } from './pending';

@@ -8,8 +8,8 @@ import { useLayoutEffect, useRef, useState } from 'react';
 import type { DispenseDatabase } from '../db';
 import { deviceIdOf, openSiteDatabase } from '../site';
 import { useSession } from '../stores/session';
-import { followSiteSettings } from '../stores/sync-settings';
-import { startSync, warmUp, type SyncController } from '../sync';
+import { followSiteSettings, useSyncSettings } from '../stores/sync-settings';
+import { isNewDeviceOfBusySite, startSync, warmUp, type SyncController } from '../sync';
 
 let current: { siteId: string; opening: Promise<DispenseDatabase> } | null = null;
 /** Sync starts and stops, and database closes, in the order they were asked for. */
@@ -106,7 +106,14 @@ export function useSync(db: DispenseDatabase | null, siteId: string, token: stri
         onUnauthorized: () => console.warn('The server refused the session; sync waits for a new sign-in.'),
       });
       setController(started);
-      if (sendNow) void started.syncNow().catch(() => {});
+      const controller = started;
+      if (sendNow) void controller.syncNow().catch(() => {});
+      // A new device of a site with records pulls them now (first-pull.ts); paused means no run.
+      else if (token && useSyncSettings.getState().enabled) {
+        void isNewDeviceOfBusySite(db, window.location.origin, token).then((isNew) => {
+          if (isNew && !cancelled && useSyncSettings.getState().enabled) void controller.syncNow().catch(() => {});
+        });
+      }
     });
     return () => {
       cancelled = true;
