@@ -1,7 +1,8 @@
 /**
  * Two counters of one site, each its own browser: what one records, the other shows after its
  * sync, with who dispensed it; an edit on the second reaches the first; another site's browser
- * gets nothing. Each record reaches PostgreSQL once.
+ * gets nothing; both editing one record offline end with the version the rule keeps. Each record
+ * reaches PostgreSQL once.
  */
 import type { Page } from 'playwright-core';
 import { dispense, entry, rowSync, syncNow, waitForPending } from './counter';
@@ -159,5 +160,51 @@ describeE2E('two counters of one site', () => {
     expect(confirmed.notes).toMatch(
       new RegExp(`^\\[Possible duplicate confirmed by ${colleague.username}: AMOX500 dispensed .* by ${USER.username}\\]$`),
     );
+  });
+
+  test('both counters edit one record offline: each ends with the version the rule keeps (the later edit), and the audit trail holds both edits in order', async () => {
+    const first = await counter(USER);
+    const second = await counter(colleague);
+    const made = await dispense(first, entry({ patientId: 'OFF-P1', patientName: 'Tomas Lind', quantity: '21' }));
+    await syncNow(first);
+    await waitForPending(first, 0);
+    await syncUntilShown(second, made.patientId, `by ${USER.username}`);
+
+    const edit = async (page: Page, quantity: string) => {
+      await page.getByRole('button', { name: `Edit dispense for ${made.patientName} (${made.patientId})` }).click();
+      const dialog = page.getByRole('dialog', { name: /Edit dispense/ });
+      await dialog.getByLabel('Quantity').fill(quantity);
+      await dialog.getByRole('button', { name: 'Save changes' }).click();
+      await waitForPending(page, 1);
+    };
+    // Both offline; the first counter edits, then the second (later).
+    await first.context().setOffline(true);
+    await second.context().setOffline(true);
+    await edit(first, '28');
+    await first.waitForTimeout(20); // a later updatedAt for the second edit, whatever the clocks' resolution
+    await edit(second, '14');
+
+    // Back online, the first counter syncs first: its edit is written; then the second's meets
+    // it as a conflict, wins by the later updatedAt and is written over it.
+    await first.context().setOffline(false);
+    await second.context().setOffline(false);
+    await syncNow(first);
+    await waitForPending(first, 0);
+    await syncNow(second);
+    await waitForPending(second, 0);
+    await syncUntilShown(first, made.patientId, '14 capsule');
+    await second.getByRole('row').filter({ hasText: made.patientId }).filter({ hasText: '14 capsule' }).first().waitFor();
+
+    expect(await e2e.sql('SELECT quantity FROM dispenses WHERE patient_id = $1', [made.patientId])).toEqual([{ quantity: 14 }]);
+    const audit = await e2e.sql<{ action: string; actor: string; before: number | null; after: number }>(
+      `SELECT a.action, a.actor, (a.before->>'quantity')::int AS before, (a.after->>'quantity')::int AS after
+       FROM audit_logs a JOIN dispenses d ON d.external_id = a.entity_id WHERE d.patient_id = $1 ORDER BY a.id`,
+      [made.patientId],
+    );
+    expect(audit).toEqual([
+      { action: 'create', actor: USER.username, before: null, after: 21 },
+      { action: 'update', actor: USER.username, before: 21, after: 28 },
+      { action: 'update', actor: colleague.username, before: 28, after: 14 },
+    ]);
   });
 });
