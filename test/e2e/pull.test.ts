@@ -5,7 +5,7 @@
  * reaches PostgreSQL once.
  */
 import type { Page } from 'playwright-core';
-import { dispense, entry, rowSync, syncNow, waitForPending } from './counter';
+import { dispense, entry, rowSync, syncNow, waitForPending, type Entry } from './counter';
 import { describeE2E, signIn, startE2E, USER, type E2E } from './harness';
 
 // A pull may wait for another suite's transactions to end (see syncUntil): room for that.
@@ -56,25 +56,35 @@ describeE2E('two counters of one site', () => {
     await row.first().waitFor({ timeout: 1000 });
   }
 
+  /** A record made at `first`, sent, and shown at `second` after its sync. */
+  async function madeAndSeen(first: Page, second: Page, fields: Partial<Entry>): Promise<Entry> {
+    const made = await dispense(first, entry(fields));
+    await syncNow(first);
+    await waitForPending(first, 0);
+    await syncUntilShown(second, made.patientId, `by ${USER.username}`);
+    return made;
+  }
+
+  /** Changes the record's quantity at `page`: the edit is then pending there. */
+  async function editQuantity(page: Page, made: Entry, quantity: string): Promise<void> {
+    await page.getByRole('button', { name: `Edit dispense for ${made.patientName} (${made.patientId})` }).click();
+    const dialog = page.getByRole('dialog', { name: /Edit dispense/ });
+    await dialog.getByLabel('Quantity').fill(quantity);
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await waitForPending(page, 1);
+  }
+
   test("a record made at one counter shows at the other, with who made it; the other's edit comes back; another site sees none", async () => {
     const first = await counter(USER);
     const second = await counter(colleague);
     const elsewhere = await counter(stranger);
 
-    const made = await dispense(first, entry({ patientId: 'PULL-P1', patientName: 'Ines Duarte', quantity: '21' }));
-    await syncNow(first);
-    await waitForPending(first, 0);
-
-    await syncUntilShown(second, made.patientId, `by ${USER.username}`);
+    const made = await madeAndSeen(first, second, { patientId: 'PULL-P1', patientName: 'Ines Duarte', quantity: '21' });
     await waitForPending(second, 0); // pulled records are not pending
     expect(await second.getByTestId('sync-summary').textContent()).not.toMatch(/pending/);
     await rowSync(second, made.patientId).filter({ hasText: 'Synced' }).waitFor();
 
-    await second.getByRole('button', { name: `Edit dispense for ${made.patientName} (${made.patientId})` }).click();
-    const dialog = second.getByRole('dialog', { name: /Edit dispense/ });
-    await dialog.getByLabel('Quantity').fill('28');
-    await dialog.getByRole('button', { name: 'Save changes' }).click();
-    await waitForPending(second, 1);
+    await editQuantity(second, made, '28');
     await syncNow(second);
     await waitForPending(second, 0);
     await syncUntilShown(first, made.patientId, '28 capsule');
@@ -101,10 +111,7 @@ describeE2E('two counters of one site', () => {
   test('the other counter is warned before dispensing the same medication to the same patient again, and the confirmation is kept', async () => {
     const first = await counter(USER);
     const second = await counter(colleague);
-    const made = await dispense(first, entry({ patientId: 'DUP-P1', patientName: 'Noor Haddad', medicationCode: 'AMOX500' }));
-    await syncNow(first);
-    await waitForPending(first, 0);
-    await syncUntilShown(second, made.patientId, `by ${USER.username}`);
+    const made = await madeAndSeen(first, second, { patientId: 'DUP-P1', patientName: 'Noor Haddad', medicationCode: 'AMOX500' });
 
     // Typing the patient id shows the patient's recent dispenses at the site.
     const form = second.getByRole('form', { name: 'New dispense' });
@@ -165,24 +172,13 @@ describeE2E('two counters of one site', () => {
   test('both counters edit one record offline: each ends with the version the rule keeps (the later edit), and the audit trail holds both edits in order', async () => {
     const first = await counter(USER);
     const second = await counter(colleague);
-    const made = await dispense(first, entry({ patientId: 'OFF-P1', patientName: 'Tomas Lind', quantity: '21' }));
-    await syncNow(first);
-    await waitForPending(first, 0);
-    await syncUntilShown(second, made.patientId, `by ${USER.username}`);
-
-    const edit = async (page: Page, quantity: string) => {
-      await page.getByRole('button', { name: `Edit dispense for ${made.patientName} (${made.patientId})` }).click();
-      const dialog = page.getByRole('dialog', { name: /Edit dispense/ });
-      await dialog.getByLabel('Quantity').fill(quantity);
-      await dialog.getByRole('button', { name: 'Save changes' }).click();
-      await waitForPending(page, 1);
-    };
+    const made = await madeAndSeen(first, second, { patientId: 'OFF-P1', patientName: 'Tomas Lind', quantity: '21' });
     // Both offline; the first counter edits, then the second (later).
     await first.context().setOffline(true);
     await second.context().setOffline(true);
-    await edit(first, '28');
+    await editQuantity(first, made, '28');
     await first.waitForTimeout(20); // a later updatedAt for the second edit, whatever the clocks' resolution
-    await edit(second, '14');
+    await editQuantity(second, made, '14');
 
     // Back online, the first counter syncs first: its edit is written; then the second's meets
     // it as a conflict, wins by the later updatedAt and is written over it.
