@@ -9,10 +9,10 @@
 import { syncStatusSchema } from '../../schemas/api';
 import type { DispenseDatabase } from '../db';
 
-export async function isNewDeviceOfBusySite(db: DispenseDatabase, baseUrl: string, token: string, fetchFn: typeof fetch = fetch): Promise<boolean> {
+export async function isNewDeviceOfBusySite(db: DispenseDatabase, baseUrl: string, token: string): Promise<boolean> {
   try {
     if (db.closed || (await db.dispenses.count().exec()) > 0) return false;
-    const res = await fetchFn(`${baseUrl}/api/sync/status`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${baseUrl}/api/sync/status`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
     const status = syncStatusSchema.safeParse(res.ok ? await res.json() : null);
     return status.success && status.data.siteRecords > 0;
   } catch {
