@@ -68,4 +68,28 @@ describeE2E('a new device of a site', () => {
     expect(Number(n)).toBe(RECORDS + 1);
     expect(await e2e.sql('SELECT 1 FROM dispenses WHERE patient_id = $1', [made.patientId])).toHaveLength(1);
   });
+
+  test('a fresh browser whose auto sync is off pulls nothing at sign-in: paused means no run, until "Sync now"', async () => {
+    const context = await e2e.newContext();
+    context.setDefaultTimeout(120_000);
+    // The site's sync settings as the panel's switch keeps them, auto sync off, before the app loads.
+    await context.addInitScript((key) => {
+      localStorage.setItem(key, JSON.stringify({ state: { enabled: false, intervalSeconds: 300 }, version: 1 }));
+    }, `sems_sync_config:${USER.siteId}`);
+    const page = await context.newPage();
+    let pulls = 0;
+    page.on('request', (r) => {
+      if (r.url().includes('/api/sync/dispenses/pull')) pulls += 1;
+    });
+    await page.goto('/');
+    await signIn(page);
+    await page.getByText('No dispenses on this device yet.').waitFor();
+    await page.waitForTimeout(3000); // time for a run, had one started
+    expect(pulls).toBe(0);
+    await page.getByText('No dispenses on this device yet.').waitFor();
+
+    await syncNow(page);
+    await page.getByRole('row').filter({ hasText: 'P100000' }).first().waitFor();
+    expect(pulls).toBeGreaterThan(0);
+  });
 });
