@@ -24,6 +24,13 @@ test('the result of a run counts what moved and never claims a sync when nothing
   expect(describeRun({ ...report, acked: 500 }, true)).toBe('Synced 500 records, then stopped');
   expect(describeRun({ ...report, received: 7 }, false)).toBe('Nothing new to send; received 7 records');
   expect(describeRun({ ...report, acked: 1, received: 1 }, false)).toBe('Synced 1 record; received 1 record');
+  // Sent, but the server held a newer version: not "nothing new to send".
+  expect(describeRun({ ...report, superseded: 1 }, false)).toBe(
+    "1 record replaced by a newer version from the server (this device's version is kept)",
+  );
+  expect(describeRun({ ...report, superseded: 1, received: 2 }, false)).toBe(
+    "Received 2 records; 1 record replaced by a newer version from the server (this device's version is kept)",
+  );
   expect(describeRun({ ...report, acked: 2, rejected: [{ externalId: 'x', code: 'c', message: 'm' }], superseded: 1 }, false)).toBe(
     "Synced 2 records; 1 record rejected by the server; 1 record replaced by a newer version from the server (this device's version is kept)",
   );

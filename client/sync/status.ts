@@ -60,15 +60,22 @@ export function deriveState(s: StateInputs): SyncState {
 
 const records = (n: number) => `${n} record${n === 1 ? '' : 's'}`;
 
-/** "Synced 12 records", with what was rejected or superseded; never "synced" when nothing moved. */
+/**
+ * "Synced 12 records", with what was rejected or superseded; never "synced" when nothing moved,
+ * and never "nothing new to send" when this device sent changes the server refused or held a
+ * newer version of.
+ */
 export function describeRun(r: RunReport, failed: boolean): string {
   const parts: string[] = [];
+  const sentButNotTaken = r.rejected.length + r.superseded > 0;
   if (failed) parts.push(r.acked > 0 ? `Synced ${records(r.acked)}, then stopped` : 'Nothing sent');
-  else parts.push(r.acked > 0 ? `Synced ${records(r.acked)}` : 'Nothing new to send');
+  else if (r.acked > 0) parts.push(`Synced ${records(r.acked)}`);
+  else if (!sentButNotTaken) parts.push('Nothing new to send');
   if (r.received > 0) parts.push(`received ${records(r.received)}`);
   if (r.rejected.length > 0) parts.push(`${records(r.rejected.length)} rejected by the server`);
   if (r.superseded > 0) parts.push(`${records(r.superseded)} replaced by a newer version from the server (this device's version is kept)`);
-  return parts.join('; ');
+  const text = parts.join('; ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /**

@@ -10,7 +10,9 @@ export function ReceivingBar() {
   const { sent, total } = receiving;
   const done = sent >= total;
   const label = done
-    ? `All ${total.toLocaleString()} records of the site's last weeks are on this device.`
+    ? total === 1
+      ? "The site's one record of the last weeks is on this device."
+      : `All ${total.toLocaleString()} records of the site's last weeks are on this device.`
     : `Receiving the site's records: ${sent.toLocaleString()} of ${total.toLocaleString()}`;
   return (
     <div className="receiving" role="status">
