@@ -182,10 +182,12 @@ describeE2E('two counters of one site', () => {
 
     // Back online, the first counter syncs first: its edit is written; then the second's meets
     // it as a conflict, wins by the later updatedAt and is written over it.
+    // The second stays offline until the first has synced: back online, a counter may run at once
+    // (a run owed while offline), which would send the edits in the other order.
     await first.context().setOffline(false);
-    await second.context().setOffline(false);
     await syncNow(first);
     await waitForPending(first, 0);
+    await second.context().setOffline(false);
     await syncNow(second);
     await waitForPending(second, 0);
     await syncUntilShown(first, made.patientId, '14 capsule');
