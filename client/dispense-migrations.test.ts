@@ -3,6 +3,7 @@
  * left on the device: every record is still there, with its last-write time (which the push
  * checkpoint orders by), so pending records stay pending and sent ones are not sent again.
  */
+import { DISPENSE_SCHEMA_VERSION } from '../schemas/rxdb-schema';
 import { newBrowser, inputFor } from '../test/client/support';
 import { createDispenses } from './records';
 import type * as DbModule from './db';
@@ -24,7 +25,9 @@ function dbModuleOfVersion(version: number): typeof DbModule {
   return mod;
 }
 
-test('records of schema version 0 are all there after a version-1 build opens the database, with their write times', async () => {
+const next = DISPENSE_SCHEMA_VERSION + 1;
+
+test('records of this schema version are all there after a build of the next version opens the database, with their write times', async () => {
   const browser = newBrowser();
   const before = await browser.open();
   const made = await createDispenses(
@@ -41,15 +44,15 @@ test('records of schema version 0 are all there after a version-1 build opens th
   const old = await stored(before);
   await before.close();
 
-  const { openDispenseDatabase } = dbModuleOfVersion(1);
+  const { openDispenseDatabase } = dbModuleOfVersion(next);
   const { getRxStorageDexie } = jest.requireActual<typeof import('rxdb/plugins/storage-dexie')>('rxdb/plugins/storage-dexie');
   const { IDBKeyRange } = jest.requireActual<typeof import('fake-indexeddb')>('fake-indexeddb');
   const after = await openDispenseDatabase(before.name, { storage: getRxStorageDexie({ indexedDB: browser.indexedDB, IDBKeyRange }), devMode: true });
   try {
-    expect(after.dispenses.schema.version).toBe(1);
+    expect(after.dispenses.schema.version).toBe(next);
     expect(await stored(after as unknown as typeof before)).toEqual(old);
     const names = (await browser.indexedDB.databases()).map((d) => d.name);
-    expect(names).toContain(`rxdb-dexie-${before.name}--1--dispenses`);
+    expect(names).toContain(`rxdb-dexie-${before.name}--${next}--dispenses`);
   } finally {
     await after.remove();
   }

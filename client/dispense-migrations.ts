@@ -12,6 +12,9 @@ import { DISPENSE_SCHEMA_VERSION } from '../schemas/rxdb-schema';
 const MIGRATIONS: MigrationStrategies = {
   // 1: a new index (a patient's records); the records themselves are as they were.
   1: (doc) => doc,
+  // 2: three optional fields (a confirmed duplicate's who and when, an edit's reason); a record
+  // of version 1 has none of them, so it is as it was. A duplicate confirmed before kept it in the notes.
+  2: (doc) => doc,
 };
 
 /** The strategies for a database of `version` (a test build may store the same schema under a higher number). */

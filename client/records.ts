@@ -5,21 +5,34 @@
  * deleted: a mistake is edited or voided with a reason.
  */
 import type { Observable } from 'rxjs';
-import { dispenseSchema, type Dispense } from '../schemas/dispense';
+import { ZodError } from 'zod';
+import { dispenseSchema, dispenseShape, type Dispense } from '../schemas/dispense';
+import { entryIssues } from '../schemas/entry-rules';
 import { correctedNow } from './clock';
 import type { DispenseDatabase } from './db';
 import { countMade } from './device-made';
 import { newestFirst$ } from './index-read';
 import { uuidV7 } from './uuid';
 
-export type DispenseInput = Omit<Dispense, 'externalId' | 'siteId' | 'dispensedBy' | 'status' | 'voidReason' | 'updatedAt'>;
+/** Who, where, the status and the bookkeeping are set here from the session and the action, never typed. */
+const PROTECTED = [
+  'externalId',
+  'siteId',
+  'dispensedBy',
+  'status',
+  'voidReason',
+  'duplicateConfirmedBy',
+  'duplicateConfirmedAt',
+  'editReason',
+  'updatedAt',
+] as const;
+
+export type DispenseInput = Omit<Dispense, (typeof PROTECTED)[number]>;
 
 export interface RecordUser {
   username: string;
   siteId: string;
 }
-
-const PROTECTED = ['externalId', 'siteId', 'dispensedBy', 'status', 'voidReason', 'updatedAt'] as const;
 
 /** An updatedAt later than `previous`, so each version of a record has its own; in the server's time (clock.ts). */
 function nextUpdatedAt(previous?: string): string {
@@ -49,28 +62,51 @@ async function store(write: () => Promise<unknown>): Promise<void> {
   }
 }
 
-function newRecord(input: DispenseInput, user: RecordUser, updatedAt: string): Dispense {
+/**
+ * The record as the shared schema parses it, and as a new version of `previous` by the entry rules
+ * (schemas/entry-rules.ts): the server's push judges it the same way. A ZodError carries the issues per field.
+ */
+function checked(candidate: Dispense, previous?: Dispense): Dispense {
+  const parsed = withoutUndefined(dispenseSchema.parse(candidate));
+  const issues = entryIssues(parsed, previous);
+  if (issues.length > 0) throw new ZodError(issues.map((i) => ({ code: 'custom', input: parsed[i.path[0]], ...i })));
+  return parsed;
+}
+
+export interface CreateOptions {
+  /** The pharmacist saw the possible duplicates and dispensed anyway: the record keeps who and when. */
+  duplicateConfirmed?: boolean;
+}
+
+function newRecord(input: DispenseInput, user: RecordUser, updatedAt: string, options: CreateOptions): Dispense {
+  const confirmation = options.duplicateConfirmed ? { duplicateConfirmedBy: user.username, duplicateConfirmedAt: updatedAt } : {};
   const candidate = withoutUndefined({
     ...input,
     externalId: uuidV7(),
     siteId: user.siteId,
     dispensedBy: user.username,
     status: 'dispensed' as const,
+    ...confirmation,
     updatedAt,
   });
-  return withoutUndefined(dispenseSchema.parse(candidate)); // a ZodError carries the issues per field
+  return checked(candidate);
 }
 
 /** Saves a new record on this device. Throws the ZodError of a bad input. */
-export async function createDispense(db: DispenseDatabase, input: DispenseInput, user: RecordUser): Promise<Dispense> {
-  const [doc] = await createDispenses(db, [input], user);
+export async function createDispense(db: DispenseDatabase, input: DispenseInput, user: RecordUser, options: CreateOptions = {}): Promise<Dispense> {
+  const [doc] = await createDispenses(db, [input], user, options);
   return doc;
 }
 
 /** Saves many new records in one write (imports, tests). All are validated before any is stored. */
-export async function createDispenses(db: DispenseDatabase, inputs: DispenseInput[], user: RecordUser): Promise<Dispense[]> {
+export async function createDispenses(
+  db: DispenseDatabase,
+  inputs: DispenseInput[],
+  user: RecordUser,
+  options: CreateOptions = {},
+): Promise<Dispense[]> {
   const updatedAt = nextUpdatedAt();
-  const docs = inputs.map((input) => newRecord(input, user, updatedAt));
+  const docs = inputs.map((input) => newRecord(input, user, updatedAt, options));
   await store(async () => {
     const res = await db.dispenses.bulkInsert(docs);
     if (res.error.length > 0) throw new Error(`Saving ${res.error.length} record(s) failed: ${res.error[0].status}`);
@@ -84,16 +120,18 @@ async function change(db: DispenseDatabase, externalId: string, makeNext: (curre
   if (!doc) throw new Error(`No record ${externalId} on this device`);
   const current = doc.toMutableJSON() as Dispense;
   if (current.status === 'voided') throw new Error('A voided record cannot be changed');
-  const next = withoutUndefined(dispenseSchema.parse(makeNext(current)));
+  const next = checked(makeNext(current), current);
   await store(() => doc.incrementalModify(() => next));
   return next;
 }
 
 /**
- * Changes a record. A key present in `changes` with the value undefined clears that optional
- * field; an absent key keeps it. Who, where and the status cannot be changed here.
+ * Changes a record, for a reason (required, as a void's is; the audit trail keeps it). A key
+ * present in `changes` with the value undefined clears that optional field; an absent key keeps
+ * it. Who, where and the status cannot be changed here.
  */
-export function editDispense(db: DispenseDatabase, externalId: string, changes: Partial<DispenseInput>): Promise<Dispense> {
+export function editDispense(db: DispenseDatabase, externalId: string, changes: Partial<DispenseInput>, reason: string): Promise<Dispense> {
+  const editReason = dispenseShape.editReason.unwrap().parse(reason.trim());
   return change(db, externalId, (current) => {
     const next: Record<string, unknown> = { ...current };
     for (const [k, v] of Object.entries(changes)) {
@@ -101,7 +139,7 @@ export function editDispense(db: DispenseDatabase, externalId: string, changes: 
       if (v === undefined) delete next[k];
       else next[k] = v;
     }
-    return { ...(next as Dispense), updatedAt: nextUpdatedAt(current.updatedAt) };
+    return { ...(next as Dispense), editReason, updatedAt: nextUpdatedAt(current.updatedAt) };
   });
 }
 

@@ -58,7 +58,37 @@ export const dispenseShape = {
   status: z.enum(DISPENSE_STATUSES),
   voidReason: optionalText(500, 'Void reason'),
   notes: optionalText(1000, 'Notes'),
+  // A possible duplicate the pharmacist dispensed anyway: who confirmed it, and when (set from the session, never typed).
+  duplicateConfirmedBy: optionalText(64, 'Duplicate confirmed by'),
+  duplicateConfirmedAt: isoInstant().optional(),
+  /** Why the record's latest edit was made (every edit at the counter gives one, as a void does). */
+  editReason: optionalText(500, 'Reason for the change'),
   updatedAt: isoInstant(),
+};
+
+/** The words the counter uses for each field, in messages and in a record's history. */
+export const FIELD_LABELS: Record<keyof typeof dispenseShape, string> = {
+  externalId: 'Record id',
+  siteId: 'Site',
+  patientId: 'Patient ID',
+  patientName: 'Patient name',
+  medicationCode: 'Medication code',
+  medicationName: 'Medication name',
+  quantity: 'Quantity',
+  unit: 'Unit',
+  batchNumber: 'Batch number',
+  expiryDate: 'Expiry date',
+  prescriber: 'Prescriber',
+  prescriptionRef: 'Prescription reference',
+  dispensedAt: 'Dispensed at',
+  dispensedBy: 'Dispensed by',
+  status: 'Status',
+  voidReason: 'Void reason',
+  notes: 'Notes',
+  duplicateConfirmedBy: 'Duplicate confirmed by',
+  duplicateConfirmedAt: 'Duplicate confirmed at',
+  editReason: 'Reason for the change',
+  updatedAt: 'Last changed',
 };
 
 /** The record without its cross-field rules: what the RxDB JSON schema is derived from. */
@@ -66,7 +96,10 @@ export const dispenseObjectSchema = z.strictObject(dispenseShape);
 
 /** Cross-field rules that JSON schema cannot say; applied by every parser of a record. */
 export function checkDispenseRules(
-  d: Pick<z.infer<typeof dispenseObjectSchema>, 'expiryDate' | 'dispensedAt' | 'status' | 'voidReason'>,
+  d: Pick<
+    z.infer<typeof dispenseObjectSchema>,
+    'expiryDate' | 'dispensedAt' | 'status' | 'voidReason' | 'duplicateConfirmedBy' | 'duplicateConfirmedAt'
+  >,
   ctx: z.RefinementCtx,
 ): void {
   if (d.expiryDate && d.expiryDate < d.dispensedAt.slice(0, 10)) {
@@ -77,6 +110,9 @@ export function checkDispenseRules(
   }
   if (d.status === 'dispensed' && d.voidReason) {
     ctx.addIssue({ code: 'custom', path: ['voidReason'], message: 'Only a voided record has a void reason' });
+  }
+  if (!d.duplicateConfirmedBy !== !d.duplicateConfirmedAt) {
+    ctx.addIssue({ code: 'custom', path: ['duplicateConfirmedAt'], message: 'A confirmed duplicate names who confirmed it and when' });
   }
 }
 

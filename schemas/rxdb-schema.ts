@@ -6,8 +6,11 @@
 import { z } from 'zod';
 import { dispenseObjectSchema } from './dispense';
 
-/** 1: the index of a patient's records (the counter's patient history and duplicate warning). */
-export const DISPENSE_SCHEMA_VERSION = 1;
+/**
+ * 1: the index of a patient's records (the counter's patient history and duplicate warning).
+ * 2: a confirmed duplicate's who and when, and an edit's reason (optional fields).
+ */
+export const DISPENSE_SCHEMA_VERSION = 2;
 
 /**
  * The version this build stores records under: DISPENSE_SCHEMA_VERSION, except in a test build

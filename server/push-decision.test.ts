@@ -11,6 +11,7 @@ const later = new Date(Date.parse(stored.updatedAt) + 1000).toISOString();
 const edited: Dispense = { ...stored, quantity: 28, notes: 'edited', updatedAt: later };
 const voided: Dispense = { ...stored, status: 'voided', voidReason: 'Wrong patient', updatedAt: later };
 const theirs = { ...stored, siteId: 'site-b', dispensedBy: 'zed' };
+const legacy: Dispense = { ...stored, dispensedAt: '1990-01-01T10:00:00.000Z', quantity: 0.0001, unit: 'tablet', expiryDate: undefined };
 
 const row = (doc: Dispense, assumed: Dispense | null = null): Candidate => ({ doc, assumed });
 const rejected = (code: string) => ({ kind: 'rejected', rejection: expect.objectContaining({ externalId: stored.externalId, code }) });
@@ -64,6 +65,12 @@ const cases: [situation: string, candidate: Candidate, stored: Dispense | undefi
     update('update', edited, ['quantity', 'notes', 'updatedAt']),
   ],
   ['a void of the stored version is a void', row(voided, stored), stored, update('void', voided, ['status', 'voidReason', 'updatedAt'])],
+  [
+    'a void of a record stored before the entry rules (dated 1990, 0.0001 tablet) is a void: what it does not change is not judged',
+    row({ ...legacy, status: 'voided', voidReason: 'Typed in error', updatedAt: later }, legacy),
+    legacy,
+    update('void', { ...legacy, status: 'voided', voidReason: 'Typed in error', updatedAt: later }, ['status', 'voidReason', 'updatedAt'], legacy),
+  ],
   [
     'an edit of a voided record stamped later stays an update',
     row({ ...voided, notes: 'why', updatedAt: inHours(-0.5) }, voided),
@@ -133,12 +140,18 @@ describe('clockAhead: the instant at the limit is the last one accepted', () => 
   const past = new Date(serverNow + rules.clockAheadLimitMs + 1).toISOString();
   test.each([
     ['an updatedAt exactly 10 minutes ahead is accepted', { ...stored, updatedAt: limit }, null],
-    ['an updatedAt 10 minutes and 1 ms ahead is refused', { ...stored, updatedAt: past }, 'updatedAt is 10 minutes ahead'],
-    ['a dispensedAt 10 minutes and 1 ms ahead is refused', { ...stored, dispensedAt: past, updatedAt: past }, 'dispensedAt is 10 minutes ahead'],
+    ['an updatedAt 10 minutes and 1 ms ahead is refused: the clock is fast', { ...stored, updatedAt: past }, 'clock is 10 minutes ahead'],
+    ['both instants ahead are the clock, said once', { ...stored, dispensedAt: past, updatedAt: past }, 'clock is 10 minutes ahead'],
   ])('%s', (_situation, doc, refused) => {
     const r = clockAhead(doc, undefined, rules);
     if (refused === null) expect(r).toBeNull();
     else expect(r).toMatchObject({ code: 'clock_ahead', message: expect.stringContaining(refused) });
+  });
+
+  test("a dispense time typed ahead, saved by a clock in time, is no clock fault: dispensed_in_future, in the form's words", () => {
+    const r = clockAhead({ ...stored, dispensedAt: past }, undefined, rules);
+    expect(r).toMatchObject({ code: 'dispensed_in_future', message: expect.stringMatching(/^Dispensed at is 10 minutes ahead/) });
+    expect(r?.message).not.toMatch(/clock is fast|device's clock/);
   });
 
   test('a limit past year 9999 still compares the instants in time', () => {

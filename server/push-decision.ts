@@ -4,7 +4,8 @@
  */
 import type { RejectedRow } from '../schemas/api';
 import { describeOffset } from '../schemas/devices';
-import { changedFields, conflictWinner, sameDispense, type Dispense } from '../schemas/dispense';
+import { changedFields, conflictWinner, FIELD_LABELS, sameDispense, type Dispense } from '../schemas/dispense';
+import { entryIssues } from '../schemas/entry-rules';
 
 export interface Candidate {
   doc: Dispense;
@@ -70,25 +71,43 @@ function latestInstant(rules: Pick<Rules, 'serverNowMs' | 'clockAheadLimitMs'>):
 }
 
 /**
- * A new or changed instant later than the server's clock allows: the device's clock is fast.
- * The record is refused (clock_ahead) and stays on the device to be corrected; an instant the
- * server holds already is not judged again. The instants are parsed records', in the one form
- * `toISOString()` gives (years 0001-9999), whose string order is their order in time: a string
- * comparison decides, and the instant is parsed only to word a refusal.
+ * A new or changed instant later than the server's clock allows. A last-change time (updatedAt)
+ * ahead means the device's clock is fast (clock_ahead); a dispense time ahead with a last-change
+ * time in order means the time was typed in the future (dispensed_in_future). Either way the
+ * record is refused and stays on the device to be corrected; an instant the server holds already
+ * is not judged again. The instants are parsed records', in the one form `toISOString()` gives
+ * (years 0001-9999), whose string order is their order in time: a string comparison decides,
+ * and the instant is parsed only to word a refusal.
  */
 export function clockAhead(doc: Dispense, stored: Dispense | undefined, rules: Pick<Rules, 'serverNowMs' | 'clockAheadLimitMs'>): RejectedRow | null {
   const latest = latestInstant(rules);
-  for (const field of ['dispensedAt', 'updatedAt'] as const) {
+  for (const field of ['updatedAt', 'dispensedAt'] as const) {
     if (stored?.[field] === doc[field]) continue;
     // A limit past year 9999 has another form (+010000-…): then compare as numbers.
     const late = latest.length === 24 ? doc[field] > latest : Date.parse(doc[field]) - rules.serverNowMs > rules.clockAheadLimitMs;
-    if (late) {
-      const ahead = Date.parse(doc[field]) - rules.serverNowMs;
-      const message = `${field} is ${describeOffset(ahead)} ahead of the server's clock: this device's clock is fast. Set the device's clock right, then correct the record's "Dispensed at" and save it again.`;
+    if (!late) continue;
+    const ahead = describeOffset(Date.parse(doc[field]) - rules.serverNowMs);
+    if (field === 'updatedAt') {
+      const message = `This device's clock is ${ahead} ahead of the server's clock: the record was saved at a time that has not come yet. Set the device's clock right, then correct the record and save it again.`;
       return rejection(doc.externalId, 'clock_ahead', message);
     }
+    const message = `${FIELD_LABELS.dispensedAt} is ${ahead} ahead of the server's clock: a dispense cannot be in the future. Correct the "${FIELD_LABELS.dispensedAt}".`;
+    return rejection(doc.externalId, 'dispensed_in_future', message);
   }
   return null;
+}
+
+/** A new version's values out of bounds (schemas/entry-rules.ts), judged on what it changes only. */
+function implausible(doc: Dispense, stored: Dispense | undefined): RejectedRow | null {
+  const issues = entryIssues(doc, stored);
+  if (issues.length === 0) return null;
+  const message = issues.map((i) => i.message).join('; ');
+  return rejection(
+    doc.externalId,
+    'implausible_value',
+    message,
+    issues.map((i) => ({ path: i.path, code: 'custom', message: i.message })),
+  );
 }
 
 /** The decision for one parsed row and the record the server holds under its id, if any. */
@@ -98,8 +117,10 @@ export function decide({ doc, assumed }: Candidate, stored: Dispense | undefined
   const fast = clockAhead(doc, stored, rules);
   if (fast) return { kind: 'rejected', rejection: fast };
   if (!stored) {
+    const odd = implausible(doc, undefined);
+    if (odd) return { kind: 'rejected', rejection: odd };
     if (rules.dispensers.has(doc.dispensedBy)) return { kind: 'insert' };
-    const message = `dispensedBy "${doc.dispensedBy}" is not a user of site ${rules.siteId}`;
+    const message = `${FIELD_LABELS.dispensedBy} "${doc.dispensedBy}" is not a user of site ${rules.siteId}`;
     return { kind: 'rejected', rejection: rejection(doc.externalId, 'unknown_dispenser', message) };
   }
   if (sameDispense(stored, doc)) return { kind: 'unchanged' };
@@ -112,8 +133,13 @@ export function decide({ doc, assumed }: Candidate, stored: Dispense | undefined
   // device gets the stored version back, which its conflict handler keeps by the same rule.
   if (conflictWinner(doc, stored) === 'server') return { kind: 'conflict', server: stored };
   if (doc.dispensedBy !== stored.dispensedBy) {
-    return { kind: 'rejected', rejection: rejection(doc.externalId, 'immutable_field', 'dispensedBy cannot be changed after the record is made') };
+    return {
+      kind: 'rejected',
+      rejection: rejection(doc.externalId, 'immutable_field', `${FIELD_LABELS.dispensedBy} cannot be changed after the record is made`),
+    };
   }
+  const odd = implausible(doc, stored);
+  if (odd) return { kind: 'rejected', rejection: odd };
   const action = stored.status !== 'voided' && doc.status === 'voided' ? 'void' : 'update';
   return { kind: 'update', update: { externalId: doc.externalId, action, changed: changedFields(stored, doc), before: stored, after: doc } };
 }

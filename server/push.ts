@@ -36,7 +36,10 @@ function parseRows(rows: PushRow[], user: User, rejected: RejectedRow[]): Map<st
     const idForReport = typeof rawId === 'string' ? rawId.slice(0, 64) : null;
     const parsed = recordSchema.safeParse(row.newDocumentState);
     if (!parsed.success) {
-      rejected.push(rejection(idForReport, 'invalid_record', 'The record is not valid', toIssues(parsed.error.issues)));
+      // The message names what is wrong in the counter's words (the zod messages use the form's labels).
+      const issues = toIssues(parsed.error.issues);
+      const message = `The record is not valid: ${[...new Set(issues.map((i) => i.message))].slice(0, 3).join('; ')}`;
+      rejected.push(rejection(idForReport, 'invalid_record', message, issues));
       continue;
     }
     const doc = parsed.data;

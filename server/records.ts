@@ -25,6 +25,9 @@ export const COLUMNS = {
   status: 'status',
   voidReason: 'void_reason',
   notes: 'notes',
+  duplicateConfirmedBy: 'duplicate_confirmed_by',
+  duplicateConfirmedAt: 'duplicate_confirmed_at',
+  editReason: 'edit_reason',
   updatedAt: 'updated_at',
 } as const satisfies Record<keyof Dispense, string>;
 
@@ -47,8 +50,18 @@ export const COLUMN_TYPES: Record<keyof Dispense, string> = {
   status: 'text',
   voidReason: 'text',
   notes: 'text',
+  duplicateConfirmedBy: 'text',
+  duplicateConfirmedAt: 'timestamptz',
+  editReason: 'text',
   updatedAt: 'timestamptz',
 };
+
+/** The record's instants: read as UTC text and given back in the one ISO form (docs/decisions/iso-instants.md). */
+const INSTANTS: ReadonlySet<keyof Dispense> = new Set(
+  Object.entries(COLUMN_TYPES)
+    .filter(([, t]) => t === 'timestamptz')
+    .map(([f]) => f as keyof Dispense),
+);
 
 export type DispenseRow = { [K in keyof typeof COLUMNS as (typeof COLUMNS)[K]]: unknown };
 
@@ -69,7 +82,7 @@ export function iso(v: unknown): string {
 export function recordColumns(alias: string): string {
   return DISPENSE_FIELDS.map((f) => {
     const c = COLUMNS[f];
-    return f === 'dispensedAt' || f === 'updatedAt' ? `(${alias}.${c} AT TIME ZONE 'UTC')::text AS ${c}` : `${alias}.${c}`;
+    return INSTANTS.has(f) ? `(${alias}.${c} AT TIME ZONE 'UTC')::text AS ${c}` : `${alias}.${c}`;
   }).join(', ');
 }
 
@@ -78,7 +91,7 @@ export function rowToDispense(row: DispenseRow): Dispense {
   for (const f of DISPENSE_FIELDS) {
     const v = row[COLUMNS[f]];
     if (v === null || v === undefined) continue;
-    if (f === 'dispensedAt' || f === 'updatedAt') out[f] = iso(v);
+    if (INSTANTS.has(f)) out[f] = iso(v);
     else if (f === 'quantity') out[f] = Number(v);
     else out[f] = v;
   }

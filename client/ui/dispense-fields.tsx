@@ -4,7 +4,8 @@
  * Shared by the new-dispense form and the edit dialog.
  */
 import type { KeyboardEvent, Ref } from 'react';
-import { UNITS } from '../../schemas/dispense';
+import { z } from 'zod';
+import { dispenseShape, FIELD_LABELS, UNITS } from '../../schemas/dispense';
 import type { FieldErrors, FormValues, InputField } from './dispense-input';
 
 interface FieldsProps {
@@ -23,20 +24,37 @@ interface FieldSpec {
   maxLength?: number;
 }
 
-const SPECS: FieldSpec[] = [
-  { field: 'patientId', label: 'Patient ID', required: true, maxLength: 64 },
-  { field: 'patientName', label: 'Patient name', maxLength: 200 },
-  { field: 'medicationCode', label: 'Medication code', required: true, maxLength: 64 },
-  { field: 'medicationName', label: 'Medication name', required: true, maxLength: 200 },
-  { field: 'quantity', label: 'Quantity', required: true, type: 'number' },
-  { field: 'unit', label: 'Unit', required: true },
-  { field: 'batchNumber', label: 'Batch number', maxLength: 64 },
-  { field: 'expiryDate', label: 'Expiry date', type: 'date' },
-  { field: 'dispensedAt', label: 'Dispensed at', required: true, type: 'datetime-local' },
-  { field: 'prescriber', label: 'Prescriber', maxLength: 200 },
-  { field: 'prescriptionRef', label: 'Prescription reference', maxLength: 64 },
-  { field: 'notes', label: 'Notes', maxLength: 1000 },
-];
+/** A text field's limit, from the shared schema. */
+function maxLengthOf(field: InputField): number | undefined {
+  const schema: z.ZodType = dispenseShape[field];
+  const text = schema instanceof z.ZodOptional ? schema.unwrap() : schema;
+  return text instanceof z.ZodString ? (text.maxLength ?? undefined) : undefined;
+}
+
+// The limit is said at the field and never set as the input's maxlength: the browser would cut
+// pasted text there without a word, and the cut value would be saved.
+const SPECS: FieldSpec[] = (
+  [
+    { field: 'patientId', required: true },
+    { field: 'patientName' },
+    { field: 'medicationCode', required: true },
+    { field: 'medicationName', required: true },
+    { field: 'quantity', required: true, type: 'number' },
+    { field: 'unit', required: true },
+    { field: 'batchNumber' },
+    { field: 'expiryDate', type: 'date' },
+    { field: 'dispensedAt', required: true, type: 'datetime-local' },
+    { field: 'prescriber' },
+    { field: 'prescriptionRef' },
+    { field: 'notes' },
+  ] as Pick<FieldSpec, 'field' | 'required' | 'type'>[]
+).map((spec) => ({ ...spec, label: FIELD_LABELS[spec.field], maxLength: spec.type ? undefined : maxLengthOf(spec.field) }));
+
+/** Said at the field as soon as a text is longer than its limit (typed or pasted), before any save. */
+function lengthError(spec: FieldSpec, value: string): string | undefined {
+  if (!spec.maxLength || value.length <= spec.maxLength) return undefined;
+  return `${spec.label} is ${value.length.toLocaleString()} characters long: at most ${spec.maxLength.toLocaleString()} can be saved. Shorten it; nothing is cut for you.`;
+}
 
 /** Enter saves from the notes too (Shift+Enter for a new line), so the whole form is keyboard-quick. */
 function submitOnEnter(e: KeyboardEvent<HTMLTextAreaElement>) {
@@ -51,7 +69,7 @@ export function DispenseFields({ idPrefix, values, errors, onChange, firstFieldR
     <div className="fields">
       {SPECS.map((spec, index) => {
         const id = `${idPrefix}-${spec.field}`;
-        const error = errors[spec.field];
+        const error = errors[spec.field] ?? lengthError(spec, values[spec.field]);
         const common = {
           id,
           name: spec.field,
@@ -73,21 +91,12 @@ export function DispenseFields({ idPrefix, values, errors, onChange, firstFieldR
             </select>
           );
         } else if (spec.field === 'notes') {
-          control = (
-            <textarea
-              {...common}
-              rows={2}
-              maxLength={spec.maxLength}
-              onKeyDown={submitOnEnter}
-              onChange={(e) => onChange(spec.field, e.target.value)}
-            />
-          );
+          control = <textarea {...common} rows={2} onKeyDown={submitOnEnter} onChange={(e) => onChange(spec.field, e.target.value)} />;
         } else {
           control = (
             <input
               {...common}
               type={spec.type ?? 'text'}
-              maxLength={spec.maxLength}
               autoComplete="off"
               ref={index === 0 ? firstFieldRef : undefined}
               step={spec.type === 'number' ? 'any' : undefined}

@@ -3,7 +3,9 @@
  * record input, checked by the shared zod schema so the form and the server agree on every rule.
  */
 import { checkDispenseRules, dispenseObjectSchema, dispenseSchema, type Dispense } from '../../schemas/dispense';
+import { entryIssues } from '../../schemas/entry-rules';
 import { correctedNow } from '../clock';
+import { formatWhen } from './format';
 import type { DispenseInput } from '../records';
 
 export const INPUT_FIELDS = [
@@ -43,9 +45,10 @@ export function valuesOf(d: Dispense): FormValues {
 
 /**
  * The record input the values describe. `dispensedAtDefault` is the field's starting value
- * with the instant it stands for (null: "now"), so an untouched field keeps full precision.
+ * with the instant it stands for (null: "now"), so an untouched field keeps full precision;
+ * `local` null: the field was changed, its value is what counts.
  */
-export function toInput(values: FormValues, dispensedAtDefault: { local: string; iso: string | null }): DispenseInput {
+export function toInput(values: FormValues, dispensedAtDefault: { local: string | null; iso: string | null }): DispenseInput {
   const text = (f: InputField) => values[f].trim() || undefined;
   const local = values.dispensedAt;
   let dispensedAt: string;
@@ -76,11 +79,23 @@ const PLACEHOLDER: Omit<Dispense, InputField> = {
   updatedAt: new Date(0).toISOString(),
 };
 
-/** Messages for the counter where the schema's own would list every unit or speak of types. */
+/** Messages for the counter where the schema's own would list every unit or speak of formats. */
 const FRIENDLIER: Partial<Record<InputField, (message: string) => string>> = {
   unit: () => 'Choose a unit',
   quantity: (m) => (m === 'Quantity must be a number' ? 'Enter the quantity as a number' : m),
+  dispensedAt: (m) => (m.startsWith('Expected') ? 'Enter the date and time of the dispense' : m),
+  expiryDate: (m) => (m.startsWith('Expected') ? 'Enter the expiry date as a full date, or leave it empty' : m),
 };
+
+/**
+ * A dispense time later than now by more than this is refused at the counter (now in the
+ * server's time, clock.ts): the few minutes cover a clock measured to the second and a record
+ * typed at the turn of a minute. Below the server's own limit (CLOCK_AHEAD_LIMIT_MINUTES, 10 by
+ * default), so what the counter accepts the server accepts.
+ */
+export const FUTURE_TOLERANCE_MS = 5 * 60_000;
+/** A dispense time further back than this asks to confirm: a late entry from a paper register is legitimate, a wrong day is not. */
+export const CONFIRM_PAST_DAYS = 7;
 
 /** Field messages from a zod error's issues; anything not tied to a form field goes to `form`. */
 export function errorsFromIssues(issues: { path: PropertyKey[]; message: string }[]): FieldErrors {
@@ -102,12 +117,37 @@ const rulesSchema = dispenseObjectSchema
   .pick({ expiryDate: true, dispensedAt: true, status: true, voidReason: true })
   .superRefine(checkDispenseRules);
 
-/** Checks the input as part of a whole record (`base`: the record being edited, if any). */
-export function validate(input: DispenseInput, base?: Dispense): FieldErrors {
+/** Refuses a dispense time in the future, whatever else changed: such a record is never right. */
+function futureIssue(dispensedAt: string, now: number): { path: ['dispensedAt']; message: string } | null {
+  const at = Date.parse(dispensedAt);
+  if (Number.isNaN(at) || at <= now + FUTURE_TOLERANCE_MS) return null;
+  return {
+    path: ['dispensedAt'],
+    message: `Dispensed at is later than now (${formatWhen(new Date(now).toISOString(), now)}): record a dispense when it is handed out`,
+  };
+}
+
+/**
+ * Checks the input as part of a whole record (`base`: the record being edited, if any): the
+ * shared schema, the entry rules on what the input sets or changes (as the server judges a
+ * push), and a dispense time not in the future.
+ */
+export function validate(input: DispenseInput, base?: Dispense, now = correctedNow()): FieldErrors {
   const candidate = { ...(base ?? PLACEHOLDER), ...input };
+  const future = futureIssue(candidate.dispensedAt, now);
   const whole = dispenseSchema.safeParse(candidate);
-  if (whole.success) return {};
+  if (whole.success) return errorsFromIssues([...(future ? [future] : []), ...entryIssues(whole.data, base)]);
   const { expiryDate, dispensedAt, status, voidReason } = candidate;
   const rules = rulesSchema.safeParse({ expiryDate, dispensedAt, status, voidReason });
-  return errorsFromIssues([...whole.error.issues, ...(rules.success ? [] : rules.error.issues)]);
+  return errorsFromIssues([...(future ? [future] : []), ...whole.error.issues, ...(rules.success ? [] : rules.error.issues)]);
+}
+
+/**
+ * How many days back the input dates a dispense, when it sets a time far enough back to ask
+ * "are you sure" (more than CONFIRM_PAST_DAYS before now); null otherwise or when unchanged.
+ */
+export function daysBack(input: Pick<DispenseInput, 'dispensedAt'>, base?: Pick<Dispense, 'dispensedAt'>, now = correctedNow()): number | null {
+  if (base && base.dispensedAt === input.dispensedAt) return null;
+  const days = Math.floor((now - Date.parse(input.dispensedAt)) / 86_400_000);
+  return days > CONFIRM_PAST_DAYS ? days : null;
 }

@@ -1,7 +1,7 @@
 /**
  * Before a possible duplicate is saved: what was dispensed to the same patient, of the same
- * medication, within the site's window. The pharmacist may go on, and the record keeps the
- * confirmation in its notes.
+ * medication, within the site's window. The pharmacist may go on, and the record keeps who
+ * confirmed it and when, in fields of their own.
  */
 import type { Dispense } from '../../schemas/dispense';
 import { Modal } from './modal';
@@ -29,7 +29,7 @@ export function DuplicateDialog({ duplicates, hours, offline, onConfirm, onCance
           </li>
         ))}
       </ul>
-      <p className="muted">If you dispense again, the record notes that you confirmed it.</p>
+      <p className="muted">If you dispense again, the record keeps that you confirmed it, and when.</p>
       {/* "Go back" first: the dialog opens on it, so an Enter meant for the form does not confirm. */}
       <div className="actions">
         <button type="button" onClick={onCancel}>

@@ -1,22 +1,30 @@
-/** Correcting a dispense: the same fields as at the counter, checked the same way, saved as a new version. */
+/**
+ * Correcting a dispense: the same fields as at the counter, checked the same way, and a reason
+ * for the change (required, as a void's is; the audit trail keeps it), saved as a new version.
+ */
 import { useState, type FormEvent } from 'react';
 import { ZodError } from 'zod';
-import type { Dispense } from '../../schemas/dispense';
+import { dispenseShape, FIELD_LABELS, type Dispense } from '../../schemas/dispense';
 import type { DispenseInput } from '../records';
+import { PastDateDialog } from './confirm-dialog';
 import { DispenseFields } from './dispense-fields';
-import { errorsFromIssues, toInput, validate, valuesOf, type FieldErrors, type InputField } from './dispense-input';
+import { daysBack, errorsFromIssues, toInput, validate, valuesOf, type FieldErrors, type InputField } from './dispense-input';
 import { Modal } from './modal';
 
 interface Props {
   record: Dispense;
-  save: (changes: Partial<DispenseInput>) => Promise<unknown>;
+  save: (changes: Partial<DispenseInput>, reason: string) => Promise<unknown>;
   onClose: () => void;
 }
 
+type Changes = Partial<DispenseInput>;
+
 export function EditDialog({ record, save, onClose }: Props) {
   const [values, setValues] = useState(() => valuesOf(record));
-  const [errors, setErrors] = useState<FieldErrors>({});
+  const [reason, setReason] = useState('');
+  const [errors, setErrors] = useState<FieldErrors & { reason?: string }>({});
   const [saving, setSaving] = useState(false);
+  const [pastDate, setPastDate] = useState<{ changes: Changes; reason: string; days: number; dispensedAt: string } | null>(null);
 
   const onChange = (field: InputField, value: string) => {
     setValues((v) => ({ ...v, [field]: value }));
@@ -27,20 +35,26 @@ export function EditDialog({ record, save, onClose }: Props) {
     e.preventDefault();
     const form = e.currentTarget;
     const input = toInput(values, { local: valuesOf(record).dispensedAt, iso: record.dispensedAt });
-    const found = validate(input, record);
+    // Only what changed, so an Edit opened and saved untouched writes no new version.
+    const changes = Object.fromEntries(Object.entries(input).filter(([k, v]) => (v ?? null) !== (record[k as keyof Dispense] ?? null))) as Changes;
+    if (Object.keys(changes).length === 0) return onClose();
+    const found: FieldErrors & { reason?: string } = validate(input, record);
+    const why = dispenseShape.editReason.unwrap().safeParse(reason.trim());
+    if (!why.success) found.reason = why.error.issues[0].message;
     if (Object.keys(found).length > 0) {
       setErrors(found);
       form.querySelector<HTMLElement>(`[name="${Object.keys(found).find((k) => k !== 'form')}"]`)?.focus();
       return;
     }
-    // Only what changed, so an Edit opened and saved untouched writes no new version.
-    const changes = Object.fromEntries(
-      Object.entries(input).filter(([k, v]) => (v ?? null) !== (record[k as keyof Dispense] ?? null)),
-    ) as Partial<DispenseInput>;
-    if (Object.keys(changes).length === 0) return onClose();
+    const days = daysBack(input, record);
+    if (days !== null) return setPastDate({ changes, reason: why.data!, days, dispensedAt: input.dispensedAt });
+    await store(changes, why.data!);
+  }
+
+  async function store(changes: Changes, why: string) {
     setSaving(true);
     try {
-      await save(changes);
+      await save(changes, why);
       onClose();
     } catch (err) {
       setErrors(err instanceof ZodError ? errorsFromIssues(err.issues) : { form: `Not saved: ${(err as Error).message}` });
@@ -52,6 +66,37 @@ export function EditDialog({ record, save, onClose }: Props) {
     <Modal title={`Edit dispense for ${record.patientId}`} titleId="edit-title" onClose={onClose} wide>
       <form noValidate onSubmit={onSubmit} aria-labelledby="edit-title">
         <DispenseFields idPrefix="edit" values={values} errors={errors} onChange={onChange} />
+        <div className={`field field-reason${errors.reason ? ' has-error' : ''}`}>
+          <label htmlFor="edit-reason">
+            {FIELD_LABELS.editReason}
+            <span className="req" aria-hidden="true">
+              {' '}
+              *
+            </span>
+          </label>
+          <input
+            id="edit-reason"
+            name="reason"
+            value={reason}
+            required
+            autoComplete="off"
+            aria-invalid={errors.reason ? true : undefined}
+            aria-describedby={errors.reason ? 'edit-reason-error' : 'edit-reason-hint'}
+            onChange={(e) => {
+              setReason(e.target.value);
+              setErrors(({ reason: _cleared, form: _form, ...rest }) => rest);
+            }}
+          />
+          {errors.reason ? (
+            <p id="edit-reason-error" className="field-error">
+              {errors.reason}
+            </p>
+          ) : (
+            <p id="edit-reason-hint" className="hint">
+              Kept in the record&apos;s history, e.g. &quot;wrong quantity typed&quot;.
+            </p>
+          )}
+        </div>
         {errors.form ? (
           <p className="form-error" role="alert">
             {errors.form}
@@ -66,6 +111,18 @@ export function EditDialog({ record, save, onClose }: Props) {
           </button>
         </div>
       </form>
+      {pastDate ? (
+        <PastDateDialog
+          days={pastDate.days}
+          dispensedAt={pastDate.dispensedAt}
+          onCancel={() => setPastDate(null)}
+          onConfirm={() => {
+            const { changes, reason: why } = pastDate;
+            setPastDate(null);
+            void store(changes, why);
+          }}
+        />
+      ) : null}
     </Modal>
   );
 }

@@ -2,11 +2,14 @@
 
 const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dateTime = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+const dateTimeYear = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
 
-/** "14:05" today, "3 Dec, 14:05" on another day. */
+/** "14:05" today, "3 Dec, 14:05" on another day of this year, "3 Dec 2025, 14:05" in another year (a 1990 typo must not pass for this year). */
 export function formatWhen(iso: string, now = Date.now()): string {
   const d = new Date(iso);
-  return new Date(now).toDateString() === d.toDateString() ? time.format(d) : dateTime.format(d);
+  const today = new Date(now);
+  if (today.toDateString() === d.toDateString()) return time.format(d);
+  return today.getFullYear() === d.getFullYear() ? dateTime.format(d) : dateTimeYear.format(d);
 }
 
 /** A duration in words, rounded down: "less than a minute", "1 minute", "3 hours", "2 days". */

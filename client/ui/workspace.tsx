@@ -98,7 +98,7 @@ export function Workspace({ user, onSignOut }: Props) {
       <main className="workspace" hidden={view === 'admin' && user.role === 'admin'}>
         {db ? (
           <DispenseForm
-            save={(input) => createDispense(db, input, user)}
+            save={(input, options) => createDispense(db, input, user, options)}
             username={user.username}
             history={history}
             checkDuplicates={checkDuplicates}
@@ -119,7 +119,11 @@ export function Workspace({ user, onSignOut }: Props) {
         />
       </main>
       {db && editing ? (
-        <EditDialog record={editing} save={(changes) => editDispense(db, editing.externalId, changes)} onClose={() => setEditing(null)} />
+        <EditDialog
+          record={editing}
+          save={(changes, reason) => editDispense(db, editing.externalId, changes, reason)}
+          onClose={() => setEditing(null)}
+        />
       ) : null}
       {db && voiding ? (
         <VoidDialog record={voiding} save={(reason) => voidDispense(db, voiding.externalId, reason)} onClose={() => setVoiding(null)} />

@@ -97,7 +97,7 @@ test("what one device of a site pushes, the other pulls; pulled records are not 
   expect(await other.db.dispenses.count().exec()).toBe(0);
 
   // B edits one of A's records; A gets the edit in its next run, and nothing is pending anywhere.
-  const edited = await editDispense(b.db, made[0].externalId, { quantity: 99 });
+  const edited = await editDispense(b.db, made[0].externalId, { quantity: 99 }, 'Corrected at the counter');
   expect(await b.pending()).toBe(1);
   await b.sync();
   await syncUntil(a, "B's edit", async () => (await a.get(made[0].externalId))?.quantity === 99);
@@ -115,7 +115,7 @@ test('both devices change a record before they sync: each ends with the version 
   await syncUntil(b, 'the record', async () => !!(await b.get(record.externalId)));
 
   // A edits, then B voids: a void wins over an edit, whichever is later.
-  await editDispense(a.db, record.externalId, { notes: 'Counselled on side effects' });
+  await editDispense(a.db, record.externalId, { notes: 'Counselled on side effects' }, 'Corrected at the counter');
   const voided = await voidDispense(b.db, record.externalId, 'Dispensed to the wrong patient');
   await b.sync();
   await a.sync(); // A's edit meets B's void on the server: the void wins, A's edit is kept aside
@@ -132,9 +132,9 @@ test('both devices change a record before they sync: each ends with the version 
   const [second] = await createDispenses(a.db, [inputFor(11, { dispensedAt: now() })], a.user);
   await a.sync();
   await syncUntil(b, 'the second record', async () => !!(await b.get(second.externalId)));
-  await editDispense(a.db, second.externalId, { quantity: 5 });
+  await editDispense(a.db, second.externalId, { quantity: 5 }, 'Corrected at the counter');
   await new Promise((r) => setTimeout(r, 5));
-  const later = await editDispense(b.db, second.externalId, { quantity: 6 });
+  const later = await editDispense(b.db, second.externalId, { quantity: 6 }, 'Corrected at the counter');
   await a.sync();
   await b.sync();
   await syncUntil(a, "B's later edit", async () => (await a.get(second.externalId))?.quantity === 6);
@@ -194,7 +194,7 @@ test("a push answered before another device's edit but noted after the pull met 
 
   for (let t = 0; t < 100 && (await server.db('dispenses').where({ external_id: record.externalId })).length === 0; t++) await sleep(100);
   await syncUntil(b, "anna's record", async () => (await b.get(record.externalId)) !== undefined);
-  const bens = await editDispense(b.db, record.externalId, { quantity: 42 });
+  const bens = await editDispense(b.db, record.externalId, { quantity: 42 }, 'Corrected at the counter');
   await b.sync();
   expect(await b.pending()).toBe(0);
   benEdited();
@@ -233,7 +233,7 @@ test('a pull page read before this device pushed an edit does not take the recor
   const page = await first.text();
   expect(JSON.parse(page).documents).toContainEqual(record); // the page holds the first version
 
-  const edited = await editDispense(a.db, record.externalId, { quantity: 42 });
+  const edited = await editDispense(a.db, record.externalId, { quantity: 42 }, 'Corrected at the counter');
   holdPull = { page, pushed: new Promise<void>((r) => (pushAnswered = r)) };
   await a.sync();
   expect(holdPull).toBeNull(); // the held page was answered in that run

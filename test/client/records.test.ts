@@ -43,13 +43,13 @@ test('a bad input throws the ZodError with an issue per field and saves nothing'
 
 test('an edit changes the given fields, clears a field given as undefined, and always moves updatedAt on', async () => {
   const made = await createDispense(db, inputFor(1, { notes: 'first' }), alice);
-  const a = await editDispense(db, made.externalId, { quantity: 30, notes: undefined });
-  const b = await editDispense(db, made.externalId, { quantity: 31 });
+  const a = await editDispense(db, made.externalId, { quantity: 30, notes: undefined }, 'Corrected at the counter');
+  const b = await editDispense(db, made.externalId, { quantity: 31 }, 'Corrected at the counter');
   expect(a).toMatchObject({ quantity: 30, patientId: made.patientId, siteId: 'site-a' });
   expect('notes' in a).toBe(false);
   expect(a.updatedAt > made.updatedAt && b.updatedAt > a.updatedAt).toBe(true);
   // Who, where and the status are not edited here.
-  const c = await editDispense(db, made.externalId, { dispensedBy: 'mallory', status: 'voided' } as never);
+  const c = await editDispense(db, made.externalId, { dispensedBy: 'mallory', status: 'voided' } as never, 'Corrected at the counter');
   expect(c).toMatchObject({ dispensedBy: 'alice', status: 'dispensed' });
 });
 
@@ -58,7 +58,7 @@ test('a void needs a reason, keeps the record, and a voided record cannot be cha
   await expect(voidDispense(db, made.externalId, '  ')).rejects.toBeInstanceOf(ZodError);
   const voided = await voidDispense(db, made.externalId, 'Wrong patient');
   expect(voided).toMatchObject({ status: 'voided', voidReason: 'Wrong patient' });
-  await expect(editDispense(db, made.externalId, { quantity: 1 })).rejects.toThrow('A voided record cannot be changed');
+  await expect(editDispense(db, made.externalId, { quantity: 1 }, 'Corrected at the counter')).rejects.toThrow('A voided record cannot be changed');
   expect(await db.dispenses.count().exec()).toBe(1);
 });
 
@@ -80,7 +80,7 @@ test("the push order's reads (one request each) agree with RxDB's own walk of th
     Array.from({ length: 20 }, (_, i) => inputFor(100 + i)),
     alice,
   );
-  await editDispense(db, first[3].externalId, { notes: 'edited last' });
+  await editDispense(db, first[3].externalId, { notes: 'edited last' }, 'Corrected at the counter');
   const storage = db.dispenses.storageInstance;
   expect(storage.getChangedDocumentsSince).toBeDefined(); // the one-request read of withIndexReads
   // RxDB's generic walk (a query on the same index), page by page, is the reference.

@@ -96,7 +96,7 @@ describe('sending again what a restored server lost', () => {
     const [mine] = await createDispenses(db, [inputFor(1)], alice);
     const theirs = { ...makeDispense({ siteId: 'site-a', dispensedBy: 'bob' }, 2) };
     const state = await replicate([theirs], []);
-    await editDispense(db, theirs.externalId, { notes: 'checked here' });
+    await editDispense(db, theirs.externalId, { notes: 'checked here' }, 'Corrected at the counter');
     const page = await madeHerePage(db.dispenses, null, 10);
     expect(page.made.map((d) => d.externalId)).toEqual([mine.externalId]);
     expect(page.last).toBe([mine.externalId, theirs.externalId].sort()[1]);

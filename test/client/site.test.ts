@@ -107,7 +107,7 @@ describe('records of the database before site scoping', () => {
     // was edited in the new one since.
     const siteA = await openDispenseDatabase(siteDatabaseName(alice.siteId), opts);
     await siteA.dispenses.bulkInsert([a[0]]);
-    const edited = await editDispense(siteA, a[0].externalId, { quantity: 7 });
+    const edited = await editDispense(siteA, a[0].externalId, { quantity: 7 }, 'Corrected at the counter');
     await siteA.close();
 
     const reopened = await open(alice.siteId);

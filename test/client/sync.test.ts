@@ -247,7 +247,7 @@ test('when a synced record is edited and then voided, each change is pushed as a
   await until('0 pending', () => status().pendingCount === 0); // the count follows the run's checkpoint
   expect(status().pendingCount).toBe(0);
 
-  const edited = await editDispense(db, made.externalId, { quantity: 28, notes: 'Course extended' });
+  const edited = await editDispense(db, made.externalId, { quantity: 28, notes: 'Course extended' }, 'Corrected at the counter');
   expect(edited.updatedAt > made.updatedAt).toBe(true);
   await until('1 pending', () => status().pendingCount === 1);
   await controller.syncNow();
@@ -290,7 +290,7 @@ test('when the server rejects a record, it shows as rejected with the reason whi
   expect(states.get(bad.externalId)).toEqual({ state: 'rejected', reason: status().rejected[0].message });
   expect(states.has(good[0].externalId)).toBe(false); // synced
 
-  await editDispense(db, bad.externalId, { expiryDate: '2028-06-30' });
+  await editDispense(db, bad.externalId, { expiryDate: '2028-06-30' }, 'Corrected at the counter');
   await until('the fixed record pending', () => status().pendingCount === 1 && status().rejected.length === 0);
   await controller.syncNow();
   expect(await counts(p.siteId)).toEqual({ rows: 3, audit: 3, creates: 3 });
@@ -322,7 +322,7 @@ test('when the server holds a newer version from another device, a void there wi
 
   // Here the record is edited later than the void.
   await new Promise((r) => setTimeout(r, 5));
-  const edited = await editDispense(db, made.externalId, { notes: 'Patient asked for blister packs' });
+  const edited = await editDispense(db, made.externalId, { notes: 'Patient asked for blister packs' }, 'Corrected at the counter');
   await controller.syncNow();
 
   await until('the void on the device', async () => (await db.dispenses.findOne(made.externalId).exec())?.status === 'voided');
@@ -346,7 +346,7 @@ test('when the server holds an older version this device never saw acknowledged,
     body: JSON.stringify({ rows: [{ newDocumentState: made, assumedMasterState: null }] }),
   });
   expect(await res.json()).toEqual({ conflicts: [], rejected: [] });
-  const edited = await editDispense(db, made.externalId, { quantity: 42 });
+  const edited = await editDispense(db, made.externalId, { quantity: 42 }, 'Corrected at the counter');
 
   // RxDB pushes the edit as a new record; the server answers with its version; the edit wins.
   await controller.syncNow();

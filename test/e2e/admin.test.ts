@@ -132,6 +132,7 @@ describeE2E('the site admin: devices, history and device clocks', () => {
       await admin.getByRole('button', { name: /^Edit dispense for Ada History/ }).click();
       const dialog = admin.getByRole('dialog', { name: /Edit dispense/ });
       await dialog.getByLabel('Quantity').fill(quantity);
+      await dialog.getByLabel('Reason for the change').fill(`Quantity was ${quantity}`);
       await dialog.getByLabel('Quantity').press('Enter');
       await dialog.waitFor({ state: 'hidden' });
       await syncNow(admin);

@@ -94,6 +94,7 @@ describeE2E('dispensing at the counter', () => {
     await page.getByRole('button', { name: /^Edit dispense for Ada Keyboard/ }).click();
     const dialog = page.getByRole('dialog', { name: /Edit dispense/ });
     await dialog.getByLabel('Quantity').fill('30');
+    await dialog.getByLabel('Reason for the change').fill('Quantity typed wrong');
     await dialog.getByLabel('Quantity').press('Enter');
     await dialog.waitFor({ state: 'hidden' });
     await rowSync(page, 'P-KB-1').filter({ hasText: 'Pending' }).waitFor();

@@ -40,6 +40,7 @@ describeE2E('when the server refuses', () => {
     await page.getByRole('button', { name: `Edit dispense for ${e.patientName} (${e.patientId})` }).click();
     const dialog = page.getByRole('dialog', { name: /Edit dispense/ });
     await dialog.getByLabel('Notes').fill('Checked with the prescriber');
+    await dialog.getByLabel('Reason for the change').fill('Checked with the prescriber');
     await dialog.getByLabel('Notes').press('Enter');
     await rowSync(page, e.patientId).filter({ hasText: 'Pending' }).waitFor();
     await syncNow(page);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pushResponseSchema } from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
+import { EARLIEST_DISPENSED_AT } from '../../schemas/entry-rules';
 import { makeDispense } from '../support/records';
 import { startTestServer, type TestServer } from '../support/server';
 import { call, expectError, push, pushBody } from '../support/api';
@@ -296,8 +297,15 @@ describe('instants read back from PostgreSQL', () => {
     '2026-11-25T10:00:00.007Z',
     '0999-01-02T03:04:05.678Z',
   ])('a record stamped %s comes back exactly: its unchanged re-push writes nothing and a stale edit gets it as the conflict', async (at) => {
-    const doc = record(1, { dispensedAt: at, updatedAt: at, expiryDate: undefined });
+    // A dispense time before 2000 is no longer accepted from a device (schemas/entry-rules.ts), but
+    // records stored before that rule hold such times: one is set in the database to read it back.
+    const legacy = at < EARLIEST_DISPENSED_AT;
+    const doc = record(1, { dispensedAt: legacy ? '2026-11-25T10:00:00.000Z' : at, updatedAt: at, expiryDate: undefined });
     expect((await push(server.url, alice, pushBody([doc]))).body).toEqual({ conflicts: [], rejected: [] });
+    if (legacy) {
+      await counter.query('UPDATE dispenses SET dispensed_at = $1 WHERE external_id = $2', [at, doc.externalId]);
+      doc.dispensedAt = at;
+    }
     const before = await counter.counts();
     expect((await push(server.url, alice, pushBody([doc], [doc]))).body).toEqual({ conflicts: [], rejected: [] });
     const stale = { ...doc, quantity: 3, updatedAt: '2026-11-26T00:00:00.000Z' };

@@ -147,7 +147,7 @@ export async function openRxClient(opts: RxClientOptions): Promise<RxClient> {
       const res = await db.dispenses.bulkInsert(docs);
       if (res.error.length > 0) throw new Error(`insertAsNew: ${res.error.length} failed`);
     },
-    edit: (id, notes) => editDispense(db, id, { notes }),
+    edit: (id, notes) => editDispense(db, id, { notes }, 'Corrected at the counter'),
     void: (id, reason) => voidDispense(db, id, reason),
     async marks() {
       const rejected = await rejectedIds();
