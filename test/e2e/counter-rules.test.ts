@@ -197,4 +197,25 @@ describeE2E('at the counter, what the form lets in', () => {
       { action: 'update', reason: 'Four weeks, not three' },
     ]);
   });
+
+  test('an untouched "Dispensed at" moves on with the clock; a typed one stays', async () => {
+    const timed = await e2e.newContext();
+    try {
+      await timed.clock.install();
+      const p = await timed.newPage();
+      await p.goto('/');
+      await signIn(p);
+      const at = p.getByRole('form', { name: 'New dispense' }).getByLabel('Dispensed at');
+      const first = await at.inputValue();
+      await timed.clock.fastForward('03:00');
+      await p.waitForFunction((before) => (document.querySelector('[name="dispensedAt"]') as HTMLInputElement).value !== before, first);
+      expect(Date.parse(await at.inputValue()) - Date.parse(first)).toBeGreaterThanOrEqual(2 * 60_000);
+      await at.fill('2026-01-02T03:04');
+      await timed.clock.fastForward('03:00');
+      await p.getByRole('form', { name: 'New dispense' }).getByLabel('Patient ID').fill('P-STAYS');
+      expect(await at.inputValue()).toBe('2026-01-02T03:04');
+    } finally {
+      await timed.close();
+    }
+  });
 });
