@@ -33,7 +33,7 @@ export function Header({ user, syncNow, countsKnown, onSignOut, onSignInAgain, v
         <span className="who" title={user.username}>
           {user.displayName}
         </span>
-        <button type="button" className="ghost" onClick={onSignOut}>
+        <button type="button" className="ghost sign-out" onClick={onSignOut}>
           Sign out
         </button>
       </div>
