@@ -22,7 +22,6 @@ export function App() {
   const token = useSession((s) => s.token);
   const offline = useSession((s) => s.offline);
   const signOut = useSession((s) => s.signOut);
-  const [lastUsername, setLastUsername] = useState('');
   const [notice, setNotice] = useState<string | null>(null);
   /** The site whose data the user asked to remove at sign-out. */
   const [removal, setRemoval] = useState<string | null>(null);
@@ -50,14 +49,13 @@ export function App() {
       <>
         <InsecureNotice />
         <UpdatePrompt />
-        <SignIn notice={notice} lastUsername={lastUsername} />
+        <SignIn notice={notice} />
       </>
     );
   }
 
   const onSignOut = (removeData = false) => {
     const pending = useSyncStatus.getState().pendingCount;
-    setLastUsername(user.username);
     setNotice(
       pending > 0
         ? `${records(pending)} ${pending === 1 ? 'is' : 'are'} still on this device and will be sent after the next sign-in of a user of site ${user.siteId}.`

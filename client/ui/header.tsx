@@ -1,4 +1,4 @@
-/** The header: who is signed in at which site, the sync panel, and sign out. */
+/** The header: the app's name (the screen's one h1), who is signed in at which site, the sync panel, and sign out. */
 import type { ReactNode } from 'react';
 import type { User } from '../../schemas/api';
 import { SyncPanel } from './sync-panel';
@@ -22,7 +22,7 @@ export function Header({ user, syncNow, countsKnown, onSignOut, onSignInAgain, v
         <span className="brand-mark" aria-hidden="true">
           ℞
         </span>
-        <span>SEMS Dispense</span>
+        <h1>SEMS Dispense</h1>
         <span className="site" title="Pharmacy site">
           {user.siteId}
         </span>
@@ -33,7 +33,7 @@ export function Header({ user, syncNow, countsKnown, onSignOut, onSignInAgain, v
         <span className="who" title={user.username}>
           {user.displayName}
         </span>
-        <button type="button" className="ghost" onClick={onSignOut}>
+        <button type="button" className="ghost sign-out" onClick={onSignOut}>
           Sign out
         </button>
       </div>

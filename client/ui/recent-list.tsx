@@ -87,7 +87,7 @@ export function RecentList({ dispenses, username, states, loading, hasMore, onMo
                   <td className="num">
                     {d.quantity} {d.unit}
                   </td>
-                  <td>
+                  <td className="sync">
                     <SyncBadge state={states?.get(d.externalId)} known={states !== null} />
                   </td>
                   <td className="row-actions">

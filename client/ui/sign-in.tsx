@@ -1,7 +1,8 @@
 /**
  * The sign-in screen: username and password, the server's answer in words. With no network, a
  * user this device knows signs in against its verifier (client/offline/); "Remember me on this
- * device" keeps that possible after sign-out.
+ * device" keeps that possible after sign-out. The form starts empty: on a shared counter the next
+ * person sees nothing of who signed in before (docs/decisions/sign-in-starts-empty.md).
  */
 import { useState, type FormEvent } from 'react';
 import { loginRequestSchema } from '../../schemas/api';
@@ -13,15 +14,17 @@ import { useOnline } from './use-online';
 interface Props {
   /** Why the user is here again (expired session, records waiting), if there is a reason. */
   notice?: string | null;
-  lastUsername?: string;
 }
 
-export function SignIn({ notice, lastUsername = '' }: Props) {
+export function SignIn({ notice }: Props) {
   const signIn = useSession((s) => s.signIn);
   const online = useOnline();
-  const [username, setUsername] = useState(lastUsername);
+  const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [remember, setRemember] = useState(() => useOfflineAccounts.getState().accounts[lastUsername]?.remember ?? false);
+  // Untouched, "Remember me" shows the choice this device keeps for the username typed.
+  const remembered = useOfflineAccounts((s) => s.accounts[username.trim()]?.remember ?? false);
+  const [rememberChosen, setRemember] = useState<boolean | null>(null);
+  const remember = rememberChosen ?? remembered;
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -65,21 +68,13 @@ export function SignIn({ notice, lastUsername = '' }: Props) {
           </p>
         ) : null}
         <label htmlFor="username">Username</label>
-        <input
-          id="username"
-          name="username"
-          autoComplete="username"
-          autoFocus={!lastUsername}
-          value={username}
-          onChange={(e) => setUsername(e.target.value)}
-        />
+        <input id="username" name="username" autoComplete="username" autoFocus value={username} onChange={(e) => setUsername(e.target.value)} />
         <label htmlFor="password">Password</label>
         <input
           id="password"
           name="password"
           type="password"
           autoComplete="current-password"
-          autoFocus={!!lastUsername}
           value={password}
           onChange={(e) => setPassword(e.target.value)}
         />

@@ -23,15 +23,18 @@ export function SyncPanel({ syncNow, countsKnown, onSignInAgain }: Props) {
   const status = useSyncStatus();
   const offlineSession = useSession((s) => s.offline);
   const root = useRef<HTMLDivElement>(null);
+  const toggle = useRef<HTMLButtonElement>(null);
 
-  // Like any drop-down: a click elsewhere or Escape closes it.
+  // Like any drop-down: a click elsewhere or Escape closes it; Escape from inside it goes back to the toggle.
   useEffect(() => {
     if (!open) return;
     const onPointer = (e: PointerEvent) => {
       if (!root.current?.contains(e.target as Node)) setOpen(false);
     };
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') setOpen(false);
+      if (e.key !== 'Escape') return;
+      if (root.current?.contains(document.activeElement)) toggle.current?.focus();
+      setOpen(false);
     };
     document.addEventListener('pointerdown', onPointer);
     document.addEventListener('keydown', onKey);
@@ -43,7 +46,14 @@ export function SyncPanel({ syncNow, countsKnown, onSignInAgain }: Props) {
 
   return (
     <div ref={root} className={`sync-panel state-${status.state}`}>
-      <button type="button" className="sync-toggle" aria-expanded={open} aria-controls="sync-panel-body" onClick={() => setOpen((o) => !o)}>
+      <button
+        ref={toggle}
+        type="button"
+        className="sync-toggle"
+        aria-expanded={open}
+        aria-controls="sync-panel-body"
+        onClick={() => setOpen((o) => !o)}
+      >
         <span className="dot" aria-hidden="true" />
         <span className="sr-only">Sync status: </span>
         <span data-testid="sync-summary">{summary(status, countsKnown)}</span>
