@@ -9,6 +9,7 @@ import pg from 'pg';
 import { dispenseDetailSchema, dispensePageSchema, MAX_PUSH_ROWS, pullResponseSchema } from '../../schemas/api';
 import { CLOCK_AHEAD_LIMIT_MS } from '../../schemas/devices';
 import { dispenseSchema, DISPENSE_FIELDS, type Dispense } from '../../schemas/dispense';
+import { entryIssues } from '../../schemas/entry-rules';
 import { rowToDispense, type DispenseRow } from '../../server/records';
 import { makeDispense } from '../support/records';
 import { call, contractViolation, push, pushAnswerViolation, Tally, type Reply } from '../support/api';
@@ -186,9 +187,10 @@ test('valid-looking records with SQL, script and unicode text: the server decide
       const rejected = new Set((r.body.rejected as { externalId: string }[]).map((x) => x.externalId));
       const have = await stored(docs.map((d) => d.externalId as string));
       for (const doc of docs) {
-        // The server's verdict is the shared schema's verdict (the record is of this user's site),
-        // and it refuses an instant over 10 minutes ahead of its clock (clock_ahead).
-        const valid = dispenseSchema.safeParse(doc).success && !ahead(doc.dispensedAt as string, pushedAt);
+        // The server's verdict is the shared schema's and the entry rules' verdict (the record is
+        // of this user's site), and it refuses an instant over 10 minutes ahead of its clock (clock_ahead).
+        const parsed = dispenseSchema.safeParse(doc);
+        const valid = parsed.success && entryIssues(parsed.data).length === 0 && !ahead(doc.dispensedAt as string, pushedAt);
         const row = have.get(doc.externalId as string);
         expect({ id: doc.externalId, valid, rejected: rejected.has(doc.externalId as string), stored: !!row }).toEqual({
           id: doc.externalId,
