@@ -32,8 +32,8 @@ export async function fillLong(page: Page, texts: LongTexts): Promise<void> {
   await form.getByLabel('Patient name').fill(texts.patientName);
   await form.getByLabel('Medication code').fill(texts.medicationCode);
   await form.getByLabel('Medication name').fill(texts.medicationName);
-  await form.getByLabel('Quantity').fill('99999.5');
-  await form.getByLabel('Unit').selectOption('ampoule');
+  await form.getByLabel('Quantity').fill('99999.125');
+  await form.getByLabel('Unit').selectOption('ml');
   await form.getByLabel('Batch number').fill(texts.batchNumber);
   await form.getByLabel('Prescriber').fill(texts.prescriber);
   await form.getByLabel('Prescription reference').fill(texts.prescriptionRef);
