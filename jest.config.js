@@ -12,5 +12,7 @@ module.exports = {
   testMatch: ['<rootDir>/**/*.test.ts', '<rootDir>/**/*.test.tsx'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   maxWorkers: 2,
+  setupFiles: ['<rootDir>/test/support/quiet-rxdb.ts'],
+  reporters: ['default', '<rootDir>/test/support/skipped-reporter.js'],
   testTimeout: 60000,
 };

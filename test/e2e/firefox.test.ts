@@ -10,11 +10,10 @@ import path from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { storedOnce } from './app-shell';
 import { entry, type Entry } from './counter';
-import { startE2E, USER, type E2E } from './harness';
+import { describeBrowser, startE2E, USER, type E2E } from './harness';
 
 const FIREFOX = '/usr/bin/firefox-esr';
-const describeFirefox = fs.existsSync(FIREFOX) ? describe : describe.skip;
-if (!fs.existsSync(FIREFOX)) console.warn(`Firefox tests skipped: ${FIREFOX} not found. Install it with: apt-get install -y firefox-esr`);
+const describeFirefox = (name: string, fn: () => void) => describeBrowser(name, { path: FIREFOX, pkg: 'firefox-esr' }, fn);
 
 const rowsWith = (page: Page, ids: string[]) =>
   page.waitForFunction(

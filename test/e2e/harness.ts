@@ -11,16 +11,30 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
 import { startTestServer, type TestServer } from '../support/server';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const hasChromium = fs.existsSync(CHROMIUM);
 const ROOT = path.resolve(__dirname, '../..');
 /** The built client under test; E2E_CLIENT_DIST points at another build, used as it is. */
 export const CLIENT_DIST = process.env.E2E_CLIENT_DIST ?? path.join(ROOT, 'dist/client');
 
-/** `describe`, or a skip that says why when Chromium is not installed. */
+/** True when the run was asked to leave the browser suites out (SKIP_BROWSERS=1: see test/setup.sh). */
+export const skipBrowsers = Boolean(process.env.SKIP_BROWSERS);
+
+/**
+ * `describe` in a browser; skipped (and reported so) only when SKIP_BROWSERS is set. A missing
+ * browser otherwise fails the suite: no suite is skipped silently.
+ */
+export function describeBrowser(name: string, browser: { path: string; pkg: string }, fn: () => void): void {
+  if (skipBrowsers) return describe.skip(`${name} (skipped: SKIP_BROWSERS is set)`, fn);
+  if (fs.existsSync(browser.path)) return describe(name, fn);
+  describe(name, () => {
+    test(`needs ${browser.path}`, () => {
+      throw new Error(`${browser.path} is missing: apt-get install -y ${browser.pkg} (npm test's set-up, test/setup.sh, does it as root), or SKIP_BROWSERS=1`);
+    });
+  });
+}
+
+/** `describe` in Chromium. */
 export function describeE2E(name: string, fn: () => void): void {
-  if (hasChromium) return describe(name, fn);
-  describe.skip(`${name} (skipped: ${CHROMIUM} is missing; apt-get install -y chromium)`, fn);
-  console.warn(`End-to-end tests skipped: ${CHROMIUM} not found. Install it with: apt-get install -y chromium`);
+  describeBrowser(name, { path: CHROMIUM, pkg: 'chromium' }, fn);
 }
 
 function newestMtime(dir: string): number {
