@@ -27,7 +27,9 @@ export function describeBrowser(name: string, browser: { path: string; pkg: stri
   if (fs.existsSync(browser.path)) return describe(name, fn);
   describe(name, () => {
     test(`needs ${browser.path}`, () => {
-      throw new Error(`${browser.path} is missing: apt-get install -y ${browser.pkg} (npm test's set-up, test/setup.sh, does it as root), or SKIP_BROWSERS=1`);
+      throw new Error(
+        `${browser.path} is missing: apt-get install -y ${browser.pkg} (npm test's set-up, test/setup.sh, does it as root), or SKIP_BROWSERS=1`,
+      );
     });
   });
 }
