@@ -2,7 +2,7 @@
  * Builds the Express app from its dependencies; main.ts listens. Handlers stay thin: parse
  * with the shared zod schemas, call a domain function, send JSON, pass failures to next().
  */
-import { randomUUID } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
@@ -13,21 +13,24 @@ import { listQuerySchema, loginRequestSchema, MAX_PUSH_ROWS, missingRequestSchem
 import { dispenseShape } from '../schemas/dispense';
 import { DEVICE_ID, deviceReportSchema, exportQuerySchema } from '../schemas/devices';
 import { checkToken, configurePassport, login, requireAdmin, requireAuth, userFound } from './auth';
-import { isDatabaseUp } from './db';
+import { isDatabaseUp, migrationsCurrent } from './db';
 import { listDevices, missingOfSite, noteDevicePush, reportDevice } from './devices';
 import type { Config } from './env';
 import { AppError, errorBody, errorMiddleware } from './errors';
 import { writeExport } from './export';
+import { createLogger, requestLog, type Logger } from './logging';
+import { createMetrics, type Metrics, type PushOutcome } from './metrics';
 import { parsePullQuery, pullDispenses } from './pull';
 import { pushDispenses } from './push';
-import { consume, type Limiters } from './rate-limit';
+import { consume, RateLimited, type Limiters } from './rate-limit';
 import { getDispense, listDispenses, syncStatus } from './records';
 
 export interface AppDeps {
   db: Knex;
   config: Config;
   limiters: Limiters;
-  log?: (line: string) => void;
+  logger?: Logger;
+  metrics?: Metrics;
 }
 
 /** The X-Device-Id header when it is a device id the server accepts, else null. */
@@ -36,10 +39,17 @@ function deviceIdOf(req: express.Request): string | null {
   return id && DEVICE_ID.test(id) ? id : null;
 }
 
+/** Compares a presented secret with the expected one in constant time. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 // The push's envelope (a thousand rows), compiled ahead of time: same answers, same 400s.
 const pushRequest = z.compile(pushRequestSchema);
 
-export function createApp({ db, config, limiters, log = console.log }: AppDeps): express.Express {
+export function createApp({ db, config, limiters, logger = createLogger(config), metrics = createMetrics(db) }: AppDeps): express.Express {
   const app = express();
   const auth = configurePassport(config);
   const signedIn = requireAuth(auth, db);
@@ -57,21 +67,8 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
     strictTransportSecurity: false,
   });
   app.use((req, res, next) => (req.secure ? secureHeaders : plainHeaders)(req, res, next));
-  app.use((req, res, next) => {
-    const incoming = req.header('x-request-id');
-    const id = incoming && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
-    res.locals.requestId = id;
-    res.setHeader('X-Request-Id', id);
-    if (config.LOG_LEVEL !== 'silent') {
-      const start = process.hrtime.bigint();
-      // Method, path, status and user id only: never bodies or query strings (patient data).
-      res.on('finish', () => {
-        const ms = Number(process.hrtime.bigint() - start) / 1e6;
-        log(`${req.method} ${req.path} ${res.statusCode} ${ms.toFixed(1)}ms user=${req.user?.id ?? '-'} req=${id}`);
-      });
-    }
-    next();
-  });
+  // One JSON line per request (id, route, status, duration, user, site) and its metrics.
+  app.use(requestLog(logger, metrics));
   // Bodies are parsed per route, after the token check: an anonymous caller cannot make the
   // server parse megabytes.
   const smallJson = express.json({ limit: '16kb' });
@@ -88,14 +85,45 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
     pushJson(req, res, (bodyErr?: unknown) => userFound(req, res, (authErr?: unknown) => next(authErr ?? bodyErr)));
   };
 
+  // Liveness: the process answers (and says whether the database does).
   app.get('/api/health', async (_req, res) => {
     const up = await isDatabaseUp(db);
     res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'degraded', database: up ? 'up' : 'down' });
   });
 
+  // Readiness, for load balancers: send traffic only when the database answers and its
+  // migrations are this version's (an instance started against an older schema is not ready).
+  app.get('/api/ready', async (_req, res) => {
+    const up = await isDatabaseUp(db);
+    const current = up && (await migrationsCurrent(db).catch(() => false));
+    res
+      .status(current ? 200 : 503)
+      .json({ status: current ? 'ready' : 'not_ready', database: up ? 'up' : 'down', migrations: current ? 'current' : up ? 'behind' : 'unknown' });
+  });
+
+  // Metrics for Prometheus, behind their own bearer token; no token configured: no such route
+  // (answered here, or the single-page app's fallback would answer it).
+  if (!config.METRICS_TOKEN) {
+    app.get('/metrics', () => {
+      throw new AppError(404, 'not_found', 'No such route');
+    });
+  } else {
+    const expected = `Bearer ${config.METRICS_TOKEN}`;
+    app.get('/metrics', async (req, res) => {
+      if (!sameSecret(req.header('authorization') ?? '', expected)) throw new AppError(401, 'token_invalid', 'Metrics need the metrics bearer token');
+      res.setHeader('Content-Type', metrics.registry.contentType);
+      res.send(await metrics.registry.metrics());
+    });
+  }
+
   app.post('/api/auth/login', smallJson, async (req, res) => {
     const body = loginRequestSchema.parse(req.body);
-    res.json(await login(db, config, limiters, body, req.ip ?? 'unknown'));
+    try {
+      res.json(await login(db, config, limiters, body, req.ip ?? 'unknown'));
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'invalid_credentials') metrics.loginFailed();
+      throw err;
+    }
   });
 
   app.get('/api/auth/me', signedIn, apiLimit, (req, res) => {
@@ -110,6 +138,7 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
     const body = pushRequest.parse(req.body);
     await res.locals.pushBudget;
     const deviceId = deviceIdOf(req);
+    const written = { inserted: 0, updated: 0 };
     const result = await pushDispenses(
       db,
       {
@@ -117,8 +146,15 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
         deviceId,
         requestId: res.locals.requestId as string,
         clockAheadLimitMs: config.CLOCK_AHEAD_LIMIT_MINUTES * 60_000,
+        written,
       },
       body.rows,
+    );
+    const counts: Record<PushOutcome, number> = { ...written, conflict: result.conflicts.length, rejected: result.rejected.length, unchanged: 0 };
+    counts.unchanged = Math.max(0, body.rows.length - counts.inserted - counts.updated - counts.conflict - counts.rejected);
+    metrics.pushed(
+      counts,
+      result.rejected.map((r) => r.code),
     );
     if (deviceId) await noteDevicePush(db, { siteId: req.user!.siteId, deviceId, username: req.user!.username });
     res.json(result);
@@ -126,7 +162,9 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
 
   app.get('/api/sync/dispenses/pull', signedIn, apiLimit, async (req, res) => {
     const q = parsePullQuery(req.query);
-    res.json(await pullDispenses(db, req.user!.siteId, q, config.PULL_WINDOW_DAYS));
+    const page = await pullDispenses(db, req.user!.siteId, q, config.PULL_WINDOW_DAYS);
+    metrics.pulled(page.documents.length);
+    res.json(page);
   });
 
   // Devices and proof of delivery (server/devices.ts): each device reports after its sync runs.
@@ -197,6 +235,6 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
     });
   }
 
-  app.use(errorMiddleware(log));
+  app.use(errorMiddleware((err) => err instanceof RateLimited && metrics.limited(err.limit)));
   return app;
 }

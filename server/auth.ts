@@ -13,7 +13,7 @@ import type { LoginRequest, LoginResponse, User } from '../schemas/api';
 import type { Config } from './env';
 import { AppError } from './errors';
 import { DUMMY_HASH_PROMISE, verifyPassword } from './passwords';
-import { consume, tooManyRequests, type Limiters } from './rate-limit';
+import { consume, RateLimited, type Limiters } from './rate-limit';
 import { findUserById, findUserForLogin } from './users';
 
 const ISSUER = 'sems-dispense';
@@ -36,7 +36,7 @@ export async function login(db: Knex, config: Config, limiters: Limiters, body: 
   const key = `${body.username.toLowerCase()}|${ip}`;
   const failures = await limiters.loginFailuresByUserIp.get(key);
   if (failures && failures.consumedPoints >= config.RATE_LOGIN_FAILURES) {
-    throw tooManyRequests(failures.msBeforeNext, 'Too many failed sign-ins.');
+    throw new RateLimited(failures.msBeforeNext, 'Too many failed sign-ins.', 'login_fail');
   }
   await consume(limiters.loginByIp, ip, 'Too many sign-in attempts from this address.');
   const found = await findUserForLogin(db, body.username);

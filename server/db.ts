@@ -73,3 +73,9 @@ export async function isDatabaseUp(db: Knex, timeoutMs = 2000): Promise<boolean>
     clearTimeout(timer);
   }
 }
+
+/** True when every migration this version knows has been applied (the readiness probe). */
+export async function migrationsCurrent(db: Knex): Promise<boolean> {
+  const [, pending] = (await db.migrate.list({ migrationSource })) as [unknown[], unknown[]];
+  return pending.length === 0;
+}

@@ -53,7 +53,9 @@ describe('parsing the environment', () => {
     ['BODY_LIMIT', 'lots'],
     ['RATE_LOGIN_FAILURES', '0'],
     ['RATE_PUSH_PER_MINUTE', '1.5'],
-    ['LOG_LEVEL', 'debug'],
+    ['LOG_LEVEL', 'verbose'],
+    ['LOG_FORMAT', 'xml'],
+    ['METRICS_TOKEN', 'short'],
   ])('a bad %s (%p) stops the start with an error naming that field', (field, value) => {
     expect(() => parseEnv({ [field]: value })).toThrow(new RegExp(`Invalid configuration:\\n(.*\\n)*  ${field}: `));
   });

@@ -38,7 +38,11 @@ export const envSchema = z
     // (clock_ahead: the device's clock is fast). Tests whose fake browser clock runs hours ahead raise it.
     CLOCK_AHEAD_LIMIT_MINUTES: intFrom(10, 1, 7 * 24 * 60),
     SHUTDOWN_GRACE_SECONDS: intFrom(25, 0, 600),
-    LOG_LEVEL: z.enum(['silent', 'info']).default('info'),
+    LOG_LEVEL: z.enum(['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    // JSON lines for machines (default); `pretty` for people reading a terminal.
+    LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+    // GET /metrics answers only with this bearer token; unset, /metrics does not exist (404).
+    METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
     TRUST_PROXY: z.string().min(1).default('loopback'),
     CLIENT_DIST: z.string().min(1).default('dist/client'),
     // HTTPS served by the server itself (both files, PEM), and an optional plain-http port that

@@ -41,8 +41,13 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(e.message ?? '');
 }
 
-export function errorMiddleware(log: (line: string) => void): ErrorRequestHandler {
-  return (err, req, res, _next) => {
+/**
+ * `onFailure` sees every failure before it is answered (metrics). An unknown failure is left on
+ * `res.err`, where the request log (logging.ts) writes it with its stack and no request data.
+ */
+export function errorMiddleware(onFailure: (err: unknown) => void = () => {}): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    onFailure(err);
     let status = 500;
     let body: ErrorBody;
     const e = err as { type?: string; status?: number; expose?: boolean };
@@ -68,8 +73,7 @@ export function errorMiddleware(log: (line: string) => void): ErrorRequestHandle
       res.setHeader('Retry-After', '5');
       body = errorBody('database_unavailable', 'The database is unavailable; nothing was written. Try again shortly.');
     } else {
-      // Log the failure without request data: bodies can hold patient details.
-      log(`error ${req.method} ${req.path} ${(err as Error)?.stack ?? String(err)}`);
+      (res as typeof res & { err?: unknown }).err = err;
       body = errorBody('internal_error', 'Something went wrong on the server; nothing was written.');
     }
     if (res.headersSent) return;

@@ -5,10 +5,12 @@ import { startServer } from './start';
 async function main(): Promise<void> {
   const config = parseEnv();
   const running = await startServer(config);
-  console.log(`SEMS Dispense listening on ${running.url} (database: ${running.db.embedded ? `embedded, ${config.SEMS_DATA_DIR}` : 'PostgreSQL'})`);
+  running.logger.info(
+    `SEMS Dispense listening on ${running.url} (database: ${running.db.embedded ? `embedded, ${config.SEMS_DATA_DIR}` : 'PostgreSQL'})`,
+  );
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      console.log(`${signal}: finishing in-flight requests, then stopping`);
+      running.logger.info(`${signal}: finishing in-flight requests, then stopping`);
       running.close().then(
         () => process.exit(0),
         (err) => {

@@ -19,6 +19,8 @@ export interface PushContext {
   requestId: string;
   /** How far ahead of the server's clock an instant may be (default CLOCK_AHEAD_LIMIT_MS, CLOCK_AHEAD_LIMIT_MINUTES). */
   clockAheadLimitMs?: number;
+  /** Filled with what the committed transaction wrote, for the metrics. */
+  written?: { inserted: number; updated: number };
 }
 
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock, serialization failure
@@ -149,7 +151,10 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
             rows: { external_id: string }[];
           };
           // Step 4b: every record was new and is in, and the site's push noted: nothing is left.
-          if (onlyNew && res.rows.length === 0) return { conflicts, rejected: txRejected };
+          if (onlyNew && res.rows.length === 0) {
+            if (ctx.written) Object.assign(ctx.written, { inserted: insertable.length, updated: 0 });
+            return { conflicts, rejected: txRejected };
+          }
           for (const r of res.rows) created.delete(r.external_id);
           inserted = created.size;
         }
@@ -181,6 +186,7 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
         // Step 8: note the site's last push and the records inserted in step 4 (last statement:
         // its row lock is held only to commit).
         await noteSitePush(trx, ctx.user.siteId, inserted);
+        if (ctx.written) Object.assign(ctx.written, { inserted, updated: updates.length });
         return { conflicts, rejected: txRejected };
       });
     } catch (err) {

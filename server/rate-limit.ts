@@ -13,6 +13,7 @@ import {
 } from 'rate-limiter-flexible';
 import type { Config } from './env';
 import { AppError } from './errors';
+import type { RateLimit } from './metrics';
 
 export interface Limiters {
   loginFailuresByUserIp: RateLimiterAbstract;
@@ -33,7 +34,7 @@ function unprepared(pool: Pool): Pick<Pool, 'query'> {
 }
 
 export function createLimiters(config: Config, pool?: Pool): Limiters {
-  const make = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
+  const make = (keyPrefix: RateLimit, points: number, duration: number): RateLimiterAbstract => {
     const opts = { keyPrefix, points, duration };
     if (!pool) return new RateLimiterMemory(opts);
     const storeOpts: IRateLimiterStoreOptions & { tableCreated: boolean; clearExpiredByTimeout: boolean } = {
@@ -54,11 +55,16 @@ export function createLimiters(config: Config, pool?: Pool): Limiters {
   };
 }
 
-export function tooManyRequests(msBeforeNext: number, message: string): AppError {
-  const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
-  return new AppError(429, 'rate_limited', `${message} Try again in ${seconds} s.`, undefined, {
-    'Retry-After': String(seconds),
-  });
+/** A 429 that says which limit refused it (a metric's label: the limiter's key prefix). */
+export class RateLimited extends AppError {
+  constructor(
+    msBeforeNext: number,
+    message: string,
+    readonly limit: RateLimit,
+  ) {
+    const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+    super(429, 'rate_limited', `${message} Try again in ${seconds} s.`, undefined, { 'Retry-After': String(seconds) });
+  }
 }
 
 /** Takes one point; a refusal becomes 429 with Retry-After, a store failure is passed on. */
@@ -66,7 +72,7 @@ export async function consume(limiter: RateLimiterAbstract, key: string, message
   try {
     await limiter.consume(key);
   } catch (err) {
-    if (err instanceof RateLimiterRes) throw tooManyRequests(err.msBeforeNext, message);
+    if (err instanceof RateLimiterRes) throw new RateLimited(err.msBeforeNext, message, limiter.keyPrefix as RateLimit);
     throw err;
   }
 }

@@ -6,12 +6,14 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import pg from 'pg';
 import { createApp } from './app';
 import { migrateLatest, openDatabase, type Database } from './db';
 import type { Config } from './env';
+import { createLogger, type Logger } from './logging';
 import { createLimiters } from './rate-limit';
 import { ensureDemoUser } from './users';
 
@@ -26,6 +28,7 @@ export interface RunningServer {
   redirectPort?: number;
   db: Database;
   server: Server;
+  logger: Logger;
   close: () => Promise<void>;
 }
 
@@ -76,9 +79,9 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-export async function startServer(config: Config, log: (line: string) => void = console.log): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger = createLogger(config)): Promise<RunningServer> {
   const tlsOptions = readTls(config); // before the database, so a bad file leaves nothing open
-  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.SEMS_DATA_DIR, log });
+  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.SEMS_DATA_DIR, log: (line) => logger.warn(line) });
   // Rate-limit counters in PostgreSQL, shared by every instance on the same database.
   const limiterPool = config.DATABASE_URL ? new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 }) : undefined;
   limiterPool?.on('error', () => {}); // an idle client lost with the database; the next query reports it
@@ -90,10 +93,16 @@ export async function startServer(config: Config, log: (line: string) => void = 
     if (config.NODE_ENV !== 'production') {
       const demo = await ensureDemoUser(db);
       if (demo) {
-        log(`Created a demo user (shown once): username "${demo.username}", password "${demo.password}", site "${demo.siteId}"`);
+        // The password goes to a file only this system user can read, never to the log (logs are shipped and kept).
+        const file = path.resolve(config.SEMS_DATA_DIR, 'demo-user.txt');
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, `username: ${demo.username}\npassword: ${demo.password}\nsite: ${demo.siteId}\n`, { mode: 0o600 });
+        logger.info(
+          `Created a demo user "${demo.username}" at site "${demo.siteId}"; its password is in ${file} (readable by this system user only)`,
+        );
       }
     }
-    const app = createApp({ db, config, limiters: createLimiters(config, limiterPool), log });
+    const app = createApp({ db, config, limiters: createLimiters(config, limiterPool), logger });
     server = tlsOptions ? https.createServer(tlsOptions, app) : http.createServer(app);
     await listen(server, config.PORT, config.HOST);
     if (config.HTTP_REDIRECT_PORT !== undefined) {
@@ -133,5 +142,5 @@ export async function startServer(config: Config, log: (line: string) => void = 
     })());
 
   const scheme = tlsOptions ? 'https' : 'http';
-  return { url: `${scheme}://${config.HOST}:${port}`, port, redirectPort, db, server, close };
+  return { url: `${scheme}://${config.HOST}:${port}`, port, redirectPort, db, server, logger, close };
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the tests need of the machine, found or installed before anything runs: a PostgreSQL
 # server on 127.0.0.1:5432 (or TEST_DATABASE_URL), Debian's Chromium and Firefox ESR for the
-# end-to-end tests, PgBouncer for the pooling suite, openssl for the HTTPS tests. As root on
+# end-to-end tests, PgBouncer for the pooling suite, openssl for the HTTPS tests, promtool (Debian's
+# prometheus package) for deploy/'s Prometheus files. As root on
 # Debian or Ubuntu it installs what is missing with apt-get; as another user it stops at once and
 # names the one command to run. SKIP_BROWSERS=1 leaves the browsers out (their suites are then
 # reported as skipped). `npm test` and .ci/run both call it.
@@ -14,6 +15,7 @@ chromium=${SEMS_NEED_CHROMIUM:-/usr/bin/chromium}
 firefox=${SEMS_NEED_FIREFOX:-/usr/bin/firefox-esr}
 pgbouncer=${SEMS_NEED_PGBOUNCER:-/usr/sbin/pgbouncer}
 openssl_bin=${SEMS_NEED_OPENSSL:-openssl}
+promtool=${SEMS_NEED_PROMTOOL:-promtool}
 uid=${SEMS_SETUP_UID:-$(id -u)}
 skip_browsers=${SKIP_BROWSERS:-}
 
@@ -32,6 +34,7 @@ missing=() # Debian packages to install
 [ -n "$skip_browsers" ] || { have "$firefox" || missing+=(firefox-esr); }
 have "$pgbouncer" || missing+=(pgbouncer)
 have "$openssl_bin" || missing+=(openssl)
+have "$promtool" || missing+=(prometheus) # promtool checks deploy/'s Prometheus config and alert rules
 have pg_isready || missing+=(postgresql-client)
 local_db=false
 [[ -z ${TEST_DATABASE_URL:-} ]] && local_db=true

@@ -317,7 +317,7 @@ describe('logs', () => {
 
     await new Promise((r2) => setTimeout(r2, 200)); // let the last log lines arrive
     const out = server.output();
-    expect(out).toMatch(/POST \/api\/sync\/dispenses\/push 200/); // the log is on, and read
+    expect(out).toMatch(/"method":"POST","route":"\/api\/sync\/dispenses\/push","status":200/); // the log is on, and read
     for (const secret of [
       SECRET_PATIENT_ID,
       SECRET_PATIENT_NAME,

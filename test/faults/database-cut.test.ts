@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { healthSchema } from '../../schemas/api';
 import { parseEnv } from '../../server/env';
+import { createLogger } from '../../server/logging';
 import { startServer, type RunningServer } from '../../server/start';
 import { call, contractViolation, login, push, pushBody, Tally } from '../support/api';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
@@ -46,7 +47,7 @@ beforeAll(async () => {
     RATE_PUSH_PER_MINUTE: '100000',
     RATE_API_PER_MINUTE: '100000',
   });
-  server = await startServer(config, (line) => logLines.push(line));
+  server = await startServer(config, createLogger(config, { write: (line: string) => logLines.push(line) }));
   await seedUsers(
     server.db,
     Array.from({ length: CLIENTS }, (_, c) => ({ username: `user${c}`, siteId: 'site-a' })),
@@ -69,7 +70,12 @@ test('pushes through repeated database cuts: 503 while it is away, nothing half-
       return new PlainClient({ name: `user${c}`, baseUrl: server.url, token, tally, backoffMs: 50, backoffMaxMs: 500, deadlineMs: 240_000 });
     }),
   );
-  const outages: { health: number[]; push: number[]; retryAfter: (string | null)[] } = { health: [], push: [], retryAfter: [] };
+  const outages: { health: number[]; ready: number[]; push: number[]; retryAfter: (string | null)[] } = {
+    health: [],
+    ready: [],
+    push: [],
+    retryAfter: [],
+  };
   const fired: string[] = [];
   let clientsDone = false;
   let injectorDone = false;
@@ -97,6 +103,7 @@ test('pushes through repeated database cuts: 503 while it is away, nothing half-
           const h = await call(server.url, 'GET', '/api/health', { tally });
           outages.health.push(h.status);
           expect(healthSchema.parse(h.body)).toEqual({ status: 'degraded', database: 'down' });
+          outages.ready.push((await call(server.url, 'GET', '/api/ready', { tally })).status);
           const p = await push(server.url, clients[0].opts.token, pushBody([makeDispense({ siteId: 'site-a', dispensedBy: 'user0' })]), { tally });
           expect(contractViolation(p)).toBeNull();
           outages.push.push(p.status);
@@ -183,6 +190,10 @@ test('pushes through repeated database cuts: 503 while it is away, nothing half-
   expect(fired.length).toBeGreaterThanOrEqual(faults.length); // every kind of fault happened at least once
   expect(outages.health.length).toBeGreaterThan(0);
   expect(outages.health.every((s) => s === 503)).toBe(true);
+  // Not ready while the database is cut; ready again once it answers.
+  expect(outages.ready.length).toBeGreaterThan(0);
+  expect(outages.ready.every((s) => s === 503)).toBe(true);
+  expect((await call(server.url, 'GET', '/api/ready')).status).toBe(200);
   expect(outages.push.every((s) => s === 503)).toBe(true);
   expect(outages.retryAfter.every((h) => /^\d+$/.test(h ?? ''))).toBe(true);
   expect(lost).toEqual([]);
@@ -201,6 +212,6 @@ test('pushes through repeated database cuts: 503 while it is away, nothing half-
   expect(unexpected5xx).toBe(0);
   // No patient data in anything the server logged through the failures.
   const log = logLines.join('\n');
-  expect(log).toMatch(/POST \/api\/sync\/dispenses\/push 503/);
+  expect(log).toMatch(/"method":"POST","route":"\/api\/sync\/dispenses\/push","status":503/);
   expect(log.includes(`PT-${TAG}`) || log.includes(`Name-${TAG}`) || log.includes(`Note-${TAG}`)).toBe(false);
 }, 300_000);

@@ -41,7 +41,7 @@ function startMain(): Promise<Main> {
       PORT: '0',
       HOST: '127.0.0.1',
       NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: 'info',
       JWT_SECRET: TEST_JWT_SECRET,
       PULL_WINDOW_DAYS: PULL_WINDOW_DAYS,
     },
@@ -50,9 +50,13 @@ function startMain(): Promise<Main> {
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise<Main>((resolve, reject) => {
+    let partial = '';
     const onData = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) {
-        output.push(line);
+      // JSON log lines (pino): the message of each; anything else as printed. A chunk may end mid-line.
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines.filter(Boolean)) {
+        output.push(line.startsWith('{') ? (JSON.parse(line) as { msg: string }).msg : line);
         const listening = line.match(/listening on (http:\/\/\S+)/);
         if (listening) resolve({ child, url: listening[1], output, exited });
       }
@@ -85,7 +89,7 @@ afterAll(async () => {
 
 let demo: { username: string; password: string; siteId: string };
 
-test('with no DATABASE_URL, the server starts on PGlite in the data folder, prints a demo user once, and that user signs in and pushes', async () => {
+test('with no DATABASE_URL, the server starts on PGlite in the data folder, makes a demo user once with its password in a file only, and that user signs in and pushes', async () => {
   main = await startMain();
   expect(main.output.join('\n')).toContain(`database: embedded, ${dir}`);
   expect(fs.existsSync(path.join(dir, 'pglite'))).toBe(true);
@@ -95,9 +99,13 @@ test('with no DATABASE_URL, the server starts on PGlite in the data folder, prin
 
   const demoLines = main.output.filter((l) => l.startsWith('Created a demo user'));
   expect(demoLines).toHaveLength(1);
-  const [, username, password, siteId] = demoLines[0].match(/username "([^"]+)", password "([^"]+)", site "([^"]+)"/)!;
+  const file = path.join(dir, 'demo-user.txt');
+  expect(demoLines[0]).toContain(file);
+  expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  const [, username, password, siteId] = fs.readFileSync(file, 'utf8').match(/^username: (.+)\npassword: (.+)\nsite: (.+)\n$/)!;
   demo = { username, password, siteId };
   expect(password.length).toBeGreaterThanOrEqual(12);
+  expect(main.output.join('\n')).not.toContain(password); // never in the log
 
   const login = await call(main.url, 'POST', '/api/auth/login', { body: { username, password } });
   expect(login.status).toBe(200);

@@ -28,6 +28,12 @@ describe('the test set-up on a machine without a program the tests need', () => 
     expect(r.err).toContain('apt-get install -y firefox-esr pgbouncer');
   });
 
+  test('without promtool, the prometheus package that has it is named', () => {
+    const r = setup({ SEMS_NEED_PROMTOOL: '/nonexistent/promtool' });
+    expect(r.status).toBe(1);
+    expect(r.err).toContain('apt-get install -y prometheus');
+  });
+
   test('with SKIP_BROWSERS=1 a missing browser is no reason to stop, and the skip is said', () => {
     const r = setup({ SKIP_BROWSERS: '1', SEMS_NEED_CHROMIUM: '/nonexistent/chromium', SEMS_NEED_FIREFOX: '/nonexistent/firefox-esr' });
     expect(r.err).toContain('SKIP_BROWSERS=1: the end-to-end suites in Chromium and Firefox are skipped');

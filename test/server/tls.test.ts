@@ -177,7 +177,7 @@ test('when the redirect port is taken, the start fails with EADDRINUSE and leave
 describe('a TLS configuration that cannot work stops the start with the variable and the reason', () => {
   // These fail before the database is opened, so an embedded data dir that is never created will do.
   const start = (env: Record<string, string>) =>
-    startServer(parseEnv({ NODE_ENV: 'test', PORT: '0', SEMS_DATA_DIR: path.join(dir, 'never-opened'), ...env }), () => {});
+    startServer(parseEnv({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', SEMS_DATA_DIR: path.join(dir, 'never-opened'), ...env }));
 
   test('a certificate file that does not exist', async () => {
     const missing = path.join(dir, 'missing.pem');

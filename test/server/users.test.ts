@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { migrateLatest, openDatabase } from '../../server/db';
 import { parseEnv } from '../../server/env';
@@ -132,18 +134,18 @@ describe('the demo user of a new install', () => {
 
   test('a development server on an empty database makes the demo user, who can sign in', async () => {
     const database = await freshDatabase();
-    const lines: string[] = [];
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sems-demo-'));
     const running = await startServer(
-      parseEnv({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: database.url, JWT_SECRET: 'x'.repeat(40) }),
-      (line) => lines.push(line),
+      parseEnv({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: database.url, SEMS_DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(40) }),
     );
     try {
-      const [, password] = lines.join('\n').match(/username "demo", password "([^"]+)"/)!;
+      const [, password] = fs.readFileSync(path.join(dataDir, 'demo-user.txt'), 'utf8').match(/password: (.+)/)!;
       const login = await call(running.url, 'POST', '/api/auth/login', { body: { username: 'demo', password } });
       expect(login.status).toBe(200);
       expect(login.body.user).toMatchObject({ username: 'demo', siteId: 'site-demo' });
     } finally {
       await running.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import net from 'node:net';
 import { build } from 'esbuild';
 import { TEST_JWT_SECRET } from './server';
 
@@ -50,13 +51,16 @@ export async function startServerProcess(env: Record<string, string>, opts: Serv
     logLevel: 'warning',
   }).then(() => process.once('exit', () => fs.rmSync(BUNDLE, { force: true })));
   await built;
+  // A free port chosen here (the process's own log may be silent, so it cannot be read from it).
+  const port = opts.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, [BUNDLE], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'test',
       HOST: '127.0.0.1',
-      PORT: String(opts.port ?? 0),
+      PORT: String(port),
       LOG_LEVEL: 'silent',
       JWT_SECRET: TEST_JWT_SECRET,
       SHUTDOWN_GRACE_SECONDS: '2',
@@ -77,28 +81,23 @@ export async function startServerProcess(env: Record<string, string>, opts: Serv
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not listen within 30 s:\n${out}`)), 30_000);
-    const look = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout!.on('data', look);
-    void exit.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${child.exitCode ?? child.signalCode}) before listening:\n${out}`));
-    });
-  });
+  // Listening once the liveness probe answers at all (503 too: the database may be down on purpose).
+  for (const started = Date.now(); ; await new Promise((r) => setTimeout(r, 50))) {
+    if (exited) throw new Error(`server exited (${child.exitCode ?? child.signalCode}) before listening:\n${out}`);
+    if (Date.now() - started > 30_000) throw new Error(`server did not listen within 30 s:\n${out}`);
+    const answered = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(5000) }).then(
+      () => true,
+      () => false,
+    );
+    if (answered) break;
+  }
   const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
     if (!exited) child.kill(signal);
     await exit;
   };
   return {
     url,
-    port: Number(new URL(url).port),
+    port,
     pid: child.pid!,
     output: () => out,
     kill,
@@ -108,4 +107,16 @@ export async function startServerProcess(env: Record<string, string>, opts: Serv
     // Writing 5 to clear_refs resets the kernel's peak-RSS mark (VmHWM) for this process.
     resetPeak: () => fs.writeFileSync(`/proc/${child.pid}/clear_refs`, '5'),
   };
+}
+
+/** A port nobody listens on now, from the system (bound to 0 and released). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }

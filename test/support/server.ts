@@ -3,6 +3,7 @@
  * with users made through the same code as `npm run user`, and real sign-in over HTTP.
  */
 import { parseEnv } from '../../server/env';
+import type { Logger } from '../../server/logging';
 import { startServer, type RunningServer } from '../../server/start';
 import type { LoginResponse } from '../../schemas/api';
 import { login, TEST_PASSWORD } from './api';
@@ -24,7 +25,7 @@ export interface TestServer extends RunningServer {
 /** Starts a server on a fresh PostgreSQL database (or, with `embeddedDir`, on PGlite). */
 export async function startTestServer(
   env: Record<string, string> = {},
-  opts: { database?: TestDatabase; embeddedDir?: string } = {},
+  opts: { database?: TestDatabase; embeddedDir?: string; logger?: Logger } = {},
 ): Promise<TestServer> {
   const database = opts.embeddedDir ? null : (opts.database ?? (await createTestDatabase()));
   const config = parseEnv({
@@ -37,7 +38,7 @@ export async function startTestServer(
     ...(database ? { DATABASE_URL: database.url } : { SEMS_DATA_DIR: opts.embeddedDir! }),
     ...env,
   });
-  const running = await startServer(config, () => {});
+  const running = await startServer(config, opts.logger);
   return {
     ...running,
     database,
