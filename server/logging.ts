@@ -36,8 +36,8 @@ export function routeOf(req: Request, res: Response): string {
 
 /** The request line and the request's metrics, written when the answer is finished. */
 export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
+  // The request id (reqId) is bound to every line of the request by pino-http.
   const line = (req: Request, res: Response, responseTime: number) => ({
-    reqId: req.id,
     method: req.method,
     route: routeOf(req, res),
     status: res.statusCode,
