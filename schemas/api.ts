@@ -26,7 +26,8 @@ export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 export const loginRequestSchema = z.strictObject({
   username: z.string().trim().min(1, 'Username is required').max(64),
-  password: z.string().min(1, 'Password is required').max(200),
+  // Up to 256 characters as the rules count them (server/passwords.ts), typed in any form.
+  password: z.string().min(1, 'Password is required').max(1024),
 });
 export type LoginRequest = z.infer<typeof loginRequestSchema>;
 

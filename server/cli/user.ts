@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ROLES } from '../../schemas/api';
 import { migrateLatest, openDatabase } from '../db';
 import { parseEnv } from '../env';
+import { passwordProblem } from '../passwords';
 import { addUser } from '../users';
 
 const USAGE = 'usage: npm run user -- add <username> --site <siteId> [--role pharmacist|admin] [--name "Display Name"]  (password on stdin)';
@@ -38,7 +39,8 @@ async function main(): Promise<void> {
   const parsed = argsSchema.safeParse({ command: positionals[0], username: positionals[1], ...values });
   if (!parsed.success) throw new Error(`${parsed.error.issues.map((i) => i.message).join('\n')}\n${USAGE}`);
   const password = await readPassword();
-  if (password.length < 8) throw new Error('The password must be at least 8 characters (read from standard input)');
+  const weak = passwordProblem(password, parsed.data.username);
+  if (weak) throw new Error(`${weak} (read from standard input)`);
   const config = parseEnv();
   const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.SEMS_DATA_DIR });
   try {
