@@ -49,6 +49,8 @@ export const loginResponseSchema = z.object({
    * verifier it keeps (client/offline/); 0: not at all. The server's OFFLINE_SIGN_IN_DAYS.
    */
   offlineSignInSeconds: z.number().int().min(0),
+  /** The password was set by a site admin: until it is changed (POST /api/auth/password) every other route answers 403 password_change_required. */
+  mustChangePassword: z.boolean(),
 });
 export type LoginResponse = z.infer<typeof loginResponseSchema>;
 

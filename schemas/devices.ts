@@ -59,6 +59,8 @@ export const deviceSchema = z.object({
   allDelivered: z.boolean(),
   /** Unseen for over a day with records pending. */
   flagged: z.boolean(),
+  /** When the site's admin revoked it (lost or stolen): it can neither sign in nor sync; null: not revoked. */
+  revokedAt: isoInstant().nullable(),
 });
 export type Device = z.infer<typeof deviceSchema>;
 export const devicesResponseSchema = z.object({ serverTime: isoInstant(), devices: z.array(deviceSchema) });

@@ -1,4 +1,4 @@
-/** The users table: sign-in lookups, the user command and the demo user of a new install. */
+/** The users table: sign-in lookups, new users (the staff routes, the user command, tests) and the demo user of a new install. */
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { User } from '../schemas/api';
@@ -11,6 +11,9 @@ interface UserRow {
   site_id: string;
   role: User['role'];
   password_hash: string;
+  disabled_at: Date | null;
+  must_change_password: boolean;
+  last_sign_in_at: Date | null;
 }
 
 const toUser = (r: UserRow): User => ({
@@ -21,14 +24,15 @@ const toUser = (r: UserRow): User => ({
   role: r.role,
 });
 
-export async function findUserForLogin(db: Knex, username: string): Promise<(User & { passwordHash: string }) | undefined> {
-  const row = await db<UserRow>('users').where({ username }).first();
-  return row && { ...toUser(row), passwordHash: row.password_hash };
+export interface LoginUser extends User {
+  passwordHash: string;
+  disabled: boolean;
+  mustChangePassword: boolean;
 }
 
-export async function findUserById(db: Knex, id: number): Promise<User | undefined> {
-  const row = await db<UserRow>('users').where({ id }).first();
-  return row && toUser(row);
+export async function findUserForLogin(db: Knex, username: string): Promise<LoginUser | undefined> {
+  const row = await db<UserRow>('users').where({ username }).first();
+  return row && { ...toUser(row), passwordHash: row.password_hash, disabled: row.disabled_at !== null, mustChangePassword: row.must_change_password };
 }
 
 /** The usernames among `names` that are users of `siteId`. */
@@ -44,6 +48,8 @@ export interface NewUser {
   siteId: string;
   role: User['role'];
   displayName?: string;
+  /** A password someone else chose (a site admin, the user command's --temporary): changed at the next sign-in. */
+  mustChangePassword?: boolean;
 }
 
 export async function addUser(db: Knex, u: NewUser): Promise<User> {
@@ -54,6 +60,7 @@ export async function addUser(db: Knex, u: NewUser): Promise<User> {
       site_id: u.siteId,
       role: u.role,
       password_hash: await hashPassword(u.password),
+      must_change_password: u.mustChangePassword ?? false,
     })
     .returning('*');
   return toUser(row as UserRow);
