@@ -18,7 +18,7 @@ import { AppError } from './errors';
 import { DUMMY_HASH_PROMISE, verifyPassword } from './passwords';
 import { consume, tooManyRequests, type Limiters } from './rate-limit';
 import { ENDED_MESSAGE, readTokenUser, startSession, touchSession, type TokenUser } from './sessions';
-import { findUserForLogin } from './users';
+import { findUserForLogin, offlineAccessOf } from './users';
 
 const ISSUER = 'sems-dispense';
 const AUDIENCE = 'sems-dispense-api';
@@ -56,6 +56,7 @@ export async function signedInAnswer(
     user,
     offlineSignInSeconds: config.OFFLINE_SIGN_IN_DAYS * 24 * 60 * 60,
     mustChangePassword,
+    offlineAccess: await offlineAccessOf(db, user.siteId),
   };
 }
 

@@ -12,6 +12,7 @@ import { logAdminAction, type Actor } from './admin-log';
 import { AppError } from './errors';
 import { iso } from './records';
 import { endDeviceSessions } from './sessions';
+import { offlineAccessOf } from './users';
 
 /** The X-Device-Id header when it is a device id the server accepts, else null. */
 export function deviceIdOf(req: Request): string | null {
@@ -92,7 +93,8 @@ export async function reportDevice(db: Knex, seen: Seen, report: DeviceReport): 
   const { site_id: _s, device_id: _d, ...changes } = row;
   await db('devices').insert(row).onConflict(['site_id', 'device_id']).merge(changes);
   const { rows } = (await db.raw(`SELECT ${HOLDS_SQL('?', '?')} AS n`, [seen.deviceId, seen.siteId])) as { rows: { n: number }[] };
-  return { serverTime: new Date(serverNow).toISOString(), clockOffsetMs, serverHolds: rows[0].n };
+  const offlineAccess = await offlineAccessOf(db, seen.siteId);
+  return { serverTime: new Date(serverNow).toISOString(), clockOffsetMs, serverHolds: rows[0].n, offlineAccess };
 }
 
 // Of the ids asked about, those the site does not hold. An id another site holds is answered

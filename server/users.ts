@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { User } from '../schemas/api';
 import { hashPassword } from './passwords';
+import { iso } from './records';
 
 interface UserRow {
   id: number;
@@ -35,11 +36,26 @@ export async function findUserForLogin(db: Knex, username: string): Promise<Logi
   return row && { ...toUser(row), passwordHash: row.password_hash, disabled: row.disabled_at !== null, mustChangePassword: row.must_change_password };
 }
 
-/** The usernames among `names` that are users of `siteId`. */
-export async function usersOfSite(db: Knex, siteId: string, names: string[]): Promise<Set<string>> {
-  if (names.length === 0) return new Set();
-  const rows = await db<UserRow>('users').select('username').where({ site_id: siteId }).whereIn('username', names);
-  return new Set(rows.map((r) => r.username));
+/** The usernames among `names` that are users of `siteId`, disabled or not, each with when it was disabled (ISO) or null. */
+export async function usersOfSite(db: Knex, siteId: string, names: string[]): Promise<Map<string, string | null>> {
+  if (names.length === 0) return new Map();
+  const rows = await db<UserRow>('users').select('username', 'disabled_at').where({ site_id: siteId }).whereIn('username', names);
+  return new Map(rows.map((r) => [r.username, r.disabled_at ? iso(r.disabled_at) : null]));
+}
+
+/**
+ * The site's users who may sign in, each with a stamp that changes whenever their access does (a
+ * password change or reset, a role change, a disable: users.tokens_valid_after). A device keeps
+ * an offline verifier of a user only while the stamp it got at that user's sign-in is still theirs
+ * here (client/offline/accounts.ts).
+ */
+export async function offlineAccessOf(db: Knex, siteId: string): Promise<Record<string, string>> {
+  const { rows } = (await db.raw(
+    `SELECT username, (extract(epoch FROM tokens_valid_after) * 1000000)::bigint::text AS stamp
+     FROM users WHERE site_id = ? AND disabled_at IS NULL`,
+    [siteId],
+  )) as { rows: { username: string; stamp: string }[] };
+  return Object.fromEntries(rows.map((r) => [r.username, r.stamp]));
 }
 
 export interface NewUser {

@@ -10,7 +10,15 @@ import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
 import { errorBodySchema, loginResponseSchema, type LoginResponse, type User } from '../../schemas/api';
 import { noteServerDate } from '../clock';
-import { forgetAccount, forgetUnlessRemembered, rememberOnlineSignIn, signInOffline } from '../offline/accounts';
+import {
+  followServerAccess,
+  forgetAccount,
+  forgetSite,
+  forgetUnlessRemembered,
+  rememberOnlineSignIn,
+  signInOffline,
+  useOfflineAccounts,
+} from '../offline/accounts';
 import { canVerifyOffline } from '../offline/verifier';
 
 export interface SessionState {
@@ -58,10 +66,21 @@ async function loginOnline(username: string, password: string): Promise<LoginRes
   } catch {
     throw new Unreachable('Cannot reach the server.');
   }
-  if (res.status === 401) forgetAccount(username); // a password the server refuses must not work offline either
+  if (res.status === 401) forgetAccount(username); // a password the server refuses (or a disabled user) must not work offline either
+  if (res.status === 403) {
+    // A revoked device keeps no verifier of its site: the site is known from the user's own.
+    const site = useOfflineAccounts.getState().accounts[username]?.user.siteId;
+    if (site) forgetSite(site);
+  }
   if (!res.ok) throw await loginFailure(res);
   noteServerDate(res.headers.get('date'), sentAt, Date.now()); // this device's clock against the server's (clock.ts)
   return loginResponseSchema.parse(await res.json());
+}
+
+/** After an online sign-in: this user's verifier renewed, and the verifiers of the site's users the server no longer vouches for dropped. */
+async function keepOfflineAccess(body: LoginResponse, password: string, remember?: boolean): Promise<void> {
+  await rememberOnlineSignIn(body.user, password, body.offlineSignInSeconds, remember, body.offlineAccess[body.user.username]);
+  followServerAccess(body.user.siteId, body.offlineAccess);
 }
 
 const online = (body: LoginResponse) => ({ token: body.token, expiresAt: body.expiresAt, user: body.user, offline: false });
@@ -90,7 +109,7 @@ export const useSession = create<SessionState>()(
           set({ token: null, expiresAt: null, user, offline: true });
           return;
         }
-        await rememberOnlineSignIn(body.user, password, body.offlineSignInSeconds, remember);
+        await keepOfflineAccess(body, password, remember);
         set(online(body));
       },
       renew: async (password) => {
@@ -102,7 +121,7 @@ export const useSession = create<SessionState>()(
         } catch (err) {
           throw err instanceof Unreachable ? new Error(`${err.message} Try again when the network is back.`, { cause: err }) : err;
         }
-        await rememberOnlineSignIn(body.user, password, body.offlineSignInSeconds);
+        await keepOfflineAccess(body, password);
         set(online(body));
       },
       signOut: () => {

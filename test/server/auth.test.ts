@@ -36,7 +36,7 @@ describe('POST /api/auth/login', () => {
     expect(res.status).toBe(200);
     const body = loginResponseSchema.parse(res.body);
     expect(body.user).toEqual({ id: aliceId, username: 'alice', displayName: 'alice', siteId: 'site-a', role: 'pharmacist' });
-    expect(Object.keys(res.body)).toEqual(['token', 'expiresAt', 'user', 'offlineSignInSeconds', 'mustChangePassword']);
+    expect(Object.keys(res.body)).toEqual(['token', 'expiresAt', 'user', 'offlineSignInSeconds', 'mustChangePassword', 'offlineAccess']);
     expect(body.mustChangePassword).toBe(false);
 
     const decoded = jwt.verify(body.token, TEST_JWT_SECRET, { algorithms: ['HS256'], complete: true }) as jwt.Jwt;
