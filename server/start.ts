@@ -1,6 +1,6 @@
 /**
  * Starts a server from a config: opens and migrates the database, makes the demo user of a
- * new install, listens (HTTPS when TLS files are configured, with an optional plain-http port
+ * new install on the embedded database, listens (HTTPS when TLS files are configured, with an optional plain-http port
  * that only redirects), and stops gracefully (in-flight pushes finish, then the pool closes).
  */
 import fs from 'node:fs';
@@ -87,7 +87,9 @@ export async function startServer(config: Config, log: (line: string) => void = 
   let redirect: http.Server | undefined;
   try {
     await migrateLatest(db);
-    if (config.NODE_ENV !== 'production') {
+    // The demo user is for trying the app on the embedded database: never on a real PostgreSQL,
+    // where its password would sit in the log of a server that others reach.
+    if (config.NODE_ENV !== 'production' && db.embedded) {
       const demo = await ensureDemoUser(db);
       if (demo) {
         log(`Created a demo user (shown once): username "${demo.username}", password "${demo.password}", site "${demo.siteId}"`);

@@ -83,7 +83,7 @@ export async function addUser(db: Knex, u: NewUser): Promise<User> {
 }
 
 /**
- * On an empty database outside production, makes a demo user and returns its password (shown once).
+ * On an empty embedded database outside production (server/start.ts), makes a demo user and returns its password (shown once).
  * The demo user is the site's admin, so a new user sees the whole app, the admin view included.
  */
 export async function ensureDemoUser(db: Knex): Promise<{ username: string; password: string; siteId: string } | null> {
