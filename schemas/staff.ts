@@ -11,7 +11,14 @@ import { isoInstant } from './dispense';
 export const USERNAME = /^[A-Za-z0-9._-]{1,64}$/;
 export const usernameSchema = z.string().regex(USERNAME, 'A username is 1 to 64 letters, digits, dots, underscores or hyphens');
 
-const displayNameSchema = z.string().trim().min(1, 'A display name needs at least one character').max(200);
+// A name as people write it: any script, but no control characters (NUL cannot be stored) and no
+// broken characters (an unpaired surrogate).
+const displayNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'A display name needs at least one character')
+  .max(200)
+  .refine((v) => !/[\p{Cc}\p{Cs}]/u.test(v), 'A display name cannot hold control characters or broken characters');
 /** A password as sent; the rules (length counted in characters, the common list) are the server's (server/passwords.ts). */
 const passwordSchema = z.string().min(1, 'A password is required').max(1024, 'A password is at most 256 characters');
 

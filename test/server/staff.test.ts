@@ -166,6 +166,7 @@ describe('adding a user', () => {
     ['an unknown role', { username: 'rolf', role: 'owner', password: 'silver-birch-canoe' }],
     ['a username with a space', { username: 'ro lf', role: 'pharmacist', password: 'silver-birch-canoe' }],
     ['no password', { username: 'rolf', role: 'pharmacist' }],
+    ['a display name with a NUL', { username: 'rolf', displayName: 'Rolf\u0000', role: 'pharmacist', password: 'silver-birch-canoe' }],
   ])('%s is 400 invalid_request', async (_what, body) => {
     expectError(await as('anna', 'POST', '/api/users', body), 400, 'invalid_request');
   });
@@ -198,7 +199,15 @@ describe('changing a user', () => {
   });
 
   test('an empty change is 400, and a bad role or a display name of spaces is 400', async () => {
-    for (const body of [{}, { role: 'owner' }, { displayName: '   ' }, { disabled: 'yes' }]) {
+    // A NUL or an unpaired surrogate cannot be stored (found by the fault suite: they were a 500).
+    for (const body of [
+      {},
+      { role: 'owner' },
+      { displayName: '   ' },
+      { disabled: 'yes' },
+      { displayName: 'a\u0000b' },
+      { displayName: 'x\ud800' },
+    ]) {
       expectError(await as('anna', 'PATCH', '/api/users/carla', body), 400, 'invalid_request');
     }
   });
