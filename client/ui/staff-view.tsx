@@ -1,16 +1,17 @@
 /**
- * The site admin's Staff tab: the site's users (add, change role, disable and enable, reset a
- * password), the live sessions and lost devices (staff-sessions.tsx), and the admin log
- * (staff-log.tsx). Everything reads and writes the server, so the tab needs the network; a refusal
+ * The site admin's Staff tab: the site's users (change role, disable and enable, reset a
+ * password; adding one is staff-add.tsx), the live sessions and lost devices (staff-sessions.tsx),
+ * and the admin log (staff-log.tsx). Everything reads and writes the server, so the tab needs the network; a refusal
  * is shown in the server's words (the last admin, a weak password), and a session the server
  * ended signs this tab out with the reason.
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { User } from '../../schemas/api';
 import type { StaffMember } from '../../schemas/staff';
-import { addStaff, changeStaff, fetchStaff, resetStaffPassword } from '../staff-api';
+import { changeStaff, fetchStaff, resetStaffPassword } from '../staff-api';
 import { ago } from './format';
 import { Modal } from './modal';
+import { AddStaffCard } from './staff-add';
 import { staffFailure } from './staff-failure';
 import { StaffLog } from './staff-log';
 import { StaffSessions } from './staff-sessions';
@@ -221,81 +222,5 @@ function ResetDialog({ member, onClose, onReset }: { member: StaffMember; onClos
         </div>
       </form>
     </Modal>
-  );
-}
-
-function AddStaffCard({ token, onAdded }: { token: string | null; onAdded: () => void }) {
-  const [username, setUsername] = useState('');
-  const [displayName, setDisplayName] = useState('');
-  const [role, setRole] = useState<'pharmacist' | 'admin'>('pharmacist');
-  const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function onSubmit(e: FormEvent) {
-    e.preventDefault();
-    setError(null);
-    setMessage(null);
-    if (!username.trim()) return setError('Enter a username.');
-    setBusy(true);
-    try {
-      const added = await addStaff(token, {
-        username: username.trim(),
-        role,
-        password,
-        ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
-      });
-      setMessage(`Added ${added.displayName}. Give them the temporary password: they choose their own at the first sign-in.`);
-      setUsername('');
-      setDisplayName('');
-      setPassword('');
-      onAdded();
-    } catch (err) {
-      setError(staffFailure(err));
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  return (
-    <form className="card staff-add" aria-labelledby="staff-add-title" onSubmit={onSubmit} noValidate>
-      <div className="card-head">
-        <h2 id="staff-add-title">Add a person</h2>
-        <p className="muted">Passwords: at least 8 characters, any letters, spaces or symbols; common passwords and the username are refused.</p>
-      </div>
-      <div className="fields">
-        <label>
-          Username
-          <input name="username" autoComplete="off" spellCheck={false} value={username} onChange={(e) => setUsername(e.target.value)} />
-        </label>
-        <label>
-          Full name (optional)
-          <input name="displayName" autoComplete="off" value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
-        </label>
-        <label>
-          Role
-          <select name="role" value={role} onChange={(e) => setRole(e.target.value as 'pharmacist' | 'admin')}>
-            <option value="pharmacist">Pharmacist</option>
-            <option value="admin">Site admin</option>
-          </select>
-        </label>
-        <label>
-          Temporary password
-          <input name="password" type="text" autoComplete="off" spellCheck={false} value={password} onChange={(e) => setPassword(e.target.value)} />
-        </label>
-        <button type="submit" className="primary" disabled={busy}>
-          {busy ? 'Adding…' : 'Add person'}
-        </button>
-      </div>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <p className="saved" role="status">
-        {message}
-      </p>
-    </form>
   );
 }
