@@ -26,7 +26,8 @@ export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 export const loginRequestSchema = z.strictObject({
   username: z.string().trim().min(1, 'Username is required').max(64),
-  password: z.string().min(1, 'Password is required').max(200),
+  // Up to 256 characters as the rules count them (server/passwords.ts), typed in any form.
+  password: z.string().min(1, 'Password is required').max(1024),
 });
 export type LoginRequest = z.infer<typeof loginRequestSchema>;
 
@@ -39,6 +40,14 @@ export const userSchema = z.object({
 });
 export type User = z.infer<typeof userSchema>;
 
+/**
+ * The site's users who may sign in, each with a stamp of their access: a device drops the offline
+ * verifier of a user who is missing here (disabled) or whose stamp changed since it kept it
+ * (password changed or reset, role changed). Sent at sign-in and in each device report's answer.
+ */
+export const offlineAccessSchema = z.record(z.string(), z.string());
+export type OfflineAccess = z.infer<typeof offlineAccessSchema>;
+
 export const loginResponseSchema = z.object({
   token: z.string(),
   expiresAt: isoInstant(),
@@ -48,6 +57,9 @@ export const loginResponseSchema = z.object({
    * verifier it keeps (client/offline/); 0: not at all. The server's OFFLINE_SIGN_IN_DAYS.
    */
   offlineSignInSeconds: z.number().int().min(0),
+  /** The password was set by a site admin: until it is changed (POST /api/auth/password) every other route answers 403 password_change_required. */
+  mustChangePassword: z.boolean(),
+  offlineAccess: offlineAccessSchema,
 });
 export type LoginResponse = z.infer<typeof loginResponseSchema>;
 

@@ -4,6 +4,7 @@
  * with these; the README's API table says what each route does.
  */
 import { z } from 'zod';
+import { offlineAccessSchema } from './api';
 import { isoInstant } from './dispense';
 
 /** A device id as the server accepts it in X-Device-Id (made by the client, see client/site.ts). */
@@ -37,6 +38,8 @@ export const deviceReportResponseSchema = z.object({
   clockOffsetMs: z.number().int(),
   /** How many of the records this device made the server holds: fewer than it made and has not sent means records were lost (a restored backup). */
   serverHolds: z.number().int(),
+  /** Whose offline verifiers this device may keep (schemas/api.ts offlineAccessSchema). */
+  offlineAccess: offlineAccessSchema,
 });
 export type DeviceReportResponse = z.infer<typeof deviceReportResponseSchema>;
 
@@ -59,6 +62,8 @@ export const deviceSchema = z.object({
   allDelivered: z.boolean(),
   /** Unseen for over a day with records pending. */
   flagged: z.boolean(),
+  /** When the site's admin revoked it (lost or stolen): it can neither sign in nor sync; null: not revoked. */
+  revokedAt: isoInstant().nullable(),
 });
 export type Device = z.infer<typeof deviceSchema>;
 export const devicesResponseSchema = z.object({ serverTime: isoInstant(), devices: z.array(deviceSchema) });

@@ -11,10 +11,11 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { listQuerySchema, loginRequestSchema, MAX_PUSH_ROWS, missingRequestSchema, pushRequestSchema } from '../schemas/api';
 import { dispenseShape } from '../schemas/dispense';
-import { DEVICE_ID, deviceReportSchema, exportQuerySchema } from '../schemas/devices';
+import { deviceReportSchema, exportQuerySchema } from '../schemas/devices';
+import { mountAccessRoutes } from './access-routes';
 import { checkToken, configurePassport, login, requireAdmin, requireAuth, userFound } from './auth';
 import { isDatabaseUp, migrationsCurrent } from './db';
-import { listDevices, missingOfSite, noteDevicePush, reportDevice } from './devices';
+import { deviceIdOf, listDevices, missingOfSite, noteDevicePush, reportDevice } from './devices';
 import type { Config } from './env';
 import { AppError, errorBody, errorMiddleware } from './errors';
 import { writeExport } from './export';
@@ -31,12 +32,6 @@ export interface AppDeps {
   limiters: Limiters;
   logger?: Logger;
   metrics?: Metrics;
-}
-
-/** The X-Device-Id header when it is a device id the server accepts, else null. */
-function deviceIdOf(req: express.Request): string | null {
-  const id = req.header('x-device-id');
-  return id && DEVICE_ID.test(id) ? id : null;
 }
 
 /** Compares a presented secret with the expected one in constant time. */
@@ -119,12 +114,15 @@ export function createApp({ db, config, limiters, logger = createLogger(config),
   app.post('/api/auth/login', smallJson, async (req, res) => {
     const body = loginRequestSchema.parse(req.body);
     try {
-      res.json(await login(db, config, limiters, body, req.ip ?? 'unknown'));
+      res.json(await login(db, config, limiters, body, { ip: req.ip ?? 'unknown', deviceId: deviceIdOf(req) }));
     } catch (err) {
       if (err instanceof AppError && err.code === 'invalid_credentials') metrics.loginFailed();
       throw err;
     }
   });
+
+  // Staff, sessions, password changes, lost devices and the admin log (server/access-routes.ts).
+  mountAccessRoutes(app, { db, config, limiters, auth, apiLimit, smallJson });
 
   app.get('/api/auth/me', signedIn, apiLimit, (req, res) => {
     res.json(req.user);

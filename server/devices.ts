@@ -4,10 +4,46 @@
  * a site admin reads each device beside how many of its records the server holds, counted from
  * the audit trail's creates (a record's first push names its device).
  */
+import type { Request } from 'express';
 import type { Knex } from 'knex';
-import { STALE_DEVICE_MS, type Device, type DeviceReport, type DeviceReportResponse, type DevicesResponse } from '../schemas/devices';
+import { DEVICE_ID, STALE_DEVICE_MS, type Device, type DeviceReport, type DeviceReportResponse, type DevicesResponse } from '../schemas/devices';
 import type { MissingResponse } from '../schemas/api';
+import { logAdminAction, type Actor } from './admin-log';
+import { AppError } from './errors';
 import { iso } from './records';
+import { endDeviceSessions } from './sessions';
+import { offlineAccessOf } from './users';
+
+/** The X-Device-Id header when it is a device id the server accepts, else null. */
+export function deviceIdOf(req: Request): string | null {
+  const id = req.header('x-device-id');
+  return id && DEVICE_ID.test(id) ? id : null;
+}
+
+/** True when the site's admin revoked this device (a lost or stolen one). */
+export async function isDeviceRevoked(db: Knex, siteId: string, deviceId: string): Promise<boolean> {
+  const row = await db('devices').select('revoked_at').where({ site_id: siteId, device_id: deviceId }).first();
+  return Boolean(row?.revoked_at);
+}
+
+/**
+ * A lost device: every session on it ends, and sign-in, push and pull naming it answer 403
+ * device_revoked (server/auth.ts) until it is restored. Its row, with the unsent records it last
+ * reported, stays in the site's list. Restoring lets it sign in again; its ended sessions stay ended.
+ */
+export async function setDeviceRevoked(db: Knex, actor: Actor, deviceId: string, revoked: boolean): Promise<void> {
+  await db.transaction(async (trx) => {
+    const changes = revoked ? { revoked_at: trx.fn.now(), revoked_by: actor.username } : { revoked_at: null, revoked_by: null };
+    const n = await trx('devices').where({ site_id: actor.siteId, device_id: deviceId }).update(changes);
+    if (n === 0) throw new AppError(404, 'not_found', 'No such device at your site');
+    const sessions = revoked ? await endDeviceSessions(trx, actor.siteId, deviceId) : 0;
+    await logAdminAction(trx, actor, {
+      action: revoked ? 'device.revoke' : 'device.restore',
+      target: deviceId,
+      details: revoked ? { sessionsEnded: sessions } : {},
+    });
+  });
+}
 
 interface Seen {
   siteId: string;
@@ -57,7 +93,8 @@ export async function reportDevice(db: Knex, seen: Seen, report: DeviceReport): 
   const { site_id: _s, device_id: _d, ...changes } = row;
   await db('devices').insert(row).onConflict(['site_id', 'device_id']).merge(changes);
   const { rows } = (await db.raw(`SELECT ${HOLDS_SQL('?', '?')} AS n`, [seen.deviceId, seen.siteId])) as { rows: { n: number }[] };
-  return { serverTime: new Date(serverNow).toISOString(), clockOffsetMs, serverHolds: rows[0].n };
+  const offlineAccess = await offlineAccessOf(db, seen.siteId);
+  return { serverTime: new Date(serverNow).toISOString(), clockOffsetMs, serverHolds: rows[0].n, offlineAccess };
 }
 
 // Of the ids asked about, those the site does not hold. An id another site holds is answered
@@ -86,6 +123,7 @@ interface DeviceRow {
   app_version: string | null;
   made_count: number | null;
   clock_offset_ms: string | number | null;
+  revoked_at: Date | null;
   server_holds: number;
   server_time: Date;
 }
@@ -123,6 +161,7 @@ export async function listDevices(db: Knex, siteId: string): Promise<DevicesResp
       clockOffsetMs: r.clock_offset_ms === null ? null : Number(r.clock_offset_ms),
       allDelivered: pending === 0 && r.made_count !== null && r.made_count === r.server_holds,
       flagged: (pending ?? 0) > 0 && serverTime.getTime() - Date.parse(lastSeen) > STALE_DEVICE_MS,
+      revokedAt: isoOrNull(r.revoked_at),
     };
   });
   devices.sort((a, b) => rank(a) - rank(b) || b.lastSeenAt.localeCompare(a.lastSeenAt));

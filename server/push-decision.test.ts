@@ -174,3 +174,28 @@ describe('standsWithoutLock: which decisions a read without locks settles', () =
     expect(standsWithoutLock(d)).toBe(stands);
   });
 });
+
+describe('decide: records of a disabled user', () => {
+  // bob was disabled a second after the stored record's instant.
+  const disabledAt = new Date(Date.parse(stored.updatedAt) + 1000).toISOString();
+  const withDisabled: Rules = { ...rules, disabledSince: new Map([['bob', disabledAt]]) };
+  const byBob = (updatedAt: string): Dispense => ({ ...stored, dispensedBy: 'bob', updatedAt });
+
+  test('a new record they made before being disabled is still inserted when a device sends it later', () => {
+    expect(decide(row(byBob(stored.updatedAt)), undefined, withDisabled)).toEqual({ kind: 'insert' });
+    expect(decide(row(byBob(disabledAt)), undefined, withDisabled)).toEqual({ kind: 'insert' });
+  });
+
+  test('a new record stamped after the disable instant is rejected as user_disabled, in words', () => {
+    const after = new Date(Date.parse(disabledAt) + 1).toISOString();
+    const d = decide(row(byBob(after)), undefined, withDisabled) as Extract<Decision, { kind: 'rejected' }>;
+    expect(d).toEqual(rejected('user_disabled'));
+    expect(d.rejection.message).toMatch(/bob's account was disabled/);
+  });
+
+  test("a colleague's later edit of a record they made stays an edit (it can be corrected or voided)", () => {
+    const theirsStored = byBob(stored.updatedAt);
+    const voidedLater: Dispense = { ...theirsStored, status: 'voided', voidReason: 'Wrong patient', updatedAt: inHours(0) };
+    expect(decide(row(voidedLater, theirsStored), theirsStored, withDisabled)).toMatchObject({ kind: 'update', update: { action: 'void' } });
+  });
+});

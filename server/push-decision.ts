@@ -16,8 +16,10 @@ export interface Candidate {
 export interface Rules {
   /** The signed-in user's site: the only one whose records the push may write. */
   siteId: string;
-  /** The users of that site a new record may name as its dispenser. */
+  /** The users of that site a new record may name as its dispenser, disabled ones included. */
   dispensers: ReadonlySet<string>;
+  /** Of those, the disabled ones, each with the instant (ISO) it was disabled. */
+  disabledSince?: ReadonlyMap<string, string>;
   /** The server's clock (ms), and how far ahead of it a new instant may be (CLOCK_AHEAD_LIMIT_MINUTES). */
   serverNowMs: number;
   clockAheadLimitMs: number;
@@ -119,9 +121,20 @@ export function decide({ doc, assumed }: Candidate, stored: Dispense | undefined
   if (!stored) {
     const odd = implausible(doc, undefined);
     if (odd) return { kind: 'rejected', rejection: odd };
-    if (rules.dispensers.has(doc.dispensedBy)) return { kind: 'insert' };
-    const message = `${FIELD_LABELS.dispensedBy} "${doc.dispensedBy}" is not a user of site ${rules.siteId}`;
-    return { kind: 'rejected', rejection: rejection(doc.externalId, 'unknown_dispenser', message) };
+    if (!rules.dispensers.has(doc.dispensedBy)) {
+      const message = `${FIELD_LABELS.dispensedBy} "${doc.dispensedBy}" is not a user of site ${rules.siteId}`;
+      return { kind: 'rejected', rejection: rejection(doc.externalId, 'unknown_dispenser', message) };
+    }
+    // A record a user made before being disabled still lands when a device sends it later; one
+    // made after (an offline sign-in the device had not yet dropped) does not. Only a new record
+    // is judged so: an edit of a stored one keeps its dispenser, and a colleague must still be
+    // able to correct or void it.
+    const since = rules.disabledSince?.get(doc.dispensedBy);
+    if (since !== undefined && doc.updatedAt > since) {
+      const message = `${doc.dispensedBy}'s account was disabled by the site's admin before this record was made; it is not accepted.`;
+      return { kind: 'rejected', rejection: rejection(doc.externalId, 'user_disabled', message) };
+    }
+    return { kind: 'insert' };
   }
   if (sameDispense(stored, doc)) return { kind: 'unchanged' };
   if (!assumedIsStored(assumed, stored)) return { kind: 'conflict', server: stored }; // the client decides with RxDB's conflict handler

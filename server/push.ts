@@ -74,9 +74,11 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
   // The session's user may always be named as dispenser; step 3 adds the colleagues it looks up.
   // Before that, only decisions on a record read are settled, and those need no dispenser.
   const dispensers = new Set([ctx.user.username]);
+  const disabledSince = new Map<string, string>();
   const rules: Rules = {
     siteId: ctx.user.siteId,
     dispensers,
+    disabledSince,
     serverNowMs: Date.now(),
     clockAheadLimitMs: ctx.clockAheadLimitMs ?? CLOCK_AHEAD_LIMIT_MS,
   };
@@ -123,11 +125,16 @@ export async function pushDispenses(db: Knex, ctx: PushContext, rows: PushRow[])
   }
 
   // Step 3: a new record must name a dispenser of this site: the session's user, or a colleague
-  // whose record is pushed from a shared device after a change of user (looked up).
+  // whose record is pushed from a shared device after a change of user (looked up, with when they
+  // were disabled if they were: their records made after that are refused). The session's user is
+  // active, or the token check had refused the request.
   const others = [...candidates.values()]
     .filter((c) => !snapshot.has(c.doc.externalId) && c.doc.dispensedBy !== ctx.user.username)
     .map((c) => c.doc.dispensedBy);
-  for (const name of await usersOfSite(db, ctx.user.siteId, [...new Set(others)])) dispensers.add(name);
+  for (const [name, disabledAt] of await usersOfSite(db, ctx.user.siteId, [...new Set(others)])) {
+    dispensers.add(name);
+    if (disabledAt) disabledSince.set(name, disabledAt);
+  }
   // Who, which device, which request, and the device's clock offset as last measured (devices.ts).
   const auditArgs = [ctx.user.username, ctx.deviceId, ctx.requestId, ctx.user.siteId, ctx.deviceId];
 

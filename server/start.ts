@@ -1,6 +1,6 @@
 /**
  * Starts a server from a config: opens and migrates the database, makes the demo user of a
- * new install, listens (HTTPS when TLS files are configured, with an optional plain-http port
+ * new install on the embedded database, listens (HTTPS when TLS files are configured, with an optional plain-http port
  * that only redirects), and stops gracefully (in-flight pushes finish, then the pool closes).
  */
 import fs from 'node:fs';
@@ -90,7 +90,9 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   let redirect: http.Server | undefined;
   try {
     await migrateLatest(db);
-    if (config.NODE_ENV !== 'production') {
+    // The demo user is for trying the app on the embedded database: never on a real PostgreSQL,
+    // where its password would sit in the log of a server that others reach.
+    if (config.NODE_ENV !== 'production' && db.embedded) {
       const demo = await ensureDemoUser(db);
       if (demo) {
         // The password goes to a file only this system user can read, never to the log (logs are shipped and kept).

@@ -1,7 +1,15 @@
 /** What the device keeps for offline sign-in, and when it forgets it (real PBKDF2, localStorage as in a browser). */
 import '../../test/client/local-storage';
 import type { User } from '../../schemas/api';
-import { forgetAccount, forgetSite, forgetUnlessRemembered, rememberOnlineSignIn, signInOffline, useOfflineAccounts } from './accounts';
+import {
+  followServerAccess,
+  forgetAccount,
+  forgetSite,
+  forgetUnlessRemembered,
+  rememberOnlineSignIn,
+  signInOffline,
+  useOfflineAccounts,
+} from './accounts';
 
 const user = (username: string, siteId = 'SITE-1'): User => ({ id: 1, username, displayName: username, siteId, role: 'pharmacist' });
 const WEEK = 7 * 86_400;
@@ -34,4 +42,21 @@ test('a renewed online sign-in keeps the earlier "Remember me" choice when none 
   await rememberOnlineSignIn(user('pharm1'), 'counter-pass-1', WEEK, true);
   await rememberOnlineSignIn(user('pharm1'), 'counter-pass-1', WEEK);
   expect(useOfflineAccounts.getState().accounts.pharm1.remember).toBe(true);
+});
+
+test("the server's access list drops the verifier of a user disabled or whose access stamp changed, and only of that site", async () => {
+  await rememberOnlineSignIn(user('stays'), 'pass-stays-1', WEEK, true, '100');
+  await rememberOnlineSignIn(user('disabled'), 'pass-disabled-1', WEEK, true, '100');
+  await rememberOnlineSignIn(user('reset'), 'pass-reset-1', WEEK, true, '100');
+  await rememberOnlineSignIn(user('earlier-version'), 'pass-earlier-1', WEEK, true);
+  await rememberOnlineSignIn(user('elsewhere', 'SITE-2'), 'pass-elsewhere-1', WEEK, true, '100');
+  followServerAccess('SITE-1', { stays: '100', reset: '250', 'earlier-version': '100', elsewhere: '999' });
+  expect(known()).toEqual(['elsewhere', 'stays']);
+  await expect(signInOffline('reset', 'pass-reset-1')).rejects.toMatchObject({ refusal: { code: 'unknown' } });
+  await expect(signInOffline('stays', 'pass-stays-1')).resolves.toMatchObject({ username: 'stays' });
+});
+
+test('a password typed in another Unicode form (decomposed accent) opens the verifier made from the composed one', async () => {
+  await rememberOnlineSignIn(user('zoe'), 'caf\u00e9-au-lait-2026', WEEK, true, '1');
+  await expect(signInOffline('zoe', 'cafe\u0301-au-lait-2026')).resolves.toMatchObject({ username: 'zoe' });
 });

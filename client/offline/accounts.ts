@@ -7,7 +7,7 @@
  */
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
-import type { User } from '../../schemas/api';
+import type { OfflineAccess, User } from '../../schemas/api';
 import { afterSuccess, afterWrongPassword, refusalBeforeCheck, type OfflineAccount, type Refusal } from './policy';
 import { canVerifyOffline, makeVerifier, matchesVerifier } from './verifier';
 
@@ -40,10 +40,17 @@ export class OfflineSignInError extends Error {
 }
 
 /**
- * After an online sign-in: keeps (or renews) the user's verifier and the server's limit. Without
- * WebCrypto (plain http) nothing is kept. `remember` undefined keeps the user's earlier choice.
+ * After an online sign-in: keeps (or renews) the user's verifier, the server's limit and the user's
+ * access stamp. Without WebCrypto (plain http) nothing is kept. `remember` undefined keeps the
+ * user's earlier choice.
  */
-export async function rememberOnlineSignIn(user: User, password: string, offlineSignInSeconds: number, remember?: boolean): Promise<void> {
+export async function rememberOnlineSignIn(
+  user: User,
+  password: string,
+  offlineSignInSeconds: number,
+  remember?: boolean,
+  accessStamp?: string,
+): Promise<void> {
   if (!canVerifyOffline()) return;
   const verifier = await makeVerifier(password);
   const before = useOfflineAccounts.getState().accounts[user.username];
@@ -55,6 +62,7 @@ export async function rememberOnlineSignIn(user: User, password: string, offline
     remember: remember ?? before?.remember ?? false,
     failures: 0,
     lockedUntil: null,
+    accessStamp,
   });
 }
 
@@ -84,6 +92,20 @@ export function forgetUnlessRemembered(username: string): void {
 /** "Remove this site's data from this device": its users' verifiers go too, remembered or not. */
 export function forgetSite(siteId: string): void {
   useOfflineAccounts.setState((s) => ({ accounts: Object.fromEntries(Object.entries(s.accounts).filter(([, a]) => a.user.siteId !== siteId)) }));
+}
+
+/**
+ * The server's word on who of `siteId` may still sign in here offline (at sign-in and in each
+ * device report's answer): a user it no longer names (disabled) or names with another access stamp
+ * (password changed or reset, role changed) loses the verifier, remembered or not; an account
+ * kept by an earlier version, with no stamp, too. The next online sign-in makes a new one.
+ */
+export function followServerAccess(siteId: string, access: OfflineAccess): void {
+  const { accounts } = useOfflineAccounts.getState();
+  const stale = Object.values(accounts).filter(
+    (a) => a.user.siteId === siteId && (a.accessStamp === undefined || access[a.user.username] !== a.accessStamp),
+  );
+  for (const a of stale) put(a.user.username, null);
 }
 
 /** The server refused this password: it must not keep working offline either. */

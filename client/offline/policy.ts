@@ -25,6 +25,11 @@ export interface OfflineAccount {
   /** Wrong passwords offline since the last success or lockout. */
   failures: number;
   lockedUntil: number | null;
+  /**
+   * The user's access stamp at that sign-in (the server's offlineAccess): when the server names
+   * another, or no longer names the user, the account is dropped. Absent: kept by an earlier version.
+   */
+  accessStamp?: string;
 }
 
 export type RefusalCode = 'unknown' | 'disabled' | 'expired' | 'clock' | 'locked' | 'wrong_password';

@@ -33,7 +33,8 @@ const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCo
 async function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
   const s = subtle();
   if (!s) throw new Error('WebCrypto is unavailable (not a secure context)');
-  const key = await s.importKey('raw', new TextEncoder().encode(password), 'PBKDF2', false, ['deriveBits']);
+  // NFKC, as the server compares passwords (docs/decisions/password-rules.md): typed either way, the same password.
+  const key = await s.importKey('raw', new TextEncoder().encode(password.normalize('NFKC')), 'PBKDF2', false, ['deriveBits']);
   const bits = await s.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: salt as BufferSource, iterations }, key, HASH_BITS);
   return new Uint8Array(bits);
 }

@@ -9,12 +9,13 @@ import { combineLatest, debounceTime, firstValueFrom, startWith, Subject } from 
 import { version as APP_VERSION } from '../../package.json';
 import { deviceReportResponseSchema, type DeviceReport } from '../../schemas/devices';
 import { offsetFrom, useClock } from '../clock';
+import { followServerAccess, forgetSite } from '../offline/accounts';
 import type { DispenseDatabase } from '../db';
 import { madeCount } from '../device-made';
 import { useDelivery } from '../stores/delivery';
 import { countAfter, firstAfter } from '../index-read';
 import { storedCheckpoint } from './checkpoint';
-import { syncRequest, type SyncHttpDeps } from './http';
+import { SyncFailure, syncRequest, type SyncHttpDeps } from './http';
 import { rejectedMarks$ } from './marks';
 import { browserOnline } from './network';
 import { pendingCount$ } from './pending';
@@ -81,8 +82,11 @@ export function startDeviceReports(db: DispenseDatabase, deps: DeviceReportDeps)
         const lacks = serverLacks({ made, pending: pendingCount, rejected, serverHolds: answer.serverHolds });
         useDelivery.setState({ serverLacks: lacks });
         if (lacks > 0) deps.onServerLacks?.({ made, serverHolds: answer.serverHolds });
-      } catch {
-        // best effort: the next change or run reports again
+        // The next online contact after a colleague was disabled or reset drops their verifier here.
+        followServerAccess(deps.siteId, answer.offlineAccess);
+      } catch (err) {
+        // A revoked device keeps no verifier of the site. Anything else is best effort: the next change or run reports again.
+        if (err instanceof SyncFailure && err.code === 'device_revoked') forgetSite(deps.siteId);
       }
     });
     return sending;

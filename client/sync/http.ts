@@ -51,6 +51,10 @@ async function failureOf(res: Response): Promise<SyncFailure> {
     // not JSON (a proxy's error page): keep the status line
   }
   if (res.status === 401) return new SyncFailure('unauthorized', message, code ?? 'unauthorized', 401);
+  // Nothing to retry until someone signs in: a revoked device, a password that must be changed first.
+  if (res.status === 403 && (code === 'device_revoked' || code === 'password_change_required')) {
+    return new SyncFailure('unauthorized', message, code, 403);
+  }
   if (res.status === 429) {
     return new SyncFailure('rate-limited', message, code ?? 'rate_limited', 429, retryAfterMs(res.headers.get('retry-after')));
   }

@@ -9,6 +9,7 @@ import { useSyncSettings } from '../stores/sync-settings';
 import { useSyncStatus } from '../stores/sync-status';
 import { publishCheckpoint } from './checkpoint';
 import { startDeviceReports } from './device-report';
+import type { SyncFailure } from './http';
 import { browserOnline } from './network';
 import { createDispenseReplication, type RunResult } from './replication';
 import { createResender } from './resend';
@@ -22,7 +23,8 @@ export interface SyncDeps {
   siteId: string;
   getToken: () => string | null;
   deviceId: string;
-  onUnauthorized?: () => void;
+  /** The server refused the session (`failure`: its code and words, for `token`; null when there was no token). */
+  onUnauthorized?: (failure: SyncFailure | null, token: string | null) => void;
   /** Defaults to the global fetch. */
   fetch?: typeof fetch;
   /** Rows per push request (default and most 1000). */
@@ -116,7 +118,7 @@ export function lead(db: DispenseDatabase, deps: SyncDeps, previous: PublishedSt
       if (event.type === 'run-end') {
         record = afterRun(record, event.outcome, lastRun, new Date());
         reports.afterRun();
-        if (event.outcome.kind === 'unauthorized') deps.onUnauthorized?.();
+        if (event.outcome.kind === 'unauthorized') deps.onUnauthorized?.(lastRun && !lastRun.ok ? lastRun.failure : null, refusedToken);
       }
       publish(snap);
     },

@@ -11,6 +11,7 @@ import { useSyncStatus } from '../stores/sync-status';
 import { InsecureNotice } from './insecure-notice';
 import { OfflineSession } from './offline-session';
 import { SignIn } from './sign-in';
+import { StaffPasswordChange } from './staff-password-change';
 import { UpdatePrompt } from './update-prompt';
 import { closeLocalDatabase } from './use-sync';
 import { Workspace } from './workspace';
@@ -22,6 +23,8 @@ export function App() {
   const token = useSession((s) => s.token);
   const offline = useSession((s) => s.offline);
   const signOut = useSession((s) => s.signOut);
+  const mustChangePassword = useSession((s) => s.mustChangePassword);
+  const endedReason = useSession((s) => s.endedReason);
   const [notice, setNotice] = useState<string | null>(null);
   /** The site whose data the user asked to remove at sign-out. */
   const [removal, setRemoval] = useState<string | null>(null);
@@ -49,10 +52,13 @@ export function App() {
       <>
         <InsecureNotice />
         <UpdatePrompt />
-        <SignIn notice={notice} />
+        <SignIn notice={endedReason ?? notice} />
       </>
     );
   }
+
+  // A password a site admin set: chosen anew before anything else (the server refuses the rest).
+  if (token && mustChangePassword) return <StaffPasswordChange user={user} onSignOut={() => signOut()} />;
 
   const onSignOut = (removeData = false) => {
     const pending = useSyncStatus.getState().pendingCount;

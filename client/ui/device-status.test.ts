@@ -17,6 +17,7 @@ const base: Device = {
   clockOffsetMs: 0,
   allDelivered: true,
   flagged: false,
+  revokedAt: null,
 };
 
 describe('deviceStatus: what the devices view says of a device', () => {

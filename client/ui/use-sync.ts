@@ -7,7 +7,7 @@
 import { useLayoutEffect, useRef, useState } from 'react';
 import type { DispenseDatabase } from '../db';
 import { deviceIdOf, openSiteDatabase } from '../site';
-import { useSession } from '../stores/session';
+import { SESSION_ENDED_CODES, useSession } from '../stores/session';
 import { followSiteSettings, useSyncSettings } from '../stores/sync-settings';
 import { isNewDeviceOfBusySite, startSync, warmUp, type SyncController } from '../sync';
 
@@ -103,7 +103,12 @@ export function useSync(db: DispenseDatabase | null, siteId: string, token: stri
           return s.user?.siteId === siteId ? s.token : null;
         },
         deviceId: deviceIdOf(siteId),
-        onUnauthorized: () => console.warn('The server refused the session; sync waits for a new sign-in.'),
+        onUnauthorized: (failure, refused) => {
+          // Revoked or disabled: signed out at once, with the reason; an expired token: keep working, sign in again.
+          if (failure?.code && refused && SESSION_ENDED_CODES.has(failure.code))
+            useSession.getState().endedByServer(failure.code, failure.message, refused);
+          else console.warn('The server refused the session; sync waits for a new sign-in.');
+        },
       });
       setController(started);
       const controller = started;

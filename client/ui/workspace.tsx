@@ -20,6 +20,7 @@ import { HistoryDialog } from './history-dialog';
 import { ReceivingBar } from './receiving-bar';
 import { RecentList } from './recent-list';
 import { SignOutDialog } from './sign-out-dialog';
+import { StaffView } from './staff-view';
 import { usePatientHistory } from './use-patient-history';
 import { useDatabase, useSync } from './use-sync';
 import { useObservable } from './use-observable';
@@ -95,7 +96,8 @@ export function Workspace({ user, onSignOut }: Props) {
       ) : null}
       <ReceivingBar />
       {view === 'admin' && user.role === 'admin' ? <AdminView token={token} siteId={user.siteId} /> : null}
-      <main className="workspace" hidden={view === 'admin' && user.role === 'admin'}>
+      {view === 'staff' && user.role === 'admin' ? <StaffView token={token} user={user} /> : null}
+      <main className="workspace" hidden={view !== 'counter' && user.role === 'admin'}>
         {db ? (
           <DispenseForm
             save={(input, options) => createDispense(db, input, user, options)}

@@ -260,7 +260,9 @@ describe('tokens', () => {
     expect(await countRows()).toEqual(before);
 
     // A token whose site claim is forged does not widen access: the site comes from the user row.
-    const forgedSite = jwt.sign(claims(alice, { site: 'site-b' }), TEST_JWT_SECRET, { algorithm: 'HS256' });
+    // (It names alice's live session: a token without one is refused before its claims matter.)
+    const { sid } = jwt.decode(users.alice.token) as { sid: string };
+    const forgedSite = jwt.sign(claims(alice, { site: 'site-b', sid }), TEST_JWT_SECRET, { algorithm: 'HS256' });
     const page = dispensePageSchema.parse((await attack('GET', '/api/dispenses?limit=500', { token: forgedSite })).body);
     expect(page.items.every((d) => d.siteId === 'site-a')).toBe(true);
   });

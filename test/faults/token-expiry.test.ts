@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { useSyncStatus } from '../../client/stores/sync-status';
 import type { Dispense } from '../../schemas/dispense';
-import { issueToken } from '../../server/auth';
+import { signedInAnswer } from '../../server/auth';
 import { parseEnv } from '../../server/env';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/server';
@@ -40,7 +40,9 @@ test('a token that expires mid-sync stops the sync with records pending; after s
   const started = Date.now();
   const { user } = await server.login('night');
   const config = parseEnv({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET });
-  let shortLived = issueToken({ ...config, TOKEN_TTL_SECONDS: TTL_SECONDS }, user);
+  // A real session of the user, signed with the server's secret, that lives TTL_SECONDS.
+  const shortSession = () => signedInAnswer(server.db, { ...config, TOKEN_TTL_SECONDS: TTL_SECONDS }, user, null, false);
+  let shortLived = await shortSession();
   let token: string | null = null;
   let unauthorized = 0;
   let pushNumber = 0;
@@ -64,7 +66,7 @@ test('a token that expires mid-sync stops the sync with records pending; after s
   };
 
   // Signed in just now, with a session that lasts a few seconds.
-  shortLived = issueToken({ ...config, TOKEN_TTL_SECONDS: TTL_SECONDS }, user);
+  shortLived = await shortSession();
   token = shortLived.token;
   await client.sync.syncNow();
   const afterExpiry = { statuses: new Map(client.seen.statuses), marks: await client.marks(), rows: (await inspectDatabase(database.url)).rows };

@@ -64,11 +64,6 @@ describe('roles', () => {
   test.each(ADMIN_ROUTES)('without a token %s is 401', async (route) => {
     expectError(await call(server.url, 'GET', route), 401, 'token_missing');
   });
-
-  test("a new install's demo user is its site's admin", async () => {
-    const { rows } = await sql.query("SELECT role, site_id FROM users WHERE username = 'demo'");
-    expect(rows).toEqual([{ role: 'admin', site_id: 'site-demo' }]);
-  });
 });
 
 describe('devices and proof of delivery', () => {

@@ -36,12 +36,15 @@ describe('POST /api/auth/login', () => {
     expect(res.status).toBe(200);
     const body = loginResponseSchema.parse(res.body);
     expect(body.user).toEqual({ id: aliceId, username: 'alice', displayName: 'alice', siteId: 'site-a', role: 'pharmacist' });
-    expect(Object.keys(res.body)).toEqual(['token', 'expiresAt', 'user', 'offlineSignInSeconds']);
+    expect(Object.keys(res.body)).toEqual(['token', 'expiresAt', 'user', 'offlineSignInSeconds', 'mustChangePassword', 'offlineAccess']);
+    expect(body.mustChangePassword).toBe(false);
 
     const decoded = jwt.verify(body.token, TEST_JWT_SECRET, { algorithms: ['HS256'], complete: true }) as jwt.Jwt;
     const payload = decoded.payload as jwt.JwtPayload;
     expect(decoded.header.alg).toBe('HS256');
     expect(payload).toMatchObject({ sub: String(aliceId), iss: ISSUER, aud: AUDIENCE });
+    // The token names its session, which sign-out and a site admin can end (test/server/sessions.test.ts).
+    expect(payload.sid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(payload.exp! - payload.iat!).toBe(24 * 60 * 60);
     const ttl = Date.parse(body.expiresAt) - before;
     expect(ttl).toBeGreaterThan(24 * 3600 * 1000 - 5000);

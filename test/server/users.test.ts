@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { migrateLatest, openDatabase } from '../../server/db';
 import { parseEnv } from '../../server/env';
+import { createLogger } from '../../server/logging';
 import { verifyPassword } from '../../server/passwords';
 import { startServer } from '../../server/start';
 import { ensureDemoUser, findUserForLogin } from '../../server/users';
@@ -102,6 +103,108 @@ describe('npm run user -- add', () => {
   });
 });
 
+describe('npm run user -- list, disable, enable, set-role, reset-password', () => {
+  let database: TestDatabase;
+  let server: TestServer;
+  const ok = async (args: string[], stdin = '') => {
+    const res = await userCommand(args, stdin, database.url);
+    if (res.code !== 0) throw new Error(`${args.join(' ')}: exit ${res.code}: ${res.stderr}`);
+    return res.stdout;
+  };
+  const signIn = (username: string, password: string) => call(server.url, 'POST', '/api/auth/login', { body: { username, password } });
+
+  beforeAll(async () => {
+    database = await freshDatabase();
+    await ok(['add', 'olga', '--site', 'site-o', '--role', 'admin', '--name', 'Olga Admin'], 'olga-first-secret\n');
+    await ok(['add', 'oscar', '--site', 'site-o'], 'oscar-first-secret\n');
+    await ok(['add', 'quinn', '--site', 'site-q'], 'quinn-first-secret\n');
+    server = await startTestServer({}, { database });
+    servers.push(server);
+  });
+
+  test('list shows each user with site, role and status; --site only that site', async () => {
+    const all = await ok(['list']);
+    expect(all).toMatch(/^site\tusername\trole\tstatus/);
+    expect(all).toMatch(/site-o\tolga\tadmin\tactive\tnever\tOlga Admin/);
+    expect(all).toMatch(/site-q\tquinn\tpharmacist\tactive/);
+    expect(await ok(['list', '--site', 'site-o'])).not.toContain('quinn');
+  });
+
+  test("a password added on stdin is the operator's choice: not marked to be changed", async () => {
+    const r = await signIn('oscar', 'oscar-first-secret');
+    expect(r.status).toBe(200);
+    expect(r.body.mustChangePassword).toBe(false);
+  });
+
+  test('disable ends the sessions and refuses the sign-in; enable lets the user sign in again', async () => {
+    const { token } = (await signIn('oscar', 'oscar-first-secret')).body;
+    expect(await ok(['disable', 'oscar'])).toContain('Disabled "oscar"');
+    expect((await call(server.url, 'GET', '/api/auth/me', { token })).body.error.code).toBe('user_disabled');
+    expect((await signIn('oscar', 'oscar-first-secret')).body.error.code).toBe('user_disabled');
+    expect(await ok(['list', '--site', 'site-o'])).toMatch(/oscar\tpharmacist\tdisabled/);
+    await ok(['enable', 'oscar']);
+    expect((await signIn('oscar', 'oscar-first-secret')).status).toBe(200);
+    expect((await call(server.url, 'GET', '/api/auth/me', { token })).body.error.code).toBe('token_revoked');
+  });
+
+  test('set-role changes the role and ends the sessions; the last active admin of a site cannot be demoted or disabled', async () => {
+    const { token } = (await signIn('oscar', 'oscar-first-secret')).body;
+    expect(await ok(['set-role', 'oscar', 'admin'])).toContain('"oscar" is now admin');
+    expect((await call(server.url, 'GET', '/api/auth/me', { token })).body.error.code).toBe('token_revoked');
+    await ok(['set-role', 'oscar', 'pharmacist']);
+    for (const args of [
+      ['disable', 'olga'],
+      ['set-role', 'olga', 'pharmacist'],
+    ]) {
+      const res = await userCommand(args, '', database.url);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(/last active admin/);
+    }
+    expect(await ok(['list', '--site', 'site-o'])).toMatch(/olga\tadmin\tactive/);
+  });
+
+  test('reset-password sets the password from stdin, unmarked; with --temporary it must be changed at the next sign-in', async () => {
+    const { token } = (await signIn('quinn', 'quinn-first-secret')).body;
+    await ok(['reset-password', 'quinn'], 'quinn-second-secret\n');
+    expect((await call(server.url, 'GET', '/api/auth/me', { token })).body.error.code).toBe('token_revoked');
+    expect((await signIn('quinn', 'quinn-first-secret')).status).toBe(401);
+    expect((await signIn('quinn', 'quinn-second-secret')).body.mustChangePassword).toBe(false);
+    expect(await ok(['reset-password', 'quinn', '--temporary'], 'quinn-third-secret\n')).toMatch(/must be changed/);
+    expect((await signIn('quinn', 'quinn-third-secret')).body.mustChangePassword).toBe(true);
+    expect(await ok(['list', '--site', 'site-q'])).toMatch(/quinn\tpharmacist\tmust change password/);
+  });
+
+  test.each([
+    ['a common password', ['reset-password', 'quinn'], 'password123\n', /commonly used/],
+    ['a password of 5 characters', ['reset-password', 'quinn'], 'Quinn\n', /at least 8 characters/],
+    ['the username as a long password', ['add', 'longname', '--site', 'site-q'], 'LongName\n', /not be the username/],
+    ['an unknown user', ['disable', 'nobody'], '', /No user "nobody"/],
+    ['an unknown role', ['set-role', 'quinn', 'owner'], '', /usage/],
+    ['no username', ['enable'], '', /usage/],
+  ])('with %s, it exits 1 with the reason and changes nothing', async (_what, args, stdin, reason) => {
+    const before = await ok(['list']);
+    const res = await userCommand(args, stdin, database.url);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(reason);
+    expect(await ok(['list'])).toBe(before);
+  });
+
+  test("each command's action is in the site's admin log, done by cli:<login>", async () => {
+    const counter = openCounter(database.url);
+    const rows = await counter.query("SELECT actor, action, target FROM admin_log WHERE site_id = 'site-o' ORDER BY id");
+    await counter.close();
+    expect(rows.map((r) => `${r.action} ${r.target}`)).toEqual([
+      'user.create olga',
+      'user.create oscar',
+      'user.update oscar',
+      'user.update oscar',
+      'user.update oscar',
+      'user.update oscar',
+    ]);
+    for (const r of rows) expect(r.actor).toMatch(/^cli:/);
+  });
+});
+
 describe('the demo user of a new install', () => {
   test('on an empty database it is made once, with a random password that verifies; on a database with users, never', async () => {
     const database = await freshDatabase();
@@ -132,17 +235,24 @@ describe('the demo user of a new install', () => {
     expect((await call(server.url, 'GET', '/api/health')).status).toBe(200);
   });
 
-  test('a development server on an empty database makes the demo user, who can sign in', async () => {
+  test('a development server (NODE_ENV unset) on an empty PostgreSQL makes no demo user and logs no password', async () => {
     const database = await freshDatabase();
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sems-demo-'));
+    const lines: string[] = [];
     const running = await startServer(
-      parseEnv({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: database.url, SEMS_DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(40) }),
+      parseEnv({ PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: database.url, SEMS_DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(40) }),
+      createLogger({ LOG_LEVEL: 'info', LOG_FORMAT: 'json' }, { write: (line: string) => lines.push(line) }),
     );
     try {
-      const [, password] = fs.readFileSync(path.join(dataDir, 'demo-user.txt'), 'utf8').match(/password: (.+)/)!;
-      const login = await call(running.url, 'POST', '/api/auth/login', { body: { username: 'demo', password } });
-      expect(login.status).toBe(200);
-      expect(login.body.user).toMatchObject({ username: 'demo', siteId: 'site-demo' });
+      expect(running.db.embedded).toBe(false);
+      const counter = openCounter(database.url);
+      const [{ n }] = await counter.query('SELECT count(*)::int AS n FROM users');
+      await counter.close();
+      expect(n).toBe(0);
+      expect(lines.join('\n')).not.toMatch(/demo|password/i);
+      expect(fs.existsSync(path.join(dataDir, 'demo-user.txt'))).toBe(false);
+      const login = await call(running.url, 'POST', '/api/auth/login', { body: { username: 'demo', password: 'anything-at-all' } });
+      expect(login.status).toBe(401);
     } finally {
       await running.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
