@@ -18,6 +18,7 @@ import { listDevices, missingOfSite, noteDevicePush, reportDevice } from './devi
 import type { Config } from './env';
 import { AppError, errorBody, errorMiddleware } from './errors';
 import { writeExport } from './export';
+import { fhirRoutes } from './fhir/routes';
 import { parsePullQuery, pullDispenses } from './pull';
 import { pushDispenses } from './push';
 import { consume, type Limiters } from './rate-limit';
@@ -186,6 +187,9 @@ export function createApp({ db, config, limiters, log = console.log }: AppDeps):
   app.use('/api', (_req, res) => {
     res.status(404).json(errorBody('not_found', 'No such API route'));
   });
+
+  // FHIR R4, read-only (server/fhir/routes.ts): answers and failures in FHIR's own shapes, never the app's HTML.
+  app.use('/fhir', fhirRoutes({ db, signedIn, apiLimit, log }));
 
   // The built client, same origin as the API; any other path is the single-page app.
   const clientDir = path.resolve(config.CLIENT_DIST);

