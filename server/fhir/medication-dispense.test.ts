@@ -1,4 +1,6 @@
-import type { Dispense } from '../../schemas/dispense';
+import fs from 'node:fs';
+import path from 'node:path';
+import { dispenseSchema, type Dispense } from '../../schemas/dispense';
 import { expectValidFhir } from '../../test/support/fhir';
 import { fhirCode, fhirString, siteSystem, SYSTEM, toMedicationDispense } from './medication-dispense';
 
@@ -191,4 +193,14 @@ test('a site id that is not URI-safe is percent-encoded in the site’s systems,
   expect(siteSystem('Site 1: north', 'patient')).toBe('urn:sems-dispense:site:Site%201%3A%20north:patient');
   const r = mapped({ siteId: 'Site 1: north' });
   expect(r.location.identifier).toEqual({ system: SYSTEM.site, value: 'Site 1: north' });
+});
+
+test('the example in docs/fhir.md is what the mapping gives for its record, and valid', () => {
+  const doc = fs.readFileSync(path.join(__dirname, '../../docs/fhir.md'), 'utf8');
+  const example = doc.slice(doc.indexOf('### Example'));
+  const [recordJson, resourceJson] = [...example.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]));
+  const lastUpdated = /last changed on the server at `([^`]+)`/.exec(example)![1];
+  const resource = toMedicationDispense(dispenseSchema.parse(recordJson), lastUpdated);
+  expect(resource).toEqual(resourceJson);
+  expectValidFhir(resourceJson);
 });

@@ -20,7 +20,7 @@ export const SYSTEM = {
 /**
  * The system of what a site's counter types: its patient ids, medication codes and prescription
  * numbers mean what that site means by them, so P-1001 at two sites are two identifiers, not one
- * patient (docs/fhir.md).
+ * patient (docs/decisions/fhir-site-systems.md).
  */
 export function siteSystem(siteId: string, what: 'patient' | 'medication' | 'prescription'): string {
   return `${BASE}:site:${encodeURIComponent(siteId)}:${what}`;
@@ -94,7 +94,7 @@ export function toMedicationDispense(d: Dispense, lastUpdated: string): Medicati
     id: d.externalId,
     meta: { lastUpdated },
     // The lot and expiry have no place on R4's MedicationDispense but the Medication's batch; one
-    // shape for every record, with or without a lot (docs/fhir.md).
+    // shape for every record, with or without a lot (docs/decisions/fhir-contained-medication.md).
     contained: [medication(d)],
     identifier: [{ system: SYSTEM.dispense, value: d.externalId }],
     status: d.status === 'voided' ? 'entered-in-error' : 'completed',
