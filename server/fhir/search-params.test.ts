@@ -150,9 +150,12 @@ describe('status', () => {
     expect(parse(`status=${encodeURIComponent(value)}`).conditions).toEqual([{ on: 'status', anyOf }]);
   });
 
-  test.each(['status=dispensed', 'status=COMPLETED', 'status=', 'status:not=completed'])('%s is refused', (query) => {
-    refusal(query);
-  });
+  test.each(['status=dispensed', 'status=COMPLETED', 'status=', 'status:not=completed', 'status=constructor', 'status=toString'])(
+    '%s is refused',
+    (query) => {
+      refusal(query);
+    },
+  );
 });
 
 describe('_count and the cursor', () => {
@@ -189,12 +192,18 @@ describe('_count and the cursor', () => {
 });
 
 describe('strictness', () => {
-  test.each(['_sort=-whenhandedover', 'code=AMOX500', 'Patient=P-1', '_summary=count', '_include=MedicationDispense:patient', 'subject=P-1'])(
-    'the unsupported parameter in %s is refused, never ignored',
-    (query) => {
-      expect(refusal(query)).toMatch(/not supported/);
-    },
-  );
+  test.each([
+    '_sort=-whenhandedover',
+    'code=AMOX500',
+    'Patient=P-1',
+    '_summary=count',
+    '_include=MedicationDispense:patient',
+    'subject=P-1',
+    'toString=x',
+    '__proto__=x',
+  ])('the unsupported parameter in %s is refused, never ignored', (query) => {
+    expect(refusal(query)).toMatch(/not supported/);
+  });
 
   test('_format is left to the route, which answers it', () => {
     expect(parse('_format=json')).toEqual({ conditions: [], count: 50 });

@@ -194,7 +194,8 @@ function patientMatch(text: string, modifier: string | undefined): PatientMatch 
 
 function statuses(text: string): RecordStatus[] {
   const t = token(text);
-  if (!(t.value in STATUS_CODES)) throw invalid(`status: "${t.value}" is not a MedicationDispense status (${Object.keys(STATUS_CODES).join(', ')})`);
+  if (!Object.hasOwn(STATUS_CODES, t.value))
+    throw invalid(`status: "${t.value}" is not a MedicationDispense status (${Object.keys(STATUS_CODES).join(', ')})`);
   if (t.system !== undefined && t.system !== SYSTEM.dispenseStatus) return [];
   const status = STATUS_CODES[t.value];
   return status ? [status] : [];
@@ -234,7 +235,7 @@ export function parseSearch(params: URLSearchParams): SearchRequest {
       if (modifier !== undefined) throw invalid(`${key}: ${name} takes no modifier`);
       continue;
     }
-    if (!(name in SEARCH_PARAMS)) {
+    if (!Object.hasOwn(SEARCH_PARAMS, name)) {
       throw invalid(`The search parameter "${name}" is not supported; this server is strict and does not ignore one (see its CapabilityStatement)`);
     }
     if (rest.length > 0 || (modifier !== undefined && !(name === 'patient' && modifier === 'identifier'))) {
