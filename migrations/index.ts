@@ -9,6 +9,7 @@ import * as devices from './20261130000010_devices';
 import * as siteRecordCounts from './20261130000020_site_record_counts';
 import * as confirmationsAndReasons from './20261207000001_confirmations_and_reasons';
 import * as access from './20261207000030_access';
+import * as lastUpdated from './20261207000040_last_updated';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261125000001_initial': initial,
@@ -17,6 +18,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130000020_site_record_counts': siteRecordCounts,
   '20261207000001_confirmations_and_reasons': confirmationsAndReasons,
   '20261207000030_access': access,
+  '20261207000040_last_updated': lastUpdated,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -21,6 +21,7 @@ import { AppError, errorBody, errorMiddleware } from './errors';
 import { writeExport } from './export';
 import { createLogger, requestLog, type Logger } from './logging';
 import { createMetrics, type Metrics, type PushOutcome } from './metrics';
+import { fhirRoutes } from './fhir/routes';
 import { parsePullQuery, pullDispenses } from './pull';
 import { pushDispenses } from './push';
 import { consume, RateLimited, type Limiters } from './rate-limit';
@@ -49,6 +50,11 @@ export function createApp({ db, config, limiters, logger = createLogger(config),
   const auth = configurePassport(config);
   const signedIn = requireAuth(auth, db);
   const apiLimit: RequestHandler = (req, _res, next) => consume(limiters.api, String(req.user!.id), 'Too many requests.').then(() => next(), next);
+
+  // Every failure, before it is answered: a rate limit's refusal is counted by limit.
+  const onFailure = (err: unknown) => {
+    if (err instanceof RateLimited) metrics.limited(err.limit);
+  };
 
   app.disable('x-powered-by');
   // Which proxies' X-Forwarded-For to believe: the login limiter keys on the client's address.
@@ -223,6 +229,9 @@ export function createApp({ db, config, limiters, logger = createLogger(config),
     res.status(404).json(errorBody('not_found', 'No such API route'));
   });
 
+  // FHIR R4, read-only (server/fhir/routes.ts): answers and failures in FHIR's own shapes, never the app's HTML.
+  app.use('/fhir', fhirRoutes({ db, signedIn, apiLimit, onFailure }));
+
   // The built client, same origin as the API; any other path is the single-page app.
   const clientDir = path.resolve(config.CLIENT_DIST);
   if (fs.existsSync(path.join(clientDir, 'index.html'))) {
@@ -233,6 +242,6 @@ export function createApp({ db, config, limiters, logger = createLogger(config),
     });
   }
 
-  app.use(errorMiddleware((err) => err instanceof RateLimited && metrics.limited(err.limit)));
+  app.use(errorMiddleware(onFailure));
   return app;
 }

@@ -40,7 +40,7 @@ const PAGE_SQL = (after: boolean) => `SELECT ${recordColumns('d')}, d.dispensed_
   LIMIT ${EXPORT_PAGE}`;
 
 /** Waits until `out` takes more (backpressure), or fails if the client went away. */
-function drained(out: Writable): Promise<void> {
+export function drained(out: Writable): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = () => {
       out.off('drain', done);
