@@ -7,12 +7,14 @@ import * as initial from './20261125000001_initial';
 import * as changeOrder from './20261130000001_change_order';
 import * as devices from './20261130000010_devices';
 import * as siteRecordCounts from './20261130000020_site_record_counts';
+import * as deviceDetails from './20261207000020_device_details';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261125000001_initial': initial,
   '20261130000001_change_order': changeOrder,
   '20261130000010_devices': devices,
   '20261130000020_site_record_counts': siteRecordCounts,
+  '20261207000020_device_details': deviceDetails,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
