@@ -5,12 +5,19 @@
  */
 import { create } from 'zustand';
 
-export type SyncState = 'ready' | 'syncing' | 'offline' | 'error' | 'paused';
+/** 'sign-in': the server refused the session, or there is none (an offline sign-in): nothing is sent until a sign-in. */
+export type SyncState = 'ready' | 'syncing' | 'offline' | 'sign-in' | 'error' | 'paused';
 
+/** A record the server refused that this device holds back until it is corrected. */
 export interface RejectedRecord {
   externalId: string;
   code: string;
   message: string;
+  patientId: string;
+  patientName?: string;
+  medicationName: string;
+  dispensedAt: string;
+  voided: boolean;
 }
 
 export interface SyncStatusFields {
@@ -19,7 +26,7 @@ export interface SyncStatusFields {
   countsKnown: boolean;
   /** The pending count alone has been read (it can be known before the rejected records are). */
   pendingKnown: boolean;
-  /** Records with a change the server has not confirmed yet (exact, rejected ones excluded). */
+  /** Records with a change the server has not confirmed yet (exact, rejected ones excluded: not sent = pending + rejected). */
   pendingCount: number;
   /** When the oldest of those changes was saved on this device. */
   oldestPendingAt: string | null;
