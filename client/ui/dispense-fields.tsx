@@ -38,6 +38,9 @@ const SPECS: FieldSpec[] = [
   { field: 'notes', label: 'Notes', maxLength: 1000 },
 ];
 
+/** Each input's label, as the form shows it: the words a record's history and the server's reasons use too (field-words.ts). */
+export const FIELD_LABELS = Object.fromEntries(SPECS.map((s) => [s.field, s.label])) as Record<InputField, string>;
+
 /** Enter saves from the notes too (Shift+Enter for a new line), so the whole form is keyboard-quick. */
 function submitOnEnter(e: KeyboardEvent<HTMLTextAreaElement>) {
   if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
