@@ -21,6 +21,7 @@ interface Props {
 export function AdminView({ token, siteId }: Props) {
   return (
     <main className="admin-view">
+      <h1 className="sr-only">Admin of site {siteId}</h1>
       <DevicesCard token={token} siteId={siteId} />
       <ExportCard token={token} />
     </main>

@@ -108,3 +108,13 @@ export function recordRefusals(page: Page): { externalId: string | null; code: s
   });
   return refused;
 }
+
+/**
+ * Auto sync off for every site of this browser, before the app opens (the page must be on the
+ * app's origin): a start with records waiting then sends nothing until "Sync now".
+ */
+export async function autoSyncOffBeforeStart(page: Page): Promise<void> {
+  await page.evaluate(() =>
+    localStorage.setItem('sems_sync_config', JSON.stringify({ state: { enabled: false, intervalSeconds: 300 }, version: 1 })),
+  );
+}
