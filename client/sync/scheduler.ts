@@ -176,8 +176,8 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       emit({ type: 'changed' });
     },
     runOwed() {
-      // Auto sync off: nothing leaves until "Sync now". A run in flight, a failure's wait or a
-      // refused session already decide when the next run comes.
+      // Auto sync off: nothing leaves until "Sync now" (docs/decisions/run-owed-at-start.md). A
+      // run in flight, a failure's wait or a refused session already decide when the next run comes.
       if (!enabled || phase.kind !== 'idle') return Promise.resolve();
       return attempt(); // offline: owed, and run when the browser is back online
     },

@@ -176,13 +176,13 @@ function DeviceItem({ device: d, serverNow, isThis, token, onNamed }: ItemProps)
           <dd>{formatWhen(d.firstSeenAt, serverNow)}</dd>
         </div>
       </dl>
-      {d.refused.length > 0 ? <HeldBack device={d} title={title} serverNow={serverNow} /> : null}
+      {d.refused.length > 0 ? <HeldBackList device={d} title={title} serverNow={serverNow} /> : null}
     </li>
   );
 }
 
 /** The records the server refused that the device holds back, and why: what its pharmacist must correct. */
-function HeldBack({ device: d, title, serverNow }: { device: Device; title: string; serverNow: number }) {
+function HeldBackList({ device: d, title, serverNow }: { device: Device; title: string; serverNow: number }) {
   const more = (d.refusedCount ?? d.refused.length) - d.refused.length;
   return (
     <div className="held-back">

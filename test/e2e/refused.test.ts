@@ -5,6 +5,7 @@
  * a refused record that was then voided is corrected the same way and reaches PostgreSQL once,
  * voided, with the corrected time, while the admin sees it held back on the device, with why.
  */
+import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { seedUsers } from '../support/users';
 import { dispense, entry, openSyncPanel, rowSync, syncNow, waitForPending, type Entry } from './counter';
@@ -13,6 +14,7 @@ import { describeE2E, signIn, startE2E, USER, type E2E } from './harness';
 jest.setTimeout(120_000);
 
 const ADMIN = { username: 'admin1', password: 'admin-pass-1', siteId: USER.siteId };
+const AXE = path.join(path.dirname(require.resolve('axe-core/package.json')), 'axe.min.js');
 
 /** The value a datetime-local input shows for `minutes` from now, in the page's time zone. */
 const localInput = (page: Page, minutes: number) =>
@@ -35,8 +37,9 @@ describeE2E('a refused record has a way out at the counter', () => {
   const contexts: BrowserContext[] = [];
   let page: Page;
 
+  // bypassCSP: the app's policy allows its own scripts only; axe-core is added to the page by the test.
   const newPage = async (user: typeof USER) => {
-    const context = await e2e.newContext();
+    const context = await e2e.newContext({ bypassCSP: true });
     context.setDefaultTimeout(20_000);
     contexts.push(context);
     const p = await context.newPage();
@@ -100,6 +103,12 @@ describeE2E('a refused record has a way out at the counter', () => {
     expect(await panel.getByTestId('unsent-count').textContent()).toBe('2');
     expect(await page.getByTestId('sync-summary').textContent()).toBe('Ready · 2 rejected');
     await page.screenshot({ path: '/tmp/sync-panel-refused.png' });
+    await page.addScriptTag({ path: AXE });
+    const violations = await page.evaluate(async () => {
+      const { axe } = window as unknown as { axe: { run: (c: object) => Promise<{ violations: { id: string }[] }> } };
+      return (await axe.run({ include: [['.rejected-list']] })).violations.map((v) => v.id);
+    });
+    expect(violations).toEqual([]);
     expect(await e2e.sql('SELECT 1 FROM dispenses WHERE patient_id IN ($1, $2)', [first.patientId, second.patientId])).toHaveLength(0);
 
     await panel.getByRole('button', { name: `Correct dispense for ${first.patientName} (${first.patientId})` }).click();
