@@ -38,6 +38,8 @@ export interface SyncStatusFields {
   /** When the next automatic attempt is due (ISO), if one is planned. */
   nextTryAt: string | null;
   rejected: RejectedRecord[];
+  /** Records with a version of this device that lost to a newer one from the server, kept here (sync/kept.ts). */
+  keptCount: number;
   /** The server refused the session: records stay pending until the user signs in again. */
   needsSignIn: boolean;
   /** This tab is the one that sends; the others show its progress. */
@@ -57,6 +59,7 @@ export const INITIAL_SYNC_STATUS: SyncStatusFields = {
   lastError: null,
   nextTryAt: null,
   rejected: [],
+  keptCount: 0,
   needsSignIn: false,
   isLeader: false,
   receiving: null,

@@ -28,6 +28,11 @@ export function keptVersion$(marks: SyncMarkCollection, externalId: string): Obs
   return marks.findOne(externalId).$.pipe(map((doc) => parseKept(doc?.superseded)));
 }
 
+/** How many records have a kept version on this device, live (the sync panel says so until each is applied or discarded). */
+export function keptCount$(marks: SyncMarkCollection): Observable<number> {
+  return marks.find({ selector: { superseded: { $exists: true } } }).$.pipe(map((docs) => docs.length));
+}
+
 /**
  * What applying `kept` to `current` changes: each edited field whose value differs, a field the
  * kept version has not being cleared (present with the value undefined, as editDispense takes it).

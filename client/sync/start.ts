@@ -7,6 +7,7 @@ import type { Subscription } from 'rxjs';
 import type { DispenseDatabase } from '../db';
 import { INITIAL_SYNC_STATUS, useSyncStatus, type SyncStatusFields } from '../stores/sync-status';
 import { lead, type Leader, type SyncDeps } from './leader';
+import { keptCount$ } from './kept';
 import { heldBack$ } from './marks';
 import { browserOnline, onNetwork } from './network';
 import { oldestPendingAt$, pendingCount$ } from './pending';
@@ -65,6 +66,7 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
       noteKnown('rejected');
     }),
     oldestPendingAt$(db).subscribe((at) => setStatus({ oldestPendingAt: at })),
+    keptCount$(db.syncmarks).subscribe((keptCount) => setStatus({ keptCount })),
   );
 
   // Every tab that does not lead: the leader's status.

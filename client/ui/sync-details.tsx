@@ -36,6 +36,15 @@ export function SyncDetails({ status, stateLabel, onCorrect }: Props) {
             <dd data-testid="unsent-count">{s.pendingCount + refused}</dd>
           </>
         ) : null}
+        {s.keptCount > 0 ? (
+          <>
+            <dt>Kept here only</dt>
+            <dd data-testid="kept-count">
+              {s.keptCount} record{s.keptCount === 1 ? '' : 's'} with this device&apos;s version, replaced by a newer one from the server: see the
+              record&apos;s History to apply it again
+            </dd>
+          </>
+        ) : null}
         <dt>Last successful sync</dt>
         <dd data-testid="last-sync">{s.lastSyncAt ? `${formatWhen(s.lastSyncAt, now)} (${ago(s.lastSyncAt, now)})` : 'Not yet'}</dd>
         <dt>Last run</dt>

@@ -35,6 +35,14 @@ export async function dispense(page: Page, e: Entry = entry()): Promise<Entry> {
   await form.getByLabel('Unit').selectOption(e.unit);
   await form.getByLabel('Medication name').press('Enter');
   await page.getByRole('row').filter({ hasText: e.patientId }).first().waitFor();
+  // The row can show before the form has cleared itself: typing the next entry must wait for that.
+  await form.locator('input[name="patientId"]').evaluate(
+    (input: HTMLInputElement) =>
+      new Promise<void>((resolve) => {
+        const cleared = () => (input.value === '' ? resolve() : setTimeout(cleared, 20));
+        cleared();
+      }),
+  );
   return e;
 }
 

@@ -225,9 +225,12 @@ describeE2E('two counters of one site', () => {
     // The second counter shows the server's version, and says where its own is.
     const row = second.getByRole('row').filter({ hasText: made.patientId });
     await row.filter({ hasText: '25 capsule' }).filter({ hasText: "This device's version is kept: see History" }).waitFor();
-    expect(await (await openSyncPanel(second)).getByTestId('last-result').textContent()).toMatch(
-      /1 record replaced by a newer version from the server; this device's version is kept here, not on the server: see the record's History/,
-    );
+    // The panel says where it is until it is applied or discarded (the run's result said so too, until the next run).
+    const panel = await openSyncPanel(second);
+    await panel
+      .getByTestId('kept-count')
+      .filter({ hasText: /^1 record with this device's version, .* see the record's History/ })
+      .waitFor();
     await second.reload();
     await row.getByRole('button', { name: /^History of dispense/ }).click();
     const history = second.getByRole('dialog', { name: /History of the dispense for Aiko Tanaka/ });
@@ -259,5 +262,6 @@ describeE2E('two counters of one site', () => {
     ]);
     await row.filter({ hasText: '35 capsule' }).waitFor();
     expect(await row.textContent()).not.toMatch(/version is kept/);
+    expect(await (await openSyncPanel(second)).getByTestId('kept-count').count()).toBe(0);
   });
 });
