@@ -12,6 +12,7 @@ import { correctedNow } from './clock';
 import type { DispenseDatabase } from './db';
 import { countMade } from './device-made';
 import { newestFirst$ } from './index-read';
+import { isRefusedVersion } from './sync/marks';
 import { uuidV7 } from './uuid';
 
 /** Who, where, the status and the bookkeeping are set here from the session and the action, never typed. */
@@ -119,7 +120,9 @@ async function change(db: DispenseDatabase, externalId: string, makeNext: (curre
   const doc = await db.dispenses.findOne(externalId).exec();
   if (!doc) throw new Error(`No record ${externalId} on this device`);
   const current = doc.toMutableJSON() as Dispense;
-  if (current.status === 'voided') throw new Error('A voided record cannot be changed');
+  // A void is final, except that the version the server refused can be corrected (it stays voided): its way out.
+  const refused = current.status === 'voided' && isRefusedVersion((await db.syncmarks.findOne(externalId).exec())?.toJSON(), current);
+  if (current.status === 'voided' && !refused) throw new Error('A voided record cannot be changed');
   const next = checked(makeNext(current), current);
   await store(() => doc.incrementalModify(() => next));
   return next;

@@ -10,6 +10,7 @@ import * as siteRecordCounts from './20261130000020_site_record_counts';
 import * as confirmationsAndReasons from './20261207000001_confirmations_and_reasons';
 import * as access from './20261207000030_access';
 import * as lastUpdated from './20261207000040_last_updated';
+import * as deviceDetails from './20261207000020_device_details';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261125000001_initial': initial,
@@ -19,6 +20,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261207000001_confirmations_and_reasons': confirmationsAndReasons,
   '20261207000030_access': access,
   '20261207000040_last_updated': lastUpdated,
+  '20261207000020_device_details': deviceDetails,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

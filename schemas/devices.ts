@@ -17,6 +17,23 @@ export const CLOCK_AHEAD_LIMIT_MS = 10 * 60_000;
 /** A device unseen for longer than this with records pending is flagged. */
 export const STALE_DEVICE_MS = 24 * 60 * 60_000;
 
+/** A report lists at most this many of the records the device holds back (refusedCount says how many there are). */
+export const MAX_REPORTED_REFUSED = 20;
+
+/** A record the server refused that the device holds back: which one, and why, for the site's admin. */
+export const refusedRecordSchema = z.strictObject({
+  externalId: z.string().min(1).max(64),
+  patientId: z.string().max(64),
+  patientName: z.string().max(200).optional(),
+  medicationName: z.string().max(200),
+  dispensedAt: isoInstant(),
+  voided: z.boolean(),
+  /** The server's refusal code (e.g. clock_ahead, wrong_site) and its reason, as the device holds it. */
+  code: z.string().max(64),
+  reason: z.string().max(500),
+});
+export type RefusedRecord = z.infer<typeof refusedRecordSchema>;
+
 /** POST /api/sync/devices/report: this device's figures, sent with X-Device-Id after each sync run. */
 export const deviceReportSchema = z.strictObject({
   /** Records on the device the server has not confirmed (exact, rejected ones excluded). */
@@ -28,6 +45,10 @@ export const deviceReportSchema = z.strictObject({
   madeCount: z.number().int().min(0).max(100_000_000),
   /** The device's clock when it sent the report: the server measures the offset from it. */
   deviceTime: isoInstant(),
+  /** Records the server refused that the device holds back until they are corrected (absent: an older app). */
+  refusedCount: z.number().int().min(0).max(100_000_000).optional(),
+  /** The first of them, newest refusal first. */
+  refused: z.array(refusedRecordSchema).max(MAX_REPORTED_REFUSED).optional(),
 });
 export type DeviceReport = z.infer<typeof deviceReportSchema>;
 
@@ -45,6 +66,11 @@ export type DeviceReportResponse = z.infer<typeof deviceReportResponseSchema>;
 
 export const deviceSchema = z.object({
   deviceId: z.string(),
+  /** The name the site's admin gave it; null: none yet. */
+  name: z.string().nullable(),
+  /** The User-Agent of its last sync request, and that in words ("Chrome 141 on Windows"). */
+  userAgent: z.string().nullable(),
+  browser: z.string().nullable(),
   lastUser: z.string(),
   firstSeenAt: isoInstant(),
   lastSeenAt: isoInstant(),
@@ -58,6 +84,9 @@ export const deviceSchema = z.object({
   /** How many of the records this device made the server holds. */
   serverHolds: z.number().int(),
   clockOffsetMs: z.number().int().nullable(),
+  /** Records the server refused that it holds back (null: never reported), and the first of them. */
+  refusedCount: z.number().int().nullable(),
+  refused: z.array(refusedRecordSchema),
   /** It reported 0 pending, and as many records made as the server holds of it. */
   allDelivered: z.boolean(),
   /** Unseen for over a day with records pending. */
@@ -68,6 +97,21 @@ export const deviceSchema = z.object({
 export type Device = z.infer<typeof deviceSchema>;
 export const devicesResponseSchema = z.object({ serverTime: isoInstant(), devices: z.array(deviceSchema) });
 export type DevicesResponse = z.infer<typeof devicesResponseSchema>;
+
+/** The longest name an admin gives a device. */
+export const MAX_DEVICE_NAME = 60;
+
+/** PATCH /api/sync/devices/:deviceId (site admin): names a device of the site; an empty name removes it. */
+export const deviceNameSchema = z.strictObject({
+  name: z
+    .string()
+    .trim()
+    .max(MAX_DEVICE_NAME, `A device name is at most ${MAX_DEVICE_NAME} characters`)
+    // eslint-disable-next-line no-control-regex -- control characters are what must be refused
+    .refine((v) => !/[\u0000-\u001f\u007f-\u009f]/.test(v), 'A device name cannot hold control characters'),
+});
+export const deviceNameResponseSchema = z.object({ deviceId: z.string(), name: z.string().nullable() });
+export type DeviceNameResponse = z.infer<typeof deviceNameResponseSchema>;
 
 /** The longest period one export covers. */
 export const MAX_EXPORT_DAYS = 366;

@@ -83,12 +83,12 @@ export const FIELD_LABELS: Record<keyof typeof dispenseShape, string> = {
   dispensedAt: 'Dispensed at',
   dispensedBy: 'Dispensed by',
   status: 'Status',
-  voidReason: 'Void reason',
+  voidReason: 'Reason for voiding',
   notes: 'Notes',
   duplicateConfirmedBy: 'Duplicate confirmed by',
   duplicateConfirmedAt: 'Duplicate confirmed at',
   editReason: 'Reason for the change',
-  updatedAt: 'Last changed',
+  updatedAt: 'Time of the last change',
 };
 
 /** The record without its cross-field rules: what the RxDB JSON schema is derived from. */

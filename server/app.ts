@@ -11,14 +11,14 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { listQuerySchema, loginRequestSchema, MAX_PUSH_ROWS, missingRequestSchema, pushRequestSchema } from '../schemas/api';
 import { dispenseShape } from '../schemas/dispense';
-import { deviceReportSchema, exportQuerySchema } from '../schemas/devices';
+import { DEVICE_ID, deviceNameSchema, deviceReportSchema, exportQuerySchema } from '../schemas/devices';
 import { mountAccessRoutes } from './access-routes';
 import { checkToken, configurePassport, login, requireAdmin, requireAuth, userFound } from './auth';
 import { isDatabaseUp, migrationsCurrent } from './db';
-import { deviceIdOf, listDevices, missingOfSite, noteDevicePush, reportDevice } from './devices';
+import { deviceIdOf, listDevices, missingOfSite, nameDevice, noteDevicePush, reportDevice } from './devices';
 import type { Config } from './env';
 import { AppError, errorBody, errorMiddleware } from './errors';
-import { writeExport } from './export';
+import { exportFileName, writeExport } from './export';
 import { createLogger, requestLog, type Logger } from './logging';
 import { createMetrics, type Metrics, type PushOutcome } from './metrics';
 import { fhirRoutes } from './fhir/routes';
@@ -160,7 +160,7 @@ export function createApp({ db, config, limiters, logger = createLogger(config),
       counts,
       result.rejected.map((r) => r.code),
     );
-    if (deviceId) await noteDevicePush(db, { siteId: req.user!.siteId, deviceId, username: req.user!.username });
+    if (deviceId) await noteDevicePush(db, { siteId: req.user!.siteId, deviceId, username: req.user!.username, userAgent: req.header('user-agent') });
     res.json(result);
   });
 
@@ -176,7 +176,8 @@ export function createApp({ db, config, limiters, logger = createLogger(config),
     const deviceId = deviceIdOf(req);
     if (!deviceId) throw new AppError(400, 'device_id_required', 'A device report needs the X-Device-Id header (1-64 letters, digits, . _ : -)');
     const report = deviceReportSchema.parse(req.body);
-    res.json(await reportDevice(db, { siteId: req.user!.siteId, deviceId, username: req.user!.username }, report));
+    const seen = { siteId: req.user!.siteId, deviceId, username: req.user!.username, userAgent: req.header('user-agent') };
+    res.json(await reportDevice(db, seen, report));
   });
 
   // After a restore from an older backup: which of the records a device made the site lacks (client/sync/resend.ts).
@@ -187,6 +188,14 @@ export function createApp({ db, config, limiters, logger = createLogger(config),
 
   app.get('/api/sync/devices', signedIn, apiLimit, requireAdmin, async (req, res) => {
     res.json(await listDevices(db, req.user!.siteId));
+  });
+
+  // The site's admin names a device; another site's device answers as one that does not exist.
+  app.patch('/api/sync/devices/:deviceId', signedIn, apiLimit, requireAdmin, smallJson, async (req, res) => {
+    const { name } = deviceNameSchema.parse(req.body);
+    const deviceId = String(req.params.deviceId);
+    if (!DEVICE_ID.test(deviceId)) throw new AppError(404, 'not_found', 'No such device at your site');
+    res.json(await nameDevice(db, req.user!.siteId, deviceId, name));
   });
 
   app.get('/api/sync/status', signedIn, apiLimit, async (req, res) => {
@@ -201,10 +210,9 @@ export function createApp({ db, config, limiters, logger = createLogger(config),
   // The site's dispensing log for a period, streamed page by page (server/export.ts).
   app.get('/api/dispenses/export.csv', signedIn, apiLimit, requireAdmin, async (req, res) => {
     const { from, to } = exportQuerySchema.parse(req.query);
-    const day = (d: Date) => d.toISOString().slice(0, 10);
-    const site = req.user!.siteId.replace(/[^A-Za-z0-9._-]/g, '_');
+    const name = exportFileName(req.user!.siteId, { from: String(req.query.from), to: String(req.query.to) }, { from, to });
     res.setHeader('Content-Type', 'text/csv; charset=utf-8; header=present');
-    res.setHeader('Content-Disposition', `attachment; filename="dispenses-${site}-${day(from)}-to-${day(to)}.csv"`);
+    res.setHeader('Content-Disposition', `attachment; filename="${name}"`);
     res.setHeader('Cache-Control', 'no-store');
     try {
       await writeExport(db, req.user!.siteId, from, to, res);

@@ -6,12 +6,23 @@
  */
 import type { Request } from 'express';
 import type { Knex } from 'knex';
-import { DEVICE_ID, STALE_DEVICE_MS, type Device, type DeviceReport, type DeviceReportResponse, type DevicesResponse } from '../schemas/devices';
+import {
+  DEVICE_ID,
+  refusedRecordSchema,
+  STALE_DEVICE_MS,
+  type Device,
+  type DeviceNameResponse,
+  type DeviceReport,
+  type DeviceReportResponse,
+  type DevicesResponse,
+  type RefusedRecord,
+} from '../schemas/devices';
 import type { MissingResponse } from '../schemas/api';
 import { logAdminAction, type Actor } from './admin-log';
 import { AppError } from './errors';
 import { iso } from './records';
 import { endDeviceSessions } from './sessions';
+import { describeUserAgent } from './user-agent';
 import { offlineAccessOf } from './users';
 
 /** The X-Device-Id header when it is a device id the server accepts, else null. */
@@ -49,25 +60,33 @@ interface Seen {
   siteId: string;
   deviceId: string;
   username: string;
+  /** The request's User-Agent header, if it sent one. */
+  userAgent?: string | null;
 }
 
+/** As stored: the column holds 512 characters (a real browser's header is about 130-200). */
+const userAgentOf = (seen: Seen) => seen.userAgent?.slice(0, 512) || null;
+
 // A push notes its device's last push, and the row is written only when the last noted one is a
-// second old or the user changed: a plain UPDATE whose WHERE fails writes nothing, so a burst of
-// pushes adds no commits. A device never seen before gets its row.
+// second old or the user or browser changed: a plain UPDATE whose WHERE fails writes nothing, so
+// a burst of pushes adds no commits. A device never seen before gets its row.
 const NOTE_PUSH_SQL = `
 WITH moved AS (
-  UPDATE devices SET last_push_at = now(), last_seen_at = now(), last_user = ?
+  UPDATE devices SET last_push_at = now(), last_seen_at = now(), last_user = ?, user_agent = coalesce(?::text, user_agent)
   WHERE site_id = ? AND device_id = ?
-    AND (last_push_at IS NULL OR last_push_at < now() - interval '1 second' OR last_user <> ?)
+    AND (last_push_at IS NULL OR last_push_at < now() - interval '1 second' OR last_user <> ?
+      OR (?::text IS NOT NULL AND user_agent IS DISTINCT FROM ?::text))
   RETURNING 1
 )
-INSERT INTO devices (site_id, device_id, last_user, last_push_at)
-SELECT ?, ?, ?, now() WHERE NOT EXISTS (SELECT 1 FROM devices WHERE site_id = ? AND device_id = ?)
+INSERT INTO devices (site_id, device_id, last_user, last_push_at, user_agent)
+SELECT ?, ?, ?, now(), ? WHERE NOT EXISTS (SELECT 1 FROM devices WHERE site_id = ? AND device_id = ?)
 ON CONFLICT (site_id, device_id) DO NOTHING`;
 
-/** After a push that succeeded: the device's last push and last user. */
-export async function noteDevicePush(db: Knex, { siteId, deviceId, username }: Seen): Promise<void> {
-  await db.raw(NOTE_PUSH_SQL, [username, siteId, deviceId, username, siteId, deviceId, username, siteId, deviceId]);
+/** After a push that succeeded: the device's last push, last user and browser. */
+export async function noteDevicePush(db: Knex, seen: Seen): Promise<void> {
+  const { siteId, deviceId, username } = seen;
+  const ua = userAgentOf(seen);
+  await db.raw(NOTE_PUSH_SQL, [username, ua, siteId, deviceId, username, ua, ua, siteId, deviceId, username, ua, siteId, deviceId]);
 }
 
 // The records a device made that the server holds: the creates its pushes wrote, one per record.
@@ -89,6 +108,10 @@ export async function reportDevice(db: Knex, seen: Seen, report: DeviceReport): 
     app_version: report.appVersion,
     made_count: report.madeCount,
     clock_offset_ms: clockOffsetMs,
+    ...(userAgentOf(seen) ? { user_agent: userAgentOf(seen) } : {}),
+    // An older app reports no refused records: what it last said of them is unknown, not none.
+    refused_count: report.refusedCount ?? null,
+    refused: report.refused ? JSON.stringify(report.refused) : null,
   };
   const { site_id: _s, device_id: _d, ...changes } = row;
   await db('devices').insert(row).onConflict(['site_id', 'device_id']).merge(changes);
@@ -126,6 +149,19 @@ interface DeviceRow {
   revoked_at: Date | null;
   server_holds: number;
   server_time: Date;
+  name: string | null;
+  user_agent: string | null;
+  refused_count: number | null;
+  refused: unknown;
+}
+
+/** The refused records a device reported, as stored (jsonb); anything that does not parse is left out. */
+function refusedOf(stored: unknown): RefusedRecord[] {
+  if (!Array.isArray(stored)) return [];
+  return stored.flatMap((r) => {
+    const parsed = refusedRecordSchema.safeParse(r);
+    return parsed.success ? [parsed.data] : [];
+  });
 }
 
 const isoOrNull = (v: unknown) => (v === null || v === undefined ? null : iso(v));
@@ -148,6 +184,9 @@ export async function listDevices(db: Knex, siteId: string): Promise<DevicesResp
     const lastSeen = iso(r.last_seen_at);
     return {
       deviceId: r.device_id,
+      name: r.name,
+      userAgent: r.user_agent,
+      browser: describeUserAgent(r.user_agent),
       lastUser: r.last_user,
       firstSeenAt: iso(r.first_seen_at),
       lastSeenAt: lastSeen,
@@ -159,6 +198,8 @@ export async function listDevices(db: Knex, siteId: string): Promise<DevicesResp
       madeCount: r.made_count,
       serverHolds: r.server_holds,
       clockOffsetMs: r.clock_offset_ms === null ? null : Number(r.clock_offset_ms),
+      refusedCount: r.refused_count,
+      refused: refusedOf(r.refused),
       allDelivered: pending === 0 && r.made_count !== null && r.made_count === r.server_holds,
       flagged: (pending ?? 0) > 0 && serverTime.getTime() - Date.parse(lastSeen) > STALE_DEVICE_MS,
       revokedAt: isoOrNull(r.revoked_at),
@@ -166,4 +207,14 @@ export async function listDevices(db: Knex, siteId: string): Promise<DevicesResp
   });
   devices.sort((a, b) => rank(a) - rank(b) || b.lastSeenAt.localeCompare(a.lastSeenAt));
   return { serverTime: iso(serverTime), devices };
+}
+
+/** Names a device of the admin's site ('' removes the name). Another site's device, or none, is 404. */
+export async function nameDevice(db: Knex, siteId: string, deviceId: string, name: string): Promise<DeviceNameResponse> {
+  const rows = (await db('devices')
+    .where({ site_id: siteId, device_id: deviceId })
+    .update({ name: name === '' ? null : name })
+    .returning(['device_id', 'name'])) as { device_id: string; name: string | null }[];
+  if (rows.length === 0) throw new AppError(404, 'not_found', 'No such device at your site');
+  return { deviceId: rows[0].device_id, name: rows[0].name };
 }

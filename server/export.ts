@@ -39,6 +39,23 @@ const PAGE_SQL = (after: boolean) => `SELECT ${recordColumns('d')}, d.dispensed_
   ORDER BY d.dispensed_at, d.external_id
   LIMIT ${EXPORT_PAGE}`;
 
+/** The offset an ISO date-time names (+02:00, -0500, Z), in ms; a plain day has none. */
+function offsetMs(text: string): number {
+  const m = text.length > 10 ? /([+-])(\d\d):?(\d\d)$/.exec(text) : null;
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000 : 0;
+}
+
+/**
+ * The file's name by the days it holds: the day of `from` and the last day before `to` (which is
+ * excluded), each read in the offset its query text gives. The app asks for its local days, as
+ * midnights with the device's offset, so "1 to 7 December" is named `…-2026-12-01-to-2026-12-07.csv`.
+ */
+export function exportFileName(siteId: string, text: { from: string; to: string }, period: { from: Date; to: Date }): string {
+  const day = (at: number, query: string) => new Date(at + offsetMs(query)).toISOString().slice(0, 10);
+  const site = siteId.replace(/[^A-Za-z0-9._-]/g, '_');
+  return `dispenses-${site}-${day(period.from.getTime(), text.from)}-to-${day(period.to.getTime() - 1, text.to)}.csv`;
+}
+
 /** Waits until `out` takes more (backpressure), or fails if the client went away. */
 export function drained(out: Writable): Promise<void> {
   return new Promise((resolve, reject) => {

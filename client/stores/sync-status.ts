@@ -5,12 +5,19 @@
  */
 import { create } from 'zustand';
 
-export type SyncState = 'ready' | 'syncing' | 'offline' | 'error' | 'paused';
+/** 'sign-in': the server refused the session, or there is none (an offline sign-in): nothing is sent until a sign-in. */
+export type SyncState = 'ready' | 'syncing' | 'offline' | 'sign-in' | 'error' | 'paused';
 
+/** A record the server refused that this device holds back until it is corrected. */
 export interface RejectedRecord {
   externalId: string;
   code: string;
   message: string;
+  patientId: string;
+  patientName?: string;
+  medicationName: string;
+  dispensedAt: string;
+  voided: boolean;
 }
 
 export interface SyncStatusFields {
@@ -19,7 +26,7 @@ export interface SyncStatusFields {
   countsKnown: boolean;
   /** The pending count alone has been read (it can be known before the rejected records are). */
   pendingKnown: boolean;
-  /** Records with a change the server has not confirmed yet (exact, rejected ones excluded). */
+  /** Records with a change the server has not confirmed yet (exact, rejected ones excluded: not sent = pending + rejected). */
   pendingCount: number;
   /** When the oldest of those changes was saved on this device. */
   oldestPendingAt: string | null;
@@ -31,6 +38,8 @@ export interface SyncStatusFields {
   /** When the next automatic attempt is due (ISO), if one is planned. */
   nextTryAt: string | null;
   rejected: RejectedRecord[];
+  /** Records with a version of this device that lost to a newer one from the server, kept here (sync/kept.ts). */
+  keptCount: number;
   /** The server refused the session: records stay pending until the user signs in again. */
   needsSignIn: boolean;
   /** This tab is the one that sends; the others show its progress. */
@@ -50,6 +59,7 @@ export const INITIAL_SYNC_STATUS: SyncStatusFields = {
   lastError: null,
   nextTryAt: null,
   rejected: [],
+  keptCount: 0,
   needsSignIn: false,
   isLeader: false,
   receiving: null,

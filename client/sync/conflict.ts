@@ -10,8 +10,9 @@
  *
  * Versions are told apart field by field, not by updatedAt (docs/decisions/field-by-field-conflicts.md).
  * Nothing is silently lost: when the server's version wins, push.ts keeps this device's losing
- * version in the record's sync mark (shown as superseded); when this device's version wins, it is
- * pushed over the server's, whose audit trail keeps the version it replaces.
+ * version in the record's sync mark (kept.ts: shown in the record's History, to apply again);
+ * when this device's version wins, it is pushed over the server's, whose audit trail keeps the
+ * version it replaces.
  */
 import type { RxConflictHandler, WithDeleted } from 'rxdb';
 import { conflictWinner, sameDispense, type Dispense } from '../../schemas/dispense';

@@ -1,13 +1,14 @@
 /**
  * Proof of delivery: the leader tab reports this device's figures (pending count, oldest pending
- * change, app version, records made since set-up) to POST /api/sync/devices/report after each
- * run and when the pending count changes, so a site admin sees a device holding records even when
- * its auto sync is off. The answer's serverTime measures this device's clock (clock.ts). Best
- * effort: a report that fails is simply made again at the next change or run.
+ * change, app version, records made since set-up, the records the server refused that it holds
+ * back and why) to POST /api/sync/devices/report after each run and when the pending count
+ * changes, so a site admin sees a device holding records even when its auto sync is off. The
+ * answer's serverTime measures this device's clock (clock.ts). Best effort: a report that fails
+ * is simply made again at the next change or run.
  */
 import { combineLatest, debounceTime, firstValueFrom, startWith, Subject } from 'rxjs';
 import { version as APP_VERSION } from '../../package.json';
-import { deviceReportResponseSchema, type DeviceReport } from '../../schemas/devices';
+import { deviceReportResponseSchema, MAX_REPORTED_REFUSED, type DeviceReport, type RefusedRecord } from '../../schemas/devices';
 import { offsetFrom, useClock } from '../clock';
 import { followServerAccess, forgetSite } from '../offline/accounts';
 import type { DispenseDatabase } from '../db';
@@ -16,7 +17,7 @@ import { useDelivery } from '../stores/delivery';
 import { countAfter, firstAfter } from '../index-read';
 import { storedCheckpoint } from './checkpoint';
 import { SyncFailure, syncRequest, type SyncHttpDeps } from './http';
-import { rejectedMarks$ } from './marks';
+import { heldBack$, type HeldBack } from './marks';
 import { browserOnline } from './network';
 import { pendingCount$ } from './pending';
 
@@ -28,6 +29,21 @@ import { pendingCount$ } from './pending';
  */
 export function serverLacks(f: { made: number; pending: number; rejected: number; serverHolds: number }): number {
   return Math.max(0, f.made - f.pending - f.rejected - f.serverHolds);
+}
+
+/** A record the device holds back, as its site's admin reads it: which record, and the server's reason. */
+export function refusedForAdmin({ mark, record }: HeldBack): RefusedRecord {
+  const out: RefusedRecord = {
+    externalId: record.externalId,
+    patientId: record.patientId,
+    medicationName: record.medicationName,
+    dispensedAt: record.dispensedAt,
+    voided: record.status === 'voided',
+    code: (mark.code ?? 'rejected').slice(0, 64),
+    reason: (mark.reason ?? 'Refused by the server').slice(0, 500),
+  };
+  if (record.patientName) out.patientName = record.patientName;
+  return out;
 }
 
 export interface DeviceReporter {
@@ -66,7 +82,8 @@ export function startDeviceReports(db: DispenseDatabase, deps: DeviceReportDeps)
       // earlier report was on its way cannot look lost (it did, with the count of the last change).
       const made = madeCount(db.name, deps.siteId);
       const pendingCount = await countAfter(db.dispenses, storedCheckpoint(db.name));
-      const rejected = (await firstValueFrom(rejectedMarks$(db.syncmarks, db.dispenses))).length;
+      const held = await firstValueFrom(heldBack$(db.syncmarks, db.dispenses));
+      const rejected = held.length;
       const oldest = pendingCount === 0 ? null : await firstAfter(db.dispenses, storedCheckpoint(db.name));
       const sentAt = Date.now();
       const body: DeviceReport = {
@@ -75,6 +92,8 @@ export function startDeviceReports(db: DispenseDatabase, deps: DeviceReportDeps)
         appVersion: APP_VERSION,
         madeCount: made,
         deviceTime: new Date(sentAt).toISOString(),
+        refusedCount: rejected,
+        refused: held.slice(0, MAX_REPORTED_REFUSED).map(refusedForAdmin),
       };
       try {
         const answer = await syncRequest(http, '/api/sync/devices/report', deviceReportResponseSchema, { method: 'POST', body });

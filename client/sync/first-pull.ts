@@ -1,13 +1,23 @@
 /**
- * A new device gets its site's records when it signs in, not at the timer's first tick (up to the
- * sync interval later, 5 minutes by default): a pharmacist who signs in on a fresh browser sees the
- * site's dispenses, with the progress bar, at once. "New" is a database that holds no record while
- * the server holds some of its site, read from GET /api/sync/status (the site's count, kept by the
- * push: no scan). A device of a site with no records yet, and one whose auto sync is off, waits as
- * any other (paused means no run).
+ * What a start or a sign-in owes the site, not left to the timer's first tick (up to the sync
+ * interval later, 5 minutes by default): records waiting on this device are sent at once (made
+ * offline, then the browser closed; or pending at a sign-out), and a new device gets its site's
+ * records, with the progress bar. "New" is a database that holds no record while the server holds
+ * some of its site, read from GET /api/sync/status (the site's count, kept by the push: no scan).
+ * Whether the run happens is the scheduler's decision (runOwed): auto sync off means no run.
  */
 import { syncStatusSchema } from '../../schemas/api';
 import type { DispenseDatabase } from '../db';
+import { countAfter } from '../index-read';
+import { storedCheckpoint } from './checkpoint';
+
+/** True when a start or a sign-in with this token owes a run: records wait to be sent, or the device is new to a site with records. */
+export async function runOwedAtStart(db: DispenseDatabase, baseUrl: string, token: string | null): Promise<boolean> {
+  if (!token || db.closed) return false;
+  const pending = await countAfter(db.dispenses, storedCheckpoint(db.name)).catch(() => 0);
+  if (pending > 0) return true;
+  return isNewDeviceOfBusySite(db, baseUrl, token);
+}
 
 export async function isNewDeviceOfBusySite(db: DispenseDatabase, baseUrl: string, token: string): Promise<boolean> {
   try {

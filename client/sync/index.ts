@@ -8,3 +8,4 @@ export { conflictWinner } from './conflict';
 export { checkpointKey } from './checkpoint';
 export { countBeforeOpen, warmUp } from './pending';
 export { recordSyncStatesOf$, type RecordSyncState } from './record-states';
+export { forgetKept, keptChanges, keptVersion$ } from './kept';

@@ -10,6 +10,7 @@ import { useSyncStatus } from '../stores/sync-status';
 import { publishCheckpoint } from './checkpoint';
 import { startDeviceReports } from './device-report';
 import type { SyncFailure } from './http';
+import { runOwedAtStart } from './first-pull';
 import { browserOnline } from './network';
 import { createDispenseReplication, type RunResult } from './replication';
 import { createResender } from './resend';
@@ -141,6 +142,11 @@ export function lead(db: DispenseDatabase, deps: SyncDeps, previous: PublishedSt
   });
 
   publish(scheduler.snapshot());
+  // A start or a sign-in with records waiting (or a new device of a site with records): a run now,
+  // if the scheduler allows one (auto sync on; online, or as soon as it is).
+  void runOwedAtStart(db, deps.baseUrl, deps.getToken()).then((owed) => {
+    if (owed && !stopped() && !db.closed) void scheduler.runOwed();
+  });
   return {
     syncNow: () => scheduler.syncNow(),
     refresh: () => publish(scheduler.snapshot()),

@@ -134,11 +134,23 @@ export async function updateMarks(
   await Promise.all(writes);
 }
 
+/** A record the server refused, as this device holds it, with its mark (the code and the reason). */
+export interface HeldBack {
+  mark: SyncMark;
+  record: Dispense;
+}
+
+/** True when `mark` says the server refused exactly the version `record` holds. */
+export function isRefusedVersion(mark: SyncMark | null | undefined, record: Pick<Dispense, 'updatedAt'>): boolean {
+  return mark?.state === 'rejected' && mark.rejectedUpdatedAt === record.updatedAt;
+}
+
 /**
- * The records refused by the server that still hold the refused version, live: a refused record
- * that was edited since is pending again (or confirmed), whatever its old mark says.
+ * The records refused by the server that still hold the refused version, newest refusal first,
+ * live: a refused record that was edited since is pending again (or confirmed), whatever its old
+ * mark says.
  */
-export function rejectedMarks$(marks: SyncMarkCollection, records: RxCollection<Dispense>): Observable<SyncMark[]> {
+export function heldBack$(marks: SyncMarkCollection, records: RxCollection<Dispense>): Observable<HeldBack[]> {
   const rejected$ = marks.find({ selector: { state: 'rejected' } }).$.pipe(map((docs) => docs.map((d) => d.toJSON() as SyncMark)));
   return rejected$.pipe(
     switchMap((list) => {
@@ -148,10 +160,18 @@ export function rejectedMarks$(marks: SyncMarkCollection, records: RxCollection<
         list.map((m) => m.externalId),
       ).pipe(
         map((docs) => {
-          const held = new Map(docs.map((d) => [d.externalId, d.updatedAt]));
-          return list.filter((m) => held.get(m.externalId) === m.rejectedUpdatedAt);
+          const held = new Map(docs.map(({ _meta, _rev, _attachments, _deleted, ...record }) => [record.externalId, record as Dispense]));
+          return list
+            .filter((m) => held.has(m.externalId) && isRefusedVersion(m, held.get(m.externalId)!))
+            .sort((a, b) => b.markedAt.localeCompare(a.markedAt) || a.externalId.localeCompare(b.externalId))
+            .map((mark) => ({ mark, record: held.get(mark.externalId)! }));
         }),
       );
     }),
   );
+}
+
+/** The marks of the records heldBack$ gives. */
+export function rejectedMarks$(marks: SyncMarkCollection, records: RxCollection<Dispense>): Observable<SyncMark[]> {
+  return heldBack$(marks, records).pipe(map((list) => list.map((h) => h.mark)));
 }

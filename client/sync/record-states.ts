@@ -1,14 +1,19 @@
 /**
  * The sync state of the records a view shows: pending (after the push checkpoint), rejected (the
- * server refused the version the device still holds), or, absent from the map, synced.
+ * server refused the version the device still holds), or, absent from the map, synced; and
+ * whether the device keeps a version of it that lost to the server's.
  */
 import { combineLatest, map, of, type Observable } from 'rxjs';
 import type { DispenseDatabase } from '../db';
 import { storedDocs$ } from '../index-read';
 import { isAfter, pushCheckpoint$ } from './checkpoint';
+import { isRefusedVersion } from './marks';
 
 export interface RecordSyncState {
-  state: 'pending' | 'rejected';
+  /** 'synced' only for a record with a kept version (below); a synced record is otherwise absent from the map. */
+  state: 'pending' | 'rejected' | 'synced';
+  /** This device keeps a version of the record that lost to the server's (kept.ts), shown in its History. */
+  kept?: boolean;
   reason?: string;
 }
 
@@ -24,8 +29,11 @@ export function recordSyncStatesOf$(db: DispenseDatabase, ids: string[]): Observ
       const states = new Map<string, RecordSyncState>();
       for (const { externalId: id, updatedAt, _meta } of held) {
         const mark = marks.get(id);
-        if (isAfter(cp, _meta.lwt, id)) states.set(id, { state: 'pending' });
-        else if (mark?.state === 'rejected' && mark.rejectedUpdatedAt === updatedAt) states.set(id, { state: 'rejected', reason: mark.reason });
+        let state: RecordSyncState | null = null;
+        if (isAfter(cp, _meta.lwt, id)) state = { state: 'pending' };
+        else if (isRefusedVersion(mark, { updatedAt })) state = { state: 'rejected', reason: mark?.reason };
+        if (mark?.superseded) state = { ...(state ?? { state: 'synced' }), kept: true };
+        if (state) states.set(id, state);
       }
       return states;
     }),

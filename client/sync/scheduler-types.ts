@@ -45,6 +45,11 @@ export interface Scheduler {
   /** Auto sync off: the timer stops; syncNow still works. */
   pause(): void;
   setIntervalSeconds(seconds: number): void;
+  /**
+   * Records wait to be sent (found at a start or a sign-in): with auto sync on, a run now, or as
+   * soon as the browser is online; with auto sync off, nothing (Sync now sends them). Never rejects.
+   */
+  runOwed(): Promise<void>;
   /** Runs now, or shares the run in flight. Waits for the run; never rejects. */
   syncNow(): Promise<void>;
   snapshot(): SchedulerSnapshot;

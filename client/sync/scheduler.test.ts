@@ -257,3 +257,67 @@ test('started while offline (a browser opened with no network), the first online
   await advance(0);
   expect(h.runs()).toBe(1);
 });
+
+describe('records found waiting at a start or a sign-in (runOwed)', () => {
+  test('with auto sync on and online, they are sent at once, not at the first tick', async () => {
+    const h = harness({ intervalSeconds: 300 });
+    await h.scheduler.runOwed();
+    expect(h.runs()).toBe(1);
+    expect(h.scheduler.snapshot().nextRunAt).toBe(jest.now() + 300_000);
+    await h.scheduler.dispose();
+  });
+
+  test('with auto sync off, nothing is sent, neither at once nor when the network comes back, until "Sync now"', async () => {
+    let online = false;
+    const h = harness({ enabled: false, isOnline: () => online });
+    await h.scheduler.runOwed();
+    online = true;
+    h.online.fire();
+    await advance(3600_000);
+    expect(h.runs()).toBe(0);
+    await h.scheduler.syncNow();
+    expect(h.runs()).toBe(1);
+  });
+
+  test('offline, they are sent as soon as the browser is online', async () => {
+    let online = false;
+    const h = harness({ intervalSeconds: 3600, isOnline: () => online });
+    await h.scheduler.runOwed();
+    expect(h.runs()).toBe(0);
+    expect(h.events).toContain('skipped-offline');
+    online = true;
+    h.online.fire();
+    await advance(0);
+    expect(h.runs()).toBe(1);
+    await h.scheduler.dispose();
+  });
+
+  test('during a run, or while the session is refused, no second run starts', async () => {
+    let release!: () => void;
+    const h = harness({ hold: new Promise<void>((r) => (release = r)) });
+    const first = h.scheduler.syncNow();
+    await advance(0);
+    await h.scheduler.runOwed();
+    expect(h.runs()).toBe(1);
+    release();
+    await first;
+
+    const refused = harness();
+    refused.outcomes.push({ kind: 'unauthorized' });
+    await refused.scheduler.syncNow();
+    await refused.scheduler.runOwed();
+    expect(refused.runs()).toBe(1);
+    expect(refused.scheduler.snapshot().stoppedForAuth).toBe(true);
+    await h.scheduler.dispose();
+    await refused.scheduler.dispose();
+  });
+});
+
+test('started offline with auto sync off, the network coming back sends nothing', async () => {
+  let online = false;
+  const h = harness({ enabled: false, isOnline: () => online });
+  online = true;
+  h.online.fire();
+  await advance(0);
+  expect(h.runs()).toBe(0);
+});

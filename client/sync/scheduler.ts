@@ -1,6 +1,7 @@
 /**
- * When a push runs: on the timer (while auto sync is on), on "Sync now", and when the browser
- * comes back online with a run due. One run at a time: a tick during a run starts nothing and
+ * When a push runs: on the timer (while auto sync is on), on "Sync now", when a start or a sign-in
+ * finds records waiting (runOwed, while auto sync is on), and when the browser comes back online
+ * with a run due. One run at a time: a tick during a run starts nothing and
  * "Sync now" during a run shares it. Failures set the next try: exponential backoff with jitter
  * after a network or server failure, the server's Retry-After after a 429, and a stop after a 401
  * until the session changes. Knows nothing of RxDB or HTTP: `run` does the work. Its state is one
@@ -148,8 +149,9 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   });
 
   startTimer();
-  // Started with no network (a browser opened offline): a run is owed for when it comes back.
-  if (!isOnline()) phase = { kind: 'idle', due: true };
+  // Started with no network (a browser opened offline): a run is owed for when it comes back,
+  // unless auto sync is off (then only "Sync now" sends).
+  if (!isOnline() && enabled) phase = { kind: 'idle', due: true };
 
   return {
     start() {
@@ -172,6 +174,12 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       intervalMs = seconds * 1000;
       startTimer();
       emit({ type: 'changed' });
+    },
+    runOwed() {
+      // Auto sync off: nothing leaves until "Sync now" (docs/decisions/run-owed-at-start.md). A
+      // run in flight, a failure's wait or a refused session already decide when the next run comes.
+      if (!enabled || phase.kind !== 'idle') return Promise.resolve();
+      return attempt(); // offline: owed, and run when the browser is back online
     },
     syncNow() {
       if (phase.kind === 'disposed') return Promise.resolve();

@@ -7,7 +7,8 @@ import type { Subscription } from 'rxjs';
 import type { DispenseDatabase } from '../db';
 import { INITIAL_SYNC_STATUS, useSyncStatus, type SyncStatusFields } from '../stores/sync-status';
 import { lead, type Leader, type SyncDeps } from './leader';
-import { rejectedMarks$ } from './marks';
+import { keptCount$ } from './kept';
+import { heldBack$ } from './marks';
 import { browserOnline, onNetwork } from './network';
 import { oldestPendingAt$, pendingCount$ } from './pending';
 import { mirrorStatus, type PublishedStatus } from './status';
@@ -49,13 +50,23 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
       setStatus(n === 0 ? { pendingCount: 0, pendingKnown: true, oldestPendingAt: null } : { pendingCount: n, pendingKnown: true });
       noteKnown('count');
     }),
-    rejectedMarks$(db.syncmarks, db.dispenses).subscribe((rejected) => {
+    heldBack$(db.syncmarks, db.dispenses).subscribe((held) => {
       setStatus({
-        rejected: rejected.map((m) => ({ externalId: m.externalId, code: m.code ?? 'rejected', message: m.reason ?? 'Rejected by the server' })),
+        rejected: held.map(({ mark, record }) => ({
+          externalId: record.externalId,
+          code: mark.code ?? 'rejected',
+          message: mark.reason ?? 'Rejected by the server',
+          patientId: record.patientId,
+          patientName: record.patientName,
+          medicationName: record.medicationName,
+          dispensedAt: record.dispensedAt,
+          voided: record.status === 'voided',
+        })),
       });
       noteKnown('rejected');
     }),
     oldestPendingAt$(db).subscribe((at) => setStatus({ oldestPendingAt: at })),
+    keptCount$(db.syncmarks).subscribe((keptCount) => setStatus({ keptCount })),
   );
 
   // Every tab that does not lead: the leader's status.

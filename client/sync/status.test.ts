@@ -5,12 +5,13 @@ import { afterRun, deriveState, describeRun, firstRecord, mirrorStatus, outcomeO
 
 const idle = { running: false, online: true, enabled: true, needsSignIn: false, failed: null };
 
-test('the state says syncing during a run, then offline, error, paused or ready, in that order', () => {
+test('the state says syncing during a run, then offline, sign in to send (no error: the records are safe), error, paused or ready, in that order', () => {
   expect(deriveState({ ...idle, running: true, online: false })).toBe('syncing');
   expect(deriveState({ ...idle, online: false })).toBe('offline');
   expect(deriveState({ ...idle, failed: 'network' })).toBe('offline');
   expect(deriveState({ ...idle, failed: 'server' })).toBe('error');
-  expect(deriveState({ ...idle, needsSignIn: true, enabled: false })).toBe('error');
+  expect(deriveState({ ...idle, needsSignIn: true, enabled: false })).toBe('sign-in');
+  expect(deriveState({ ...idle, needsSignIn: true, failed: 'server' })).toBe('sign-in');
   expect(deriveState({ ...idle, enabled: false })).toBe('paused');
   expect(deriveState(idle)).toBe('ready');
 });
@@ -24,16 +25,16 @@ test('the result of a run counts what moved and never claims a sync when nothing
   expect(describeRun({ ...report, acked: 500 }, true)).toBe('Synced 500 records, then stopped');
   expect(describeRun({ ...report, received: 7 }, false)).toBe('Nothing new to send; received 7 records');
   expect(describeRun({ ...report, acked: 1, received: 1 }, false)).toBe('Synced 1 record; received 1 record');
-  // Sent, but the server held a newer version: not "nothing new to send".
-  expect(describeRun({ ...report, superseded: 1 }, false)).toBe(
-    "1 record replaced by a newer version from the server (this device's version is kept)",
-  );
+  // Sent, but the server held a newer version: not "nothing new to send", and where this device's version went is said.
+  const kept = "this device's version is kept here, not on the server: see the record's History to apply it again";
+  expect(describeRun({ ...report, superseded: 1 }, false)).toBe(`1 record replaced by a newer version from the server; ${kept}`);
   expect(describeRun({ ...report, superseded: 1, received: 2 }, false)).toBe(
-    "Received 2 records; 1 record replaced by a newer version from the server (this device's version is kept)",
+    `Received 2 records; 1 record replaced by a newer version from the server; ${kept}`,
   );
   expect(describeRun({ ...report, acked: 2, rejected: [{ externalId: 'x', code: 'c', message: 'm' }], superseded: 1 }, false)).toBe(
-    "Synced 2 records; 1 record rejected by the server; 1 record replaced by a newer version from the server (this device's version is kept)",
+    `Synced 2 records; 1 record rejected by the server; 1 record replaced by a newer version from the server; ${kept}`,
   );
+  expect(describeRun({ ...report, superseded: 2 }, false)).toMatch(/^2 records replaced .* see each record's History to apply it again$/);
 });
 
 test("a tab that does not lead shows the leader's status, but offline when its own browser is offline", () => {
@@ -159,6 +160,6 @@ describe('after a run', () => {
     });
     expect(statusOf({ ...record, failed: 'network' }, { ...idleSnap, nextRunAt: null }, true)).toMatchObject({ state: 'offline', nextTryAt: null });
     expect(statusOf(record, { ...idleSnap, running: true }, false).state).toBe('syncing');
-    expect(statusOf({ ...record, needsSignIn: true }, { ...idleSnap, enabled: false }, true).state).toBe('error');
+    expect(statusOf({ ...record, needsSignIn: true }, { ...idleSnap, enabled: false }, true).state).toBe('sign-in');
   });
 });

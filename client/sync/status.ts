@@ -54,7 +54,9 @@ export interface StateInputs {
 export function deriveState(s: StateInputs): SyncState {
   if (s.running) return 'syncing';
   if (!s.online || s.failed === 'network') return 'offline';
-  if (s.needsSignIn || s.failed === 'server') return 'error';
+  // Not an error: the records are safe here, and a sign-in sends them.
+  if (s.needsSignIn) return 'sign-in';
+  if (s.failed === 'server') return 'error';
   return s.enabled ? 'ready' : 'paused';
 }
 
@@ -73,7 +75,12 @@ export function describeRun(r: RunReport, failed: boolean): string {
   else if (!sentButNotTaken) parts.push('Nothing new to send');
   if (r.received > 0) parts.push(`received ${records(r.received)}`);
   if (r.rejected.length > 0) parts.push(`${records(r.rejected.length)} rejected by the server`);
-  if (r.superseded > 0) parts.push(`${records(r.superseded)} replaced by a newer version from the server (this device's version is kept)`);
+  if (r.superseded > 0) {
+    const which = r.superseded === 1 ? "the record's" : "each record's";
+    parts.push(
+      `${records(r.superseded)} replaced by a newer version from the server; this device's version is kept here, not on the server: see ${which} History to apply it again`,
+    );
+  }
   const text = parts.join('; ');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -1,14 +1,14 @@
 /**
- * The site admin's view: which devices of the site hold records the server lacks (newest
- * problems first, as the server sorts them), and the site's dispensing log for a period as CSV.
- * Both read the server, so both need the network.
+ * The site admin's view: the site's devices (newest problems first, as the server sorts them),
+ * each with its name, browser, what it holds back and why, and the site's dispensing log for a
+ * period as CSV. Both read the server, so both need the network.
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import type { DevicesResponse } from '../../schemas/devices';
 import { downloadExport, fetchDevices } from '../admin-api';
 import { deviceIdOf } from '../site';
-import { clockText, deviceStatus } from './device-status';
-import { ago, formatWhen } from './format';
+import { DeviceCard } from './device-card';
+import { useNow } from './use-observable';
 import './admin.css';
 
 interface Props {
@@ -19,6 +19,7 @@ interface Props {
 export function AdminView({ token, siteId }: Props) {
   return (
     <main className="admin-view">
+      <h1 className="sr-only">Admin of site {siteId}</h1>
       <DevicesCard token={token} siteId={siteId} />
       <ExportCard token={token} />
     </main>
@@ -26,7 +27,7 @@ export function AdminView({ token, siteId }: Props) {
 }
 
 function DevicesCard({ token, siteId }: Props) {
-  const [data, setData] = useState<DevicesResponse | null>(null);
+  const [data, setData] = useState<{ answer: DevicesResponse; receivedAt: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
   // Each Refresh asks again; the answer says which request it answers, so "Refreshing…" is exact.
   const [request, setRequest] = useState(0);
@@ -36,7 +37,7 @@ function DevicesCard({ token, siteId }: Props) {
     fetchDevices(token).then(
       (d) => {
         if (!live) return;
-        setData(d);
+        setData({ answer: d, receivedAt: Date.now() });
         setError(null);
         setAnswered(request);
       },
@@ -52,7 +53,12 @@ function DevicesCard({ token, siteId }: Props) {
   }, [token, request]);
   const loading = answered !== request;
   const thisDevice = deviceIdOf(siteId);
-  const serverNow = data ? Date.parse(data.serverTime) : 0;
+  // "Seen 3 minutes ago" moves on by itself: the server's clock at the answer, plus the time since.
+  const now = useNow(15_000);
+  const serverNow = data ? Date.parse(data.answer.serverTime) + Math.max(0, now - data.receivedAt) : 0;
+  const devices = data?.answer.devices ?? [];
+  const named = (id: string, name: string | null) =>
+    setData((d) => d && { ...d, answer: { ...d.answer, devices: d.answer.devices.map((x) => (x.deviceId === id ? { ...x, name } : x)) } });
 
   return (
     <section className="card devices" aria-labelledby="devices-title">
@@ -72,58 +78,13 @@ function DevicesCard({ token, siteId }: Props) {
           {error}
         </p>
       ) : null}
-      {data && data.devices.length === 0 ? <p className="empty">No device of this site has synced yet.</p> : null}
-      {data && data.devices.length > 0 ? (
-        <div className="table-scroll">
-          <table aria-label="Devices">
-            <thead>
-              <tr>
-                <th scope="col">Device</th>
-                <th scope="col">Status</th>
-                <th scope="col">Last user</th>
-                <th scope="col" className="num">
-                  Made / on server
-                </th>
-                <th scope="col">Oldest pending</th>
-                <th scope="col">Last seen</th>
-                <th scope="col">Last push</th>
-                <th scope="col">Clock</th>
-                <th scope="col">App</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.devices.map((d) => {
-                const status = deviceStatus(d, serverNow);
-                const clock = clockText(d.clockOffsetMs);
-                return (
-                  <tr key={d.deviceId} data-device-id={d.deviceId} className={status.tone === 'bad' ? 'problem' : undefined}>
-                    <td>
-                      <code title={d.deviceId}>{d.deviceId.slice(0, 8)}</code>
-                      {d.deviceId === thisDevice ? <span className="muted"> (this device)</span> : null}
-                      <span className="code">since {formatWhen(d.firstSeenAt, serverNow)}</span>
-                    </td>
-                    <td>
-                      <span className={`badge ${status.tone}`} data-testid="device-status">
-                        {status.text}
-                      </span>
-                    </td>
-                    <td>{d.lastUser}</td>
-                    <td className="num">
-                      {d.madeCount ?? '?'} / {d.serverHolds}
-                    </td>
-                    <td>{d.oldestPendingAt ? ago(d.oldestPendingAt, serverNow) : '—'}</td>
-                    <td title={d.lastSeenAt}>{ago(d.lastSeenAt, serverNow)}</td>
-                    <td title={d.lastPushAt ?? undefined}>{d.lastPushAt ? ago(d.lastPushAt, serverNow) : 'never'}</td>
-                    <td className={clock.warn ? 'warn-text' : undefined} data-testid="device-clock">
-                      {clock.text}
-                    </td>
-                    <td>{d.appVersion ?? '—'}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+      {data && devices.length === 0 ? <p className="empty">No device of this site has synced yet.</p> : null}
+      {devices.length > 0 ? (
+        <ul className="device-list" aria-label="Devices">
+          {devices.map((d) => (
+            <DeviceCard key={d.deviceId} device={d} serverNow={serverNow} isThis={d.deviceId === thisDevice} token={token} onNamed={named} />
+          ))}
+        </ul>
       ) : null}
     </section>
   );
@@ -131,11 +92,15 @@ function DevicesCard({ token, siteId }: Props) {
 
 /** `YYYY-MM-DD` of a local day. */
 const dayText = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-/** Local midnight of a `YYYY-MM-DD`, `plusDays` later. */
-const localDay = (text: string, plusDays = 0) => {
+
+/** Local midnight of a `YYYY-MM-DD`, `plusDays` later, as an ISO date-time with this device's offset at that moment. */
+function localMidnight(text: string, plusDays = 0): string {
   const [y, m, d] = text.split('-').map(Number);
-  return new Date(y, m - 1, d + plusDays);
-};
+  const day = new Date(y, m - 1, d + plusDays);
+  const east = -day.getTimezoneOffset();
+  const hhmm = `${String(Math.floor(Math.abs(east) / 60)).padStart(2, '0')}:${String(Math.abs(east) % 60).padStart(2, '0')}`;
+  return `${dayText(day)}T00:00:00${east < 0 ? '-' : '+'}${hhmm}`;
+}
 
 function ExportCard({ token }: { token: string | null }) {
   const today = new Date();
@@ -152,8 +117,8 @@ function ExportCard({ token }: { token: string | null }) {
     if (!from || !to) return setError('Choose the first and the last day.');
     setBusy(true);
     try {
-      // The days are this device's local days; the last one is included.
-      const name = await downloadExport(token, localDay(from), localDay(to, 1));
+      // The days are this device's local days; the last one is included (the server's `to` is the next midnight).
+      const name = await downloadExport(token, localMidnight(from), localMidnight(to, 1));
       setMessage(`Downloaded ${name}`);
     } catch (err) {
       setError((err as Error).message);

@@ -61,10 +61,13 @@ export function App() {
   if (token && mustChangePassword) return <StaffPasswordChange user={user} onSignOut={() => signOut()} />;
 
   const onSignOut = (removeData = false) => {
-    const pending = useSyncStatus.getState().pendingCount;
+    // Not sent yet: pending, and refused by the server (sent once corrected), as the sync panel counts them.
+    const { pendingCount: pending, rejected } = useSyncStatus.getState();
+    const unsent = pending + rejected.length;
+    const refused = rejected.length > 0 ? ` (${rejected.length} refused by the server, to be corrected first)` : '';
     setNotice(
-      pending > 0
-        ? `${records(pending)} ${pending === 1 ? 'is' : 'are'} still on this device and will be sent after the next sign-in of a user of site ${user.siteId}.`
+      unsent > 0
+        ? `${records(unsent)} ${unsent === 1 ? 'is' : 'are'} still on this device${refused} and will be sent after the next sign-in of a user of site ${user.siteId}.`
         : null,
     );
     if (removeData) {

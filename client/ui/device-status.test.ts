@@ -4,6 +4,11 @@ import { clockText, deviceStatus } from './device-status';
 const now = Date.parse('2026-11-30T12:00:00.000Z');
 const base: Device = {
   deviceId: 'd1',
+  name: null,
+  userAgent: null,
+  browser: null,
+  refusedCount: 0,
+  refused: [],
   lastUser: 'alice',
   firstSeenAt: '2026-11-01T08:00:00.000Z',
   lastSeenAt: '2026-11-30T11:00:00.000Z',
@@ -28,6 +33,13 @@ describe('deviceStatus: what the devices view says of a device', () => {
       'unseen for two days with records pending',
       { pendingCount: 1, allDelivered: false, flagged: true, lastSeenAt: '2026-11-28T12:00:00.000Z' },
       'Unseen for 2 days with 1 record pending',
+      'bad',
+    ],
+    ['records refused by the server', { madeCount: 5, refusedCount: 1, allDelivered: false }, '1 record refused by the server', 'bad'],
+    [
+      'records pending and refused',
+      { madeCount: 7, pendingCount: 1, refusedCount: 2, allDelivered: false },
+      '1 record pending · 2 records refused by the server',
       'bad',
     ],
     ['nothing pending but the server lacks records', { madeCount: 6, allDelivered: false }, 'Server lacks 2 records it made', 'bad'],

@@ -11,7 +11,10 @@ export function deviceStatus(d: Device, serverNowMs: number): { text: string; to
   if (d.flagged) return { text: `Unseen for ${unseen} with ${records(d.pendingCount ?? 0)} pending`, tone: 'bad' };
   if (d.allDelivered) return { text: 'All delivered', tone: 'ok' };
   if (d.pendingCount === null || d.madeCount === null) return { text: 'No report yet', tone: 'pending' };
-  if (d.pendingCount > 0) return { text: `${records(d.pendingCount)} pending`, tone: 'pending' };
+  // What it holds back: records waiting to be sent, and records the server refused (listed under the device).
+  const refused = d.refusedCount ?? 0;
+  const held = [d.pendingCount > 0 ? `${records(d.pendingCount)} pending` : null, refused > 0 ? `${records(refused)} refused by the server` : null];
+  if (held.some(Boolean)) return { text: held.filter(Boolean).join(' · '), tone: refused > 0 ? 'bad' : 'pending' };
   if (d.madeCount > d.serverHolds) return { text: `Server lacks ${records(d.madeCount - d.serverHolds)} it made`, tone: 'bad' };
   return { text: `Server holds ${records(d.serverHolds)}, device reports ${d.madeCount} made`, tone: 'pending' };
 }

@@ -15,11 +15,13 @@ interface Props {
   record: Dispense;
   save: (changes: Partial<DispenseInput>, reason: string) => Promise<unknown>;
   onClose: () => void;
+  /** Why the server refused this record, in words: what the correction is for. */
+  refusal?: string;
 }
 
 type Changes = Partial<DispenseInput>;
 
-export function EditDialog({ record, save, onClose }: Props) {
+export function EditDialog({ record, save, onClose, refusal }: Props) {
   const [values, setValues] = useState(() => valuesOf(record));
   const [reason, setReason] = useState('');
   const [errors, setErrors] = useState<FieldErrors & { reason?: string }>({});
@@ -65,6 +67,12 @@ export function EditDialog({ record, save, onClose }: Props) {
   return (
     <Modal title={`Edit dispense for ${record.patientId}`} titleId="edit-title" onClose={onClose} wide>
       <form noValidate onSubmit={onSubmit} aria-labelledby="edit-title">
+        {refusal ? (
+          <p className="notice" data-testid="edit-refusal">
+            The server refused this record: {refusal}
+            {record.status === 'voided' ? ' Once corrected it is sent again, and stays voided.' : ''}
+          </p>
+        ) : null}
         <DispenseFields idPrefix="edit" values={values} errors={errors} onChange={onChange} />
         <div className={`field field-reason${errors.reason ? ' has-error' : ''}`}>
           <label htmlFor="edit-reason">

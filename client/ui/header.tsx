@@ -13,9 +13,11 @@ interface Props {
   onSignInAgain: () => void;
   /** The views a site admin switches between (view-tabs.tsx); none for a pharmacist. */
   views?: ReactNode;
+  /** Opens a refused record's edit dialog (from the sync panel's list). */
+  onCorrect?: ((externalId: string) => void) | null;
 }
 
-export function Header({ user, syncNow, countsKnown, onSignOut, onSignInAgain, views }: Props) {
+export function Header({ user, syncNow, countsKnown, onSignOut, onSignInAgain, views, onCorrect }: Props) {
   return (
     <header className="app-header">
       <div className="brand">
@@ -29,7 +31,7 @@ export function Header({ user, syncNow, countsKnown, onSignOut, onSignInAgain, v
       </div>
       <div className="header-right">
         {views}
-        <SyncPanel syncNow={syncNow} countsKnown={countsKnown} onSignInAgain={onSignInAgain} />
+        <SyncPanel syncNow={syncNow} countsKnown={countsKnown} onSignInAgain={onSignInAgain} onCorrect={onCorrect} />
         <span className="who" title={user.username}>
           {user.displayName}
         </span>

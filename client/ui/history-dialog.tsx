@@ -1,28 +1,82 @@
 /**
  * One record's history, read from the server's audit trail: every version, who made it, on which
- * device, when it reached the server, and what changed. Offline it says the history needs the network.
+ * device, when it reached the server, and what changed, in the form's words. Above it, a version
+ * of this device that lost to a newer one from the server (sync/kept.ts): not on the server, kept
+ * here, and applied again on request. Offline the server's part says it needs the network; the
+ * kept version is on the device and shows anyway.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import { combineLatest, map } from 'rxjs';
 import type { AuditEntry } from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
 import { fetchHistory, type DispenseDetail } from '../admin-api';
+import type { DispenseDatabase } from '../db';
+import { editDispense } from '../records';
+import { forgetKept, keptChanges, keptVersion$ } from '../sync';
 import { clockText } from './device-status';
+import { fieldLabel, isBookkeeping } from './field-words';
 import { Modal } from './modal';
+import { useObservable } from './use-observable';
 import './admin.css';
 
 interface Props {
   record: Dispense;
   token: string | null;
+  /** The device's records: the kept version is read, and applied, there. */
+  db: DispenseDatabase | null;
   onClose: () => void;
 }
 
 const ACTIONS: Record<AuditEntry['action'], string> = { create: 'Created', update: 'Edited', void: 'Voided' };
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-const shown = (v: unknown) => (v === undefined || v === null || v === '' ? '(empty)' : String(v));
+const INSTANTS: ReadonlySet<string> = new Set(['dispensedAt', 'updatedAt']);
+
+/** A value as the counter reads it: instants in local time, nothing as "(empty)". */
+function shown(field: string, v: unknown): string {
+  if (v === undefined || v === null || v === '') return '(empty)';
+  if (INSTANTS.has(field) && typeof v === 'string') return when.format(new Date(v));
+  return String(v);
+}
+
+function Changes({ label, fields, before, after, beforeTitle, afterTitle }: ChangesProps) {
+  return (
+    <table aria-label={label}>
+      <thead>
+        <tr>
+          <th scope="col">Field</th>
+          <th scope="col">{beforeTitle}</th>
+          <th scope="col">{afterTitle}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {fields.map((f) => (
+          <tr key={f}>
+            <td>{fieldLabel(f)}</td>
+            <td>
+              <del>{shown(f, before?.[f as keyof Dispense])}</del>
+            </td>
+            <td>
+              <ins>{shown(f, after[f as keyof Dispense])}</ins>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+interface ChangesProps {
+  label: string;
+  fields: string[];
+  before: Dispense | null;
+  after: Dispense;
+  beforeTitle: string;
+  afterTitle: string;
+}
 
 function Version({ entry, n }: { entry: AuditEntry; n: number }) {
   const clock = clockText(entry.clockOffsetMs);
-  const fields = entry.action === 'create' ? [] : entry.changed;
+  const fields = entry.action === 'create' ? [] : entry.changed.filter((f) => !isBookkeeping(f));
   return (
     <li data-testid="version">
       <h3>
@@ -34,28 +88,14 @@ function Version({ entry, n }: { entry: AuditEntry; n: number }) {
         {entry.clockOffsetMs !== null ? ` · device clock ${clock.text}` : null}
       </p>
       {fields.length > 0 ? (
-        <table aria-label={`Changes in version ${n}`}>
-          <thead>
-            <tr>
-              <th scope="col">Field</th>
-              <th scope="col">Before</th>
-              <th scope="col">After</th>
-            </tr>
-          </thead>
-          <tbody>
-            {fields.map((f) => (
-              <tr key={f}>
-                <td>{f}</td>
-                <td>
-                  <del>{shown(entry.before?.[f as keyof Dispense])}</del>
-                </td>
-                <td>
-                  <ins>{shown(entry.after[f as keyof Dispense])}</ins>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Changes
+          label={`Changes in version ${n}`}
+          fields={fields}
+          before={entry.before}
+          after={entry.after}
+          beforeTitle="Before"
+          afterTitle="After"
+        />
       ) : entry.action === 'create' ? (
         <p className="meta">
           {entry.after.quantity} {entry.after.unit} {entry.after.medicationName} for {entry.after.patientId}, dispensed{' '}
@@ -66,7 +106,71 @@ function Version({ entry, n }: { entry: AuditEntry; n: number }) {
   );
 }
 
-export function HistoryDialog({ record, token, onClose }: Props) {
+/** This device's version that lost to the server's: what it holds that the record does not, and "apply it again". */
+function KeptVersion({ db, externalId }: { db: DispenseDatabase; externalId: string }) {
+  const both$ = useMemo(
+    () =>
+      combineLatest([keptVersion$(db.syncmarks, externalId), db.dispenses.findOne(externalId).$]).pipe(
+        map(([kept, doc]) => ({ kept, current: doc ? (doc.toJSON() as Dispense) : null })),
+      ),
+    [db, externalId],
+  );
+  const { kept, current } = useObservable(both$, { kept: null as Dispense | null, current: null as Dispense | null });
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  if (!kept || !current) return null;
+  const changes = keptChanges(current, kept);
+  const fields = Object.keys(changes);
+
+  /** Applied again (a new edit, later than the server's version: the next sync sends it) or discarded, it is forgotten. */
+  async function settle(applied: boolean) {
+    setBusy(true);
+    setError(null);
+    try {
+      if (applied && fields.length > 0)
+        await editDispense(db, externalId, changes, "This device's version applied again after the server's won a conflict");
+      await forgetKept(db.syncmarks, externalId);
+    } catch (err) {
+      setError(`Not ${applied ? 'applied' : 'discarded'}: ${(err as Error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  }
+  const canApply = current.status !== 'voided' && fields.length > 0;
+
+  return (
+    <section className="kept" aria-labelledby="kept-title" data-testid="kept-version">
+      <h3 id="kept-title">This device&apos;s version: not on the server</h3>
+      <p className="meta">
+        Saved here {when.format(new Date(kept.updatedAt))}; another device changed the record later, and the server kept that version. Yours is kept
+        on this device only.
+      </p>
+      {fields.length > 0 ? (
+        <Changes label="This device's version" fields={fields} before={current} after={kept} beforeTitle="Now" afterTitle="This device's version" />
+      ) : (
+        <p className="meta">The record holds the same values now.</p>
+      )}
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      {current.status === 'voided' ? <p className="meta">The record was voided since, so this version cannot be applied again.</p> : null}
+      <div className="actions">
+        {canApply ? (
+          <button type="button" className="primary" onClick={() => void settle(true)} disabled={busy}>
+            Apply this version again
+          </button>
+        ) : null}
+        <button type="button" onClick={() => void settle(false)} disabled={busy}>
+          Discard this version
+        </button>
+      </div>
+    </section>
+  );
+}
+
+export function HistoryDialog({ record, token, db, onClose }: Props) {
   const [detail, setDetail] = useState<DispenseDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -84,6 +188,7 @@ export function HistoryDialog({ record, token, onClose }: Props) {
   return (
     <Modal title={`History of the dispense for ${who}`} titleId="history-title" onClose={onClose} wide>
       <div className="history">
+        {db ? <KeptVersion db={db} externalId={record.externalId} /> : null}
         {error ? (
           <p className="form-error" role="alert">
             {error}

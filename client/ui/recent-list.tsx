@@ -1,11 +1,13 @@
 /**
  * Recent dispenses on this device, newest first: its own and those the site's other devices
  * sent, each with who dispensed it when it was not the signed-in pharmacist, and where it stands:
- * pending (only here), synced (the server has it) or rejected (with the server's reason). Only a page is rendered,
- * so a device holding thousands of records still opens at once.
+ * pending (only here), synced (the server has it) or rejected (with the server's reason in words; a
+ * voided one can still be corrected). Only a page is rendered, so a device holding thousands of
+ * records still opens at once.
  */
 import type { Dispense } from '../../schemas/dispense';
 import type { RecordSyncState } from '../sync';
+import { inWords } from './field-words';
 import { formatWhen } from './format';
 import { useNow } from './use-observable';
 
@@ -26,12 +28,20 @@ interface Props {
 
 function SyncBadge({ state, known }: { state: RecordSyncState | undefined; known: boolean }) {
   if (!known) return <span className="badge">Checking…</span>;
-  if (!state) return <span className="badge ok">Synced</span>;
+  const kept = state?.kept ? <span className="code">This device&apos;s version is kept: see History</span> : null;
+  if (!state || state.state === 'synced')
+    return (
+      <>
+        <span className="badge ok">Synced</span>
+        {kept}
+      </>
+    );
   if (state.state === 'pending') return <span className="badge pending">Pending</span>;
   return (
     <span className="rejected">
       <span className="badge bad">Rejected</span>
-      {state.reason ? <span className="reason">{state.reason}</span> : null}
+      {state.reason ? <span className="reason">{inWords(state.reason)}</span> : null}
+      {kept}
     </span>
   );
 }
@@ -91,6 +101,12 @@ export function RecentList({ dispenses, username, states, loading, hasMore, onMo
                     <SyncBadge state={states?.get(d.externalId)} known={states !== null} />
                   </td>
                   <td className="row-actions">
+                    {voided && states?.get(d.externalId)?.state === 'rejected' ? (
+                      // A voided record the server refused: correcting it is its way out (it stays voided).
+                      <button type="button" className="small" aria-label={`Correct dispense for ${who}`} onClick={() => onEdit(d)}>
+                        Correct
+                      </button>
+                    ) : null}
                     {voided ? null : (
                       <>
                         <button type="button" className="small" aria-label={`Edit dispense for ${who}`} onClick={() => onEdit(d)}>

@@ -1,7 +1,7 @@
 /**
  * The sync panel in the header: a one-line summary that never says "synced" while anything is
  * pending, expanding into the whole truth (state, pending count and age, last sync, last result,
- * errors, rejected records) and the controls: "Auto sync", "Sync interval", "Sync now".
+ * errors, rejected records with a way to correct each) and the controls: "Auto sync", "Sync interval", "Sync now".
  */
 import { useEffect, useRef, useState } from 'react';
 import { useSession } from '../stores/session';
@@ -16,9 +16,11 @@ interface Props {
   /** False until the local counts have been read once: until then they are unknown. */
   countsKnown: boolean;
   onSignInAgain: () => void;
+  /** Opens a refused record's edit dialog, to correct it. */
+  onCorrect?: ((externalId: string) => void) | null;
 }
 
-export function SyncPanel({ syncNow, countsKnown, onSignInAgain }: Props) {
+export function SyncPanel({ syncNow, countsKnown, onSignInAgain, onCorrect = null }: Props) {
   const [open, setOpen] = useState(false);
   const status = useSyncStatus();
   const offlineSession = useSession((s) => s.offline);
@@ -74,7 +76,18 @@ export function SyncPanel({ syncNow, countsKnown, onSignInAgain }: Props) {
             </button>
           </div>
         ) : null}
-        <SyncDetails status={status} stateLabel={STATE_LABEL[status.state]} />
+        <SyncDetails
+          status={status}
+          stateLabel={STATE_LABEL[status.state]}
+          onCorrect={
+            onCorrect
+              ? (id) => {
+                  setOpen(false);
+                  onCorrect(id);
+                }
+              : null
+          }
+        />
         {status.state === 'offline' ? (
           <p className="muted">No connection to the server: records are kept on this device and sent when it is back.</p>
         ) : null}

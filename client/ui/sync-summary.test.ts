@@ -23,8 +23,25 @@ describe('the sync summary line', () => {
 
   test('with nothing pending after a sync it says all synced; rejected records are named', () => {
     expect(summary(status({ lastSyncAt: '2026-11-25T09:00:00.000Z' }), true)).toBe('Ready · all synced');
-    const rejected = [{ externalId: 'x', code: 'invalid_record', message: 'bad' }];
+    const rejected = [
+      {
+        externalId: 'x',
+        code: 'invalid_record',
+        message: 'bad',
+        patientId: 'P-1',
+        medicationName: 'Amoxicillin',
+        dispensedAt: '2026-11-25T08:00:00.000Z',
+        voided: false,
+      },
+    ];
     expect(summary(status({ rejected, lastSyncAt: '2026-11-25T09:00:00.000Z' }), true)).toBe('Ready · 1 rejected');
-    expect(summary(status({ needsSignIn: true, pendingCount: 2 }), true)).toBe('Ready · sign in again · 2 pending');
+    expect(summary(status({ rejected, pendingCount: 2 }), true)).toBe('Ready · 2 pending · 1 rejected');
+  });
+
+  test('when a sign-in is needed to send, it says so, never "error", and never "all synced"', () => {
+    const synced = { lastSyncAt: '2026-11-25T09:00:00.000Z' };
+    expect(summary(status({ ...synced, state: 'sign-in', needsSignIn: true, pendingCount: 2 }), true)).toBe('Sign in to send · 2 pending');
+    expect(summary(status({ ...synced, state: 'sign-in', needsSignIn: true }), true)).toBe('Sign in to send');
+    expect(summary(status({ ...synced, state: 'offline', needsSignIn: true }), true)).toBe('Offline · sign in to send');
   });
 });

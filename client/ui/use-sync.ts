@@ -4,12 +4,12 @@
  * stops on sign-out. Starts, stops and closes run one after the other, so a quick sign-out and
  * sign-in never leaves two replications on one collection, nor a database closed under its sync.
  */
-import { useLayoutEffect, useRef, useState } from 'react';
+import { useLayoutEffect, useState } from 'react';
 import type { DispenseDatabase } from '../db';
 import { deviceIdOf, openSiteDatabase } from '../site';
 import { SESSION_ENDED_CODES, useSession } from '../stores/session';
-import { followSiteSettings, useSyncSettings } from '../stores/sync-settings';
-import { isNewDeviceOfBusySite, startSync, warmUp, type SyncController } from '../sync';
+import { followSiteSettings } from '../stores/sync-settings';
+import { startSync, warmUp, type SyncController } from '../sync';
 
 let current: { siteId: string; opening: Promise<DispenseDatabase> } | null = null;
 /** Sync starts and stops, and database closes, in the order they were asked for. */
@@ -83,14 +83,11 @@ export function useDatabase(siteId: string): { db: DispenseDatabase | null; erro
  */
 export function useSync(db: DispenseDatabase | null, siteId: string, token: string | null): SyncController | null {
   const [controller, setController] = useState<SyncController | null>(null);
-  const hadNoToken = useRef(false);
   useLayoutEffect(() => {
     // Without a token (an offline session, client/offline/) it still counts what is pending; a run
-    // sends nothing and asks for a sign-in. A new token restarts it.
+    // sends nothing and asks for a sign-in. A new token restarts it, and records waiting are sent
+    // at once if auto sync is on (sync/first-pull.ts).
     if (!db) return;
-    // The online sign-in after an offline one: what waited is sent now, not at the next tick.
-    const sendNow = hadNoToken.current && token !== null;
-    hadNoToken.current = token === null;
     let cancelled = false;
     let started: SyncController | null = null;
     void enqueue(() => {
@@ -111,14 +108,6 @@ export function useSync(db: DispenseDatabase | null, siteId: string, token: stri
         },
       });
       setController(started);
-      const controller = started;
-      if (sendNow) void controller.syncNow().catch(() => {});
-      // A new device of a site with records pulls them now (first-pull.ts); paused means no run.
-      else if (token && useSyncSettings.getState().enabled) {
-        void isNewDeviceOfBusySite(db, window.location.origin, token).then((isNew) => {
-          if (isNew && !cancelled && useSyncSettings.getState().enabled) void controller.syncNow().catch(() => {});
-        });
-      }
     });
     return () => {
       cancelled = true;

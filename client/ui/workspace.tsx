@@ -12,6 +12,7 @@ import { useSession } from '../stores/session';
 import { useSyncStatus } from '../stores/sync-status';
 import { DispenseForm } from './dispense-form';
 import { EditDialog } from './edit-dialog';
+import { inWords } from './field-words';
 import { AdminView } from './admin-view';
 import { ClockWarning } from './clock-warning';
 import { DeliveryWarning } from './delivery-warning';
@@ -42,6 +43,7 @@ export function Workspace({ user, onSignOut }: Props) {
   const sync = useSync(db, user.siteId, token);
   const { history, checkDuplicates } = usePatientHistory(db, user.siteId, token);
   const needsSignIn = useSyncStatus((s) => s.needsSignIn);
+  const rejected = useSyncStatus((s) => s.rejected);
   const countsKnown = useSyncStatus((s) => s.countsKnown);
   const [limit, setLimit] = useState(PAGE);
   const [editing, setEditing] = useState<Dispense | null>(null);
@@ -63,6 +65,16 @@ export function Workspace({ user, onSignOut }: Props) {
   const statesOf = useObservable<{ ids: string; states: Map<string, RecordSyncState> } | null>(states$, null);
   const states = statesOf?.ids === shownIds ? statesOf.states : null;
 
+  // A refused record, from the sync panel's list: its edit dialog, to correct it.
+  const correct = db
+    ? (externalId: string) =>
+        void db.dispenses
+          .findOne(externalId)
+          .exec()
+          .then((doc) => doc && setEditing(doc.toMutableJSON() as Dispense))
+    : null;
+  const refusal = editing ? rejected.find((r) => r.externalId === editing.externalId) : undefined;
+
   if (error) {
     return (
       <main className="fatal" role="alert">
@@ -82,6 +94,7 @@ export function Workspace({ user, onSignOut }: Props) {
         onSignOut={() => setSigningOut(true)}
         onSignInAgain={() => onSignOut()}
         views={user.role === 'admin' ? <ViewTabs view={view} onChange={setView} /> : null}
+        onCorrect={correct}
       />
       <ClockWarning />
       <DeliveryWarning />
@@ -125,12 +138,13 @@ export function Workspace({ user, onSignOut }: Props) {
           record={editing}
           save={(changes, reason) => editDispense(db, editing.externalId, changes, reason)}
           onClose={() => setEditing(null)}
+          refusal={refusal ? inWords(refusal.message) : undefined}
         />
       ) : null}
       {db && voiding ? (
         <VoidDialog record={voiding} save={(reason) => voidDispense(db, voiding.externalId, reason)} onClose={() => setVoiding(null)} />
       ) : null}
-      {historyOf ? <HistoryDialog record={historyOf} token={token} onClose={() => setHistoryOf(null)} /> : null}
+      {historyOf ? <HistoryDialog record={historyOf} token={token} db={db} onClose={() => setHistoryOf(null)} /> : null}
       {signingOut ? <SignOutDialog siteId={user.siteId} onSignOut={onSignOut} onClose={() => setSigningOut(false)} /> : null}
     </>
   );

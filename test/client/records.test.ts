@@ -7,6 +7,7 @@ import { createDispense, createDispenses, editDispense, recentDispenses$, voidDi
 import { getChangedDocumentsSince } from 'rxdb';
 import { countAfter, firstAfter, idsAfter, idsUpTo } from '../../client/index-read';
 import { publishCheckpoint } from '../../client/sync/checkpoint';
+import { markRejected, updateMarks } from '../../client/sync/marks';
 import { countBeforeOpen, pendingCount$ } from '../../client/sync/pending';
 import { recordSyncStatesOf$ } from '../../client/sync/record-states';
 import { IDBKeyRange as FakeKeyRange } from 'fake-indexeddb';
@@ -60,6 +61,27 @@ test('a void needs a reason, keeps the record, and a voided record cannot be cha
   expect(voided).toMatchObject({ status: 'voided', voidReason: 'Wrong patient' });
   await expect(editDispense(db, made.externalId, { quantity: 1 }, 'Corrected at the counter')).rejects.toThrow('A voided record cannot be changed');
   expect(await db.dispenses.count().exec()).toBe(1);
+});
+
+test('a voided record whose voided version the server refused can be corrected, and stays voided; one refused before its void cannot', async () => {
+  const made = await createDispense(db, inputFor(1, { quantity: 21 }), alice);
+  const voided = await voidDispense(db, made.externalId, 'Wrong patient');
+  // The server refused the version the record holds (what push.ts writes for a refusal).
+  await updateMarks(db.syncmarks, [made.externalId], (m) =>
+    markRejected(m, made.externalId, voided.updatedAt, 'clock_ahead', 'dispensedAt is ahead', new Date().toISOString()),
+  );
+  const corrected = await editDispense(db, made.externalId, { quantity: 20 }, 'Corrected at the counter');
+  expect(corrected).toMatchObject({ quantity: 20, status: 'voided', voidReason: 'Wrong patient' });
+  expect(corrected.updatedAt > voided.updatedAt).toBe(true);
+  // Corrected, the record is no longer the refused version: a voided record is final again.
+  await expect(editDispense(db, made.externalId, { quantity: 19 }, 'Corrected at the counter')).rejects.toThrow('A voided record cannot be changed');
+
+  const other = await createDispense(db, inputFor(2), alice);
+  await updateMarks(db.syncmarks, [other.externalId], (m) =>
+    markRejected(m, other.externalId, other.updatedAt, 'clock_ahead', 'dispensedAt is ahead', new Date().toISOString()),
+  );
+  await voidDispense(db, other.externalId, 'Duplicate');
+  await expect(editDispense(db, other.externalId, { quantity: 19 }, 'Corrected at the counter')).rejects.toThrow('A voided record cannot be changed');
 });
 
 test('the recent list is newest first by dispense time and limited', async () => {

@@ -218,7 +218,7 @@ test('when the server refuses the token (expired or invalid), records stay pendi
   const controller = await sync(db, { siteId: p.siteId, getToken: () => token, fetch: net.fetch, onUnauthorized: () => (unauthorized += 1) });
 
   await controller.syncNow();
-  expect(status()).toMatchObject({ needsSignIn: true, state: 'error', pendingCount: 3 });
+  expect(status()).toMatchObject({ needsSignIn: true, state: 'sign-in', pendingCount: 3 });
   expect(status().lastError).toMatch(/token_expired/);
   expect(unauthorized).toBe(1);
   expect(net.seen.pushes).toBeLessThanOrEqual(1); // the run ends at its first 401, the pull's or the push's

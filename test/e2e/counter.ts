@@ -35,6 +35,14 @@ export async function dispense(page: Page, e: Entry = entry()): Promise<Entry> {
   await form.getByLabel('Unit').selectOption(e.unit);
   await form.getByLabel('Medication name').press('Enter');
   await page.getByRole('row').filter({ hasText: e.patientId }).first().waitFor();
+  // The row can show before the form has cleared itself: typing the next entry must wait for that.
+  await form.locator('input[name="patientId"]').evaluate(
+    (input: HTMLInputElement) =>
+      new Promise<void>((resolve) => {
+        const cleared = () => (input.value === '' ? resolve() : setTimeout(cleared, 20));
+        cleared();
+      }),
+  );
   return e;
 }
 
@@ -107,4 +115,14 @@ export function recordRefusals(page: Page): { externalId: string | null; code: s
     refused.push(...(body?.rejected ?? []).map((r) => ({ externalId: r.externalId, code: r.code })));
   });
   return refused;
+}
+
+/**
+ * Auto sync off for every site of this browser, before the app opens (the page must be on the
+ * app's origin): a start with records waiting then sends nothing until "Sync now".
+ */
+export async function autoSyncOffBeforeStart(page: Page): Promise<void> {
+  await page.evaluate(() =>
+    localStorage.setItem('sems_sync_config', JSON.stringify({ state: { enabled: false, intervalSeconds: 300 }, version: 1 })),
+  );
 }

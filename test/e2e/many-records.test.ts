@@ -3,7 +3,7 @@
  * (newest first) and the exact pending count, and one "Sync now" sends them all in batches.
  */
 import type { BrowserContext, Page } from 'playwright-core';
-import { recordPushes, syncNow, waitForPending } from './counter';
+import { autoSyncOffBeforeStart, recordPushes, syncNow, waitForPending } from './counter';
 import { describeE2E, signIn, startE2E, USER, type E2E } from './harness';
 import { seedRecords } from './seed';
 
@@ -22,6 +22,7 @@ describeE2E('many records on the device', () => {
     page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await seedRecords(page, COUNT, USER);
+    await autoSyncOffBeforeStart(page); // the records stay pending until the test's "Sync now"
     await page.goto('/');
     await signIn(page);
   }, 120_000);

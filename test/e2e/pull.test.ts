@@ -1,11 +1,12 @@
 /**
  * Two counters of one site, each its own browser: what one records, the other shows after its
  * sync, with who dispensed it; an edit on the second reaches the first; another site's browser
- * gets nothing; both editing one record offline end with the version the rule keeps. Each record
+ * gets nothing; both editing one record offline end with the version the rule keeps, and the
+ * losing version is kept on its device, shown in History and applied again on request. Each record
  * reaches PostgreSQL once.
  */
 import type { Page } from 'playwright-core';
-import { dispense, entry, rowSync, syncNow, waitForPending, type Entry } from './counter';
+import { dispense, entry, openSyncPanel, rowSync, syncNow, waitForPending, type Entry } from './counter';
 import { describeE2E, signIn, startE2E, USER, type E2E } from './harness';
 
 // A pull may wait for another suite's transactions to end (see syncUntil): room for that.
@@ -210,5 +211,63 @@ describeE2E('two counters of one site', () => {
       { action: 'update', actor: USER.username, before: 21, after: 28 },
       { action: 'update', actor: colleague.username, before: 28, after: 14 },
     ]);
+  });
+
+  test('an offline edit that loses to a later one is kept on its device (after a reload too), shown in History as not on the server, and applying it again sends it', async () => {
+    const first = await counter(USER);
+    const second = await counter(colleague);
+    const made = await madeAndSeen(first, second, { patientId: 'LOST-P1', patientName: 'Aiko Tanaka', quantity: '21' });
+    // The second counter edits offline; the first edits later, online, and syncs.
+    await second.context().setOffline(true);
+    await editQuantity(second, made, '35');
+    await first.waitForTimeout(20); // a later updatedAt for the first counter's edit, whatever the clocks' resolution
+    await editQuantity(first, made, '25');
+    await syncNow(first);
+    await waitForPending(first, 0);
+    await second.context().setOffline(false);
+    await syncNow(second);
+    await waitForPending(second, 0);
+
+    // The second counter shows the server's version, and says where its own is.
+    const row = second.getByRole('row').filter({ hasText: made.patientId });
+    await row.filter({ hasText: '25 capsule' }).filter({ hasText: "This device's version is kept: see History" }).waitFor();
+    // The panel says where it is until it is applied or discarded (the run's result said so too, until the next run).
+    const panel = await openSyncPanel(second);
+    await panel
+      .getByTestId('kept-count')
+      .filter({ hasText: /^1 record with this device's version, .* see the record's History/ })
+      .waitFor();
+    await second.reload();
+    await row.getByRole('button', { name: /^History of dispense/ }).click();
+    const history = second.getByRole('dialog', { name: /History of the dispense for Aiko Tanaka/ });
+    const kept = history.getByTestId('kept-version');
+    await kept.getByRole('heading', { name: "This device's version: not on the server" }).waitFor();
+    const changes = (await kept.getByRole('table').locator('tbody tr').allInnerTexts()).map((t) => t.split('\t').map((c) => c.trim()));
+    expect(changes).toEqual([['Quantity', '25', '35']]);
+    await history.getByTestId('version').nth(1).waitFor(); // the server's: created, then the first counter's edit only
+    expect(await history.getByTestId('version').count()).toBe(2);
+    expect(await history.textContent()).not.toMatch(/updatedAt|siteId|externalId/);
+    await second.screenshot({ path: '/tmp/history-kept-version.png' });
+
+    // Applied again: a new edit, sent by the next sync.
+    await kept.getByRole('button', { name: 'Apply this version again' }).click();
+    await kept.waitFor({ state: 'detached' });
+    await history.getByRole('button', { name: 'Close' }).click();
+    await waitForPending(second, 1);
+    await syncNow(second);
+    await waitForPending(second, 0);
+    expect(await e2e.sql('SELECT quantity FROM dispenses WHERE patient_id = $1', [made.patientId])).toEqual([{ quantity: 35 }]);
+    const audit = await e2e.sql<{ actor: string; before: number; after: number }>(
+      `SELECT a.actor, (a.before->>'quantity')::int AS before, (a.after->>'quantity')::int AS after
+       FROM audit_logs a JOIN dispenses d ON d.external_id = a.entity_id WHERE d.patient_id = $1 AND a.action = 'update' ORDER BY a.id`,
+      [made.patientId],
+    );
+    expect(audit).toEqual([
+      { actor: USER.username, before: 21, after: 25 },
+      { actor: colleague.username, before: 25, after: 35 },
+    ]);
+    await row.filter({ hasText: '35 capsule' }).waitFor();
+    expect(await row.textContent()).not.toMatch(/version is kept/);
+    expect(await (await openSyncPanel(second)).getByTestId('kept-count').count()).toBe(0);
   });
 });

@@ -4,7 +4,18 @@
  * PostgreSQL once each. Records made by the build before site scoping move to their sites.
  */
 import type { BrowserContext, Page } from 'playwright-core';
-import { dispense, entry, openSyncPanel, recordPushes, recordRefusals, rowSync, signOut, syncNow, waitForPending } from './counter';
+import {
+  autoSyncOffBeforeStart,
+  dispense,
+  entry,
+  openSyncPanel,
+  recordPushes,
+  recordRefusals,
+  rowSync,
+  signOut,
+  syncNow,
+  waitForPending,
+} from './counter';
 import { describeE2E, signIn, startE2E, type E2E } from './harness';
 import { seedRecords } from './seed';
 
@@ -187,6 +198,7 @@ describeE2E('a browser shared by sites and users', () => {
     // The old build's single database, with records of both sites, and Alice still signed in.
     await seedRecords(page, 3, alice, { dbName: 'sems-dispense', prefix: 'UPGRADE-A' });
     await seedRecords(page, 2, bob, { dbName: 'sems-dispense', prefix: 'UPGRADE-B' });
+    await autoSyncOffBeforeStart(page); // each site's records stay pending until the test's "Sync now"
     const session = await e2e.server.login(alice.username, alice.password);
     await page.evaluate((state) => localStorage.setItem('sems_session', JSON.stringify({ state, version: 0 })), {
       token: session.token,

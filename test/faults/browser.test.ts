@@ -6,7 +6,7 @@
  * from its checkpoint rather than start again.
  */
 import type { BrowserContext, Page, Route } from 'playwright-core';
-import { openSyncPanel, syncNow, waitForPending } from '../e2e/counter';
+import { autoSyncOffBeforeStart, openSyncPanel, syncNow, waitForPending } from '../e2e/counter';
 import { describeE2E, signIn, startE2E, USER, type E2E } from '../e2e/harness';
 import { seedRecords } from '../e2e/seed';
 import { DEFAULT_BATCH_SIZE, DEFAULT_REQUESTS_PER_BATCH } from '../../client/sync/replication';
@@ -84,6 +84,7 @@ describeE2E('Scenario 8: a browser reloaded or its leader tab closed in the midd
     context.setDefaultTimeout(60_000);
     const page = await context.newPage();
     await seedRecords(page, RECORDS, USER);
+    await autoSyncOffBeforeStart(page); // the records wait for the scenario's "Sync now"
     await page.goto('/');
     await signIn(page);
     await waitForPending(page, RECORDS);

@@ -122,6 +122,101 @@ describe('devices and proof of delivery', () => {
   });
 });
 
+describe("a device's browser, name and the records it holds back", () => {
+  const WINDOWS_CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36';
+  const LINUX_FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
+  const counter = `dev-counter-${randomUUID()}`;
+  const refused = {
+    externalId: randomUUID(),
+    patientId: 'P-REFUSED-1',
+    patientName: 'Ada Lovelace',
+    medicationName: 'Amoxicillin 500 mg capsules',
+    dispensedAt: new Date().toISOString(),
+    voided: true,
+    code: 'clock_ahead',
+    reason: "dispensedAt is 4 minutes ahead of the server's clock",
+  };
+  const rename = (token: string, deviceId: string, body: unknown) =>
+    call(server.url, 'PATCH', `/api/sync/devices/${encodeURIComponent(deviceId)}`, { token, body });
+
+  test('a report keeps the User-Agent (in words in the list) and the refused records it lists; a push from another browser replaces it', async () => {
+    const r = await call(server.url, 'POST', '/api/sync/devices/report', {
+      token: alice,
+      headers: { 'x-device-id': counter, 'user-agent': WINDOWS_CHROME },
+      body: {
+        pendingCount: 0,
+        oldestPendingAt: null,
+        appVersion: '0.1.0',
+        madeCount: 1,
+        deviceTime: new Date().toISOString(),
+        refusedCount: 1,
+        refused: [refused],
+      },
+    });
+    expect(r.status).toBe(200);
+    expect((await devices()).find((d) => d.deviceId === counter)).toMatchObject({
+      userAgent: WINDOWS_CHROME,
+      browser: 'Chrome 141 on Windows',
+      refusedCount: 1,
+      refused: [refused],
+      name: null,
+    });
+    const { rows } = await sql.query('SELECT user_agent, refused_count FROM devices WHERE device_id = $1', [counter]);
+    expect(rows).toEqual([{ user_agent: WINDOWS_CHROME, refused_count: 1 }]);
+
+    const doc = makeDispense({ siteId: 'site-a', dispensedBy: 'alice' }, 40);
+    const pushed = await push(server.url, alice, pushBody([doc]), { headers: { 'x-device-id': counter, 'user-agent': LINUX_FIREFOX } });
+    expect(pushed.status).toBe(200);
+    expect((await devices()).find((d) => d.deviceId === counter)).toMatchObject({ userAgent: LINUX_FIREFOX, browser: 'Firefox 128 on Linux' });
+  });
+
+  test('a report of more refused records than a report lists, or with a reason too long, is 400 and writes nothing', async () => {
+    const body = (list: unknown[]) => ({
+      pendingCount: 0,
+      oldestPendingAt: null,
+      appVersion: '0.1.0',
+      madeCount: 0,
+      deviceTime: new Date().toISOString(),
+      refusedCount: list.length,
+      refused: list,
+    });
+    const send = (list: unknown[]) =>
+      call(server.url, 'POST', '/api/sync/devices/report', { token: alice, headers: { 'x-device-id': counter }, body: body(list) });
+    expectError(await send(Array.from({ length: 21 }, () => refused)), 400, 'invalid_request');
+    expectError(await send([{ ...refused, reason: 'x'.repeat(501) }]), 400, 'invalid_request');
+    expect((await devices()).find((d) => d.deviceId === counter)!.refused).toEqual([refused]);
+  });
+
+  test("the site's admin names a device (200, shown in the list); an empty name removes it", async () => {
+    const r = await rename(admin, counter, { name: '  Counter 2, front desk  ' });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ deviceId: counter, name: 'Counter 2, front desk' });
+    expect((await devices()).find((d) => d.deviceId === counter)!.name).toBe('Counter 2, front desk');
+    expect((await rename(admin, counter, { name: '' })).body).toEqual({ deviceId: counter, name: null });
+    expect((await devices()).find((d) => d.deviceId === counter)!.name).toBeNull();
+  });
+
+  test("a pharmacist gets 403, another site's admin and an unknown device 404, and nothing is renamed", async () => {
+    expectError(await rename(alice, counter, { name: 'Mine now' }), 403, 'forbidden');
+    expectError(await rename(otherAdmin, counter, { name: 'Theirs now' }), 404, 'not_found');
+    expectError(await rename(admin, `dev-nobody-${randomUUID()}`, { name: 'Ghost' }), 404, 'not_found');
+    expectError(await rename(admin, 'not a device id!', { name: 'Ghost' }), 404, 'not_found');
+    expect((await devices()).find((d) => d.deviceId === counter)!.name).toBeNull();
+  });
+
+  test.each([
+    ['a name too long', { name: 'x'.repeat(61) }],
+    ['no name', {}],
+    ['a number', { name: 42 }],
+    ['a control character', { name: 'Counter\u0007' }],
+    ['another field', { name: 'Counter', siteId: 'site-b' }],
+  ])('%s is 400 with the issues', async (_what, body) => {
+    const r = await rename(admin, counter, body);
+    expectError(r, 400, 'invalid_request');
+    expect(r.body.error.issues.length).toBeGreaterThan(0);
+  });
+});
+
 describe('device clocks', () => {
   test('a raw push with an instant a day ahead is refused with clock_ahead, and nothing is stored', async () => {
     const ahead = new Date(Date.now() + 24 * 3600_000).toISOString();
@@ -175,7 +270,7 @@ describe('export', () => {
     const r = await call(server.url, 'GET', `/api/dispenses/export.csv?from=${from}&to=${to}`, { token: admin });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('text/csv; charset=utf-8; header=present');
-    expect(r.headers.get('content-disposition')).toBe('attachment; filename="dispenses-site-a-2025-03-01-to-2025-04-01.csv"');
+    expect(r.headers.get('content-disposition')).toBe('attachment; filename="dispenses-site-a-2025-03-01-to-2025-03-31.csv"');
     const rows = parse(r.text, { columns: true, bom: true, relax_column_count: false }) as Record<string, string>[];
     expect(Object.keys(rows[0])).toEqual(DISPENSE_FIELDS);
     const sorted = [...inPeriod].sort((x, y) => x.dispensedAt.localeCompare(y.dispensedAt) || x.externalId.localeCompare(y.externalId));
@@ -206,6 +301,19 @@ describe('export', () => {
       { token: admin },
     );
     expect((parse(edge.text, { columns: true }) as unknown[]).length).toBe(1);
+  });
+
+  test("the file is named by the days it holds, in the offset the query gives (a device's local midnights)", async () => {
+    const name = async (from: string, to: string) => {
+      const r = await call(server.url, 'GET', `/api/dispenses/export.csv?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`, {
+        token: admin,
+      });
+      expect(r.status).toBe(200);
+      return /filename="([^"]+)"/.exec(r.headers.get('content-disposition') ?? '')?.[1];
+    };
+    expect(await name('2026-12-07T00:00:00.000+01:00', '2026-12-08T00:00:00.000+01:00')).toBe('dispenses-site-a-2026-12-07-to-2026-12-07.csv');
+    expect(await name('2026-12-01T00:00:00.000-05:00', '2026-12-08T00:00:00.000-05:00')).toBe('dispenses-site-a-2026-12-01-to-2026-12-07.csv');
+    expect(await name('2026-12-07', '2026-12-08')).toBe('dispenses-site-a-2026-12-07-to-2026-12-07.csv');
   });
 
   test.each([
