@@ -8,6 +8,7 @@ import type { Observable } from 'rxjs';
 import { ZodError } from 'zod';
 import { dispenseSchema, dispenseShape, type Dispense } from '../schemas/dispense';
 import { entryIssues } from '../schemas/entry-rules';
+import { CLOCK_AHEAD_LIMIT_MS } from '../schemas/devices';
 import { correctedNow } from './clock';
 import type { DispenseDatabase } from './db';
 import { countMade } from './device-made';
@@ -35,10 +36,15 @@ export interface RecordUser {
   siteId: string;
 }
 
-/** An updatedAt later than `previous`, so each version of a record has its own; in the server's time (clock.ts). */
-function nextUpdatedAt(previous?: string): string {
-  const now = correctedNow();
-  const after = previous ? Date.parse(previous) + 1 : 0;
+/**
+ * An updatedAt later than `previous`, so each version of a record has its own; in the server's
+ * time (clock.ts). A `previous` further ahead than the server accepts (CLOCK_AHEAD_LIMIT_MS: stamped
+ * by a clock that was fast) was never taken by the server, whose version is at most that far
+ * ahead: the next one is stamped at that limit, so a correction made once the clock is right is
+ * accepted instead of inheriting the fast time and being refused again.
+ */
+export function nextUpdatedAt(previous?: string, now = correctedNow()): string {
+  const after = previous ? Math.min(Date.parse(previous) + 1, now + CLOCK_AHEAD_LIMIT_MS) : 0;
   return new Date(Math.max(now, after)).toISOString();
 }
 

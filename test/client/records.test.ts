@@ -3,7 +3,8 @@ import './local-storage';
 import { firstValueFrom, filter } from 'rxjs';
 import { ZodError } from 'zod';
 import type { DispenseDatabase } from '../../client/db';
-import { createDispense, createDispenses, editDispense, recentDispenses$, voidDispense } from '../../client/records';
+import { createDispense, createDispenses, editDispense, nextUpdatedAt, recentDispenses$, voidDispense } from '../../client/records';
+import { CLOCK_AHEAD_LIMIT_MS } from '../../schemas/devices';
 import { getChangedDocumentsSince } from 'rxdb';
 import { countAfter, firstAfter, idsAfter, idsUpTo } from '../../client/index-read';
 import { publishCheckpoint } from '../../client/sync/checkpoint';
@@ -170,4 +171,13 @@ test('the pending count read before RxDB opens the database equals the live coun
   } finally {
     Object.assign(global, before);
   }
+});
+
+test('a version stamped by a fast clock is followed by one the server accepts: at most its limit ahead, still later than any version it holds', () => {
+  const now = Date.parse('2026-12-07T10:00:00.000Z');
+  const at = (ms: number) => new Date(now + ms).toISOString();
+  expect(nextUpdatedAt(at(-5_000), now)).toBe(at(0)); // the usual case: now
+  expect(nextUpdatedAt(at(2_000), now)).toBe(at(2_001)); // a little ahead: just after it
+  expect(nextUpdatedAt(at(86_400_000), now)).toBe(at(CLOCK_AHEAD_LIMIT_MS)); // a day ahead (refused): at the limit
+  expect(nextUpdatedAt(undefined, now)).toBe(at(0));
 });
