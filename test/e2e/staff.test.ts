@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { seedUsers } from '../support/users';
-import { syncNow } from './counter';
+import { dispense, entry, rowSync, signOut, syncNow } from './counter';
 import { describeE2E, signIn, startE2E, USER, type E2E } from './harness';
 
 jest.setTimeout(180_000);
@@ -92,9 +92,19 @@ describeE2E('the Staff tab and access that ends', () => {
     await page.context().close();
   });
 
-  test("disabled by the admin while signed in, the person's tab is signed out at its next request with the reason in words", async () => {
+  test("disabled by the admin while signed in, the person's tab is signed out at its next request with the reason in words; the record they left is sent by the next user of that counter, and the device then refuses them offline", async () => {
     const page = await open();
-    await signIn(page, { ...NEWBIE, password: 'my own quiet river' });
+    // Signed in online with "Remember me": this device keeps a verifier to sign them in offline.
+    await page.getByLabel('Username').fill(NEWBIE.username);
+    await page.getByLabel('Password').fill('my own quiet river');
+    await page.getByLabel(/Remember me on this device/).check();
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'New dispense' }).waitFor();
+    const verifierOf = (username: string) =>
+      page.evaluate((name) => Boolean(JSON.parse(localStorage.getItem('sems_offline_accounts') ?? '{}').state?.accounts?.[name]), username);
+    expect(await verifierOf(NEWBIE.username)).toBe(true);
+    // A dispense made before the disable, left pending on this counter.
+    const left = await dispense(page, entry({ patientId: 'P-LEFT-1', patientName: 'Left Pending' }));
     await admin.reload();
     await staffTab(admin);
     await rowOf(admin, NEWBIE.username)
@@ -112,6 +122,23 @@ describeE2E('the Staff tab and access that ends', () => {
     await page.getByRole('alert').filter({ hasText: "Your account was disabled by the site's admin." }).waitFor();
     // The admin log says who did it.
     await admin.getByRole('list', { name: 'Admin log entries' }).getByText(`disabled ${NEWBIE.username}`).waitFor();
+
+    // The next pharmacist of the site at this counter signs in: the record left pending is sent at
+    // once (auto sync is on), under its maker's name; the server's answer drops the verifier.
+    await signIn(page, USER);
+    await rowSync(page, left.patientId).filter({ hasText: 'Synced' }).waitFor();
+    expect(await e2e.sql('SELECT dispensed_by FROM dispenses WHERE patient_id = $1', [left.patientId])).toEqual([{ dispensed_by: NEWBIE.username }]);
+    await page.waitForFunction((name) => !JSON.parse(localStorage.getItem('sems_offline_accounts') ?? '{}').state?.accounts?.[name], NEWBIE.username);
+    await signOut(page);
+
+    // With no network, the disabled person cannot sign in on this device any more.
+    await page.context().setOffline(true);
+    await page.getByLabel('Username').fill(NEWBIE.username);
+    await page.getByLabel('Password').fill('my own quiet river');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('heading', { name: 'New dispense' }).count()).toBe(0);
+    await page.context().setOffline(false);
   });
 
   test('sign-out ends the token on the server, not only in the browser', async () => {
