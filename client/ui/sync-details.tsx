@@ -66,7 +66,7 @@ export function SyncDetails({ status, stateLabel, onCorrect }: Props) {
       </dl>
       {refused > 0 ? (
         <section className="rejected-list" aria-labelledby="rejected-title">
-          <h3 id="rejected-title">Rejected by the server ({refused})</h3>
+          <h2 id="rejected-title">Rejected by the server ({refused})</h2>
           <p className="muted">Correct a record and it is sent again with the next sync; a voided one stays voided.</p>
           <ul aria-labelledby="rejected-title">
             {s.rejected.map((r) => {

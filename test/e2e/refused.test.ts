@@ -65,6 +65,7 @@ describeE2E('a refused record has a way out at the counter', () => {
       .filter({ hasText: /Dispensed at is \d+ minutes? ahead/ })
       .waitFor();
     await dialog.getByLabel('Dispensed at').fill(await localInput(page, 0));
+    await dialog.getByLabel('Reason for the change').fill('Time typed wrong');
     await dialog.getByRole('button', { name: 'Save changes' }).click();
     await dialog.waitFor({ state: 'detached' });
   };
