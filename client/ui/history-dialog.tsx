@@ -29,7 +29,7 @@ interface Props {
 
 const ACTIONS: Record<AuditEntry['action'], string> = { create: 'Created', update: 'Edited', void: 'Voided' };
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-const INSTANTS: ReadonlySet<string> = new Set(['dispensedAt', 'updatedAt']);
+const INSTANTS: ReadonlySet<string> = new Set(['dispensedAt', 'duplicateConfirmedAt', 'updatedAt']);
 
 /** A value as the counter reads it: instants in local time, nothing as "(empty)". */
 function shown(field: string, v: unknown): string {
@@ -76,7 +76,10 @@ interface ChangesProps {
 
 function Version({ entry, n }: { entry: AuditEntry; n: number }) {
   const clock = clockText(entry.clockOffsetMs);
-  const fields = entry.action === 'create' ? [] : entry.changed.filter((f) => !isBookkeeping(f));
+  // The reason is said in a line of its own, not as a change from the last edit's reason.
+  const fields = entry.action === 'create' ? [] : entry.changed.filter((f) => !isBookkeeping(f) && f !== 'editReason');
+  const reason = entry.action === 'update' ? entry.after.editReason : undefined; // a void's is among its changes
+  const confirmed = entry.action === 'create' && entry.after.duplicateConfirmedBy ? entry.after : null;
   return (
     <li data-testid="version">
       <h3>
@@ -87,6 +90,13 @@ function Version({ entry, n }: { entry: AuditEntry; n: number }) {
         <code title={entry.deviceId ?? undefined}>{entry.deviceId ? entry.deviceId.slice(0, 8) : 'unknown'}</code>
         {entry.clockOffsetMs !== null ? ` · device clock ${clock.text}` : null}
       </p>
+      {reason ? <p className="reason">Reason: {reason}</p> : null}
+      {confirmed ? (
+        <p className="reason">
+          A possible duplicate, dispensed anyway: confirmed by {confirmed.duplicateConfirmedBy}
+          {confirmed.duplicateConfirmedAt ? ` at ${when.format(new Date(confirmed.duplicateConfirmedAt))}` : ''}
+        </p>
+      ) : null}
       {fields.length > 0 ? (
         <Changes
           label={`Changes in version ${n}`}

@@ -168,6 +168,9 @@ describeE2E('the site admin: devices, history and device clocks', () => {
     // In the form's words, without the bookkeeping (when it last changed).
     expect(await changes(2)).toEqual([['Quantity', '21', '30']]);
     expect(await changes(3)).toEqual([['Quantity', '30', '40']]);
+    // Each edit's reason, in a line of its own.
+    expect(await versions.nth(1).getByText('Reason: Quantity was 30').count()).toBe(1);
+    expect(await versions.nth(2).getByText('Reason: Quantity was 40').count()).toBe(1);
     expect(await changes(4)).toEqual([
       ['Status', 'dispensed', 'voided'],
       ['Reason for voiding', '(empty)', 'Wrong patient'],

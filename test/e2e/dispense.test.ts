@@ -125,15 +125,13 @@ describeE2E('dispensing at the counter', () => {
     expect(row).toEqual({ status: 'voided', void_reason: 'Wrong patient selected' });
   });
 
-  test('signing out keeps a pending record on the device; after signing in again it is sent', async () => {
+  test('signing out keeps a pending record on the device; signing in again sends it at once (auto sync is on)', async () => {
     const waiting = await dispense(page, entry({ patientId: 'P-SIGNOUT' }));
     await signOut(page);
     await page.getByText('1 record is still on this device').waitFor();
     expect(await e2e.sql('SELECT 1 FROM dispenses WHERE patient_id = $1', [waiting.patientId])).toHaveLength(0);
 
     await signIn(page);
-    await rowSync(page, waiting.patientId).filter({ hasText: 'Pending' }).waitFor();
-    await syncNow(page);
     await rowSync(page, waiting.patientId).filter({ hasText: 'Synced' }).waitFor();
     expect(await e2e.sql('SELECT 1 FROM dispenses WHERE patient_id = $1', [waiting.patientId])).toHaveLength(1);
   });
