@@ -7,12 +7,14 @@ import * as initial from './20261125000001_initial';
 import * as changeOrder from './20261130000001_change_order';
 import * as devices from './20261130000010_devices';
 import * as siteRecordCounts from './20261130000020_site_record_counts';
+import * as patientMatchKey from './20261207000010_patient_match_key';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261125000001_initial': initial,
   '20261130000001_change_order': changeOrder,
   '20261130000010_devices': devices,
   '20261130000020_site_record_counts': siteRecordCounts,
+  '20261207000010_patient_match_key': patientMatchKey,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
