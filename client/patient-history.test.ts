@@ -10,6 +10,12 @@ describe('possible duplicates', () => {
   test.each<[string, Partial<Dispense>, boolean]>([
     ['the same patient and medication an hour before', { patientId: 'P-1', medicationCode: 'AMOX500', dispensedAt: at(-1) }, true],
     ['the same, the code in another case', { patientId: 'P-1', medicationCode: 'amox500', dispensedAt: at(-1) }, true],
+    [
+      'the same, the id in another case and both with spaces around',
+      { patientId: ' p-1\t', medicationCode: '\u00a0Amox500 ', dispensedAt: at(-1) },
+      true,
+    ],
+    ['an id with a space inside', { patientId: 'P -1', medicationCode: 'AMOX500', dispensedAt: at(-1) }, false],
     ['at the edge of the window', { patientId: 'P-1', medicationCode: 'AMOX500', dispensedAt: at(-24) }, true],
     ['outside the window', { patientId: 'P-1', medicationCode: 'AMOX500', dispensedAt: at(-25) }, false],
     ['another medication', { patientId: 'P-1', medicationCode: 'MET500', dispensedAt: at(-1) }, false],
@@ -18,6 +24,11 @@ describe('possible duplicates', () => {
     ['one dated later (a back-dated entry now)', { patientId: 'P-1', medicationCode: 'AMOX500', dispensedAt: at(3) }, true],
   ])('%s', (_name, over, expected) => {
     expect(possibleDuplicates(input, [record(1, over)], 24)).toHaveLength(expected ? 1 : 0);
+  });
+
+  test('typed in lower case with a space after, the input meets the record typed in capitals', () => {
+    const typed = { patientId: 'p-1 ', medicationCode: 'amox500', dispensedAt: at(0) };
+    expect(possibleDuplicates(typed, [record(1, { patientId: 'P-1', medicationCode: 'AMOX500', dispensedAt: at(-1) })], 24)).toHaveLength(1);
   });
 });
 
