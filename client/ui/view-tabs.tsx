@@ -1,15 +1,24 @@
-/** The signed-in views a site admin switches between; a pharmacist has the counter only and sees no tabs. */
-export type View = 'counter' | 'admin';
+/**
+ * The signed-in views, in a bar under the header: the counter, finding a record and the totals for
+ * everyone; the Admin view for a site admin.
+ */
+export type View = 'counter' | 'find' | 'totals' | 'admin';
 
-export function ViewTabs({ view, onChange }: { view: View; onChange: (v: View) => void }) {
+const LABELS: [View, string][] = [
+  ['counter', 'Counter'],
+  ['find', 'Find'],
+  ['totals', 'Totals'],
+  ['admin', 'Admin'],
+];
+
+export function ViewTabs({ view, onChange, admin }: { view: View; onChange: (v: View) => void; admin: boolean }) {
   return (
-    <nav className="view-tabs" aria-label="Views">
-      <button type="button" className="ghost" aria-pressed={view === 'counter'} onClick={() => onChange('counter')}>
-        Counter
-      </button>
-      <button type="button" className="ghost" aria-pressed={view === 'admin'} onClick={() => onChange('admin')}>
-        Admin
-      </button>
+    <nav className="view-tabs view-bar" aria-label="Views">
+      {LABELS.filter(([v]) => admin || v !== 'admin').map(([v, label]) => (
+        <button key={v} type="button" className="ghost" aria-pressed={view === v} onClick={() => onChange(v)}>
+          {label}
+        </button>
+      ))}
     </nav>
   );
 }

@@ -15,11 +15,13 @@ import { EditDialog } from './edit-dialog';
 import { AdminView } from './admin-view';
 import { ClockWarning } from './clock-warning';
 import { DeliveryWarning } from './delivery-warning';
+import { FindView } from './find-view';
 import { Header } from './header';
 import { HistoryDialog } from './history-dialog';
 import { ReceivingBar } from './receiving-bar';
 import { RecentList } from './recent-list';
 import { SignOutDialog } from './sign-out-dialog';
+import { TotalsView } from './totals-view';
 import { usePatientHistory } from './use-patient-history';
 import { useDatabase, useSync } from './use-sync';
 import { useObservable } from './use-observable';
@@ -80,8 +82,8 @@ export function Workspace({ user, onSignOut }: Props) {
         countsKnown={countsKnown}
         onSignOut={() => setSigningOut(true)}
         onSignInAgain={() => onSignOut()}
-        views={user.role === 'admin' ? <ViewTabs view={view} onChange={setView} /> : null}
       />
+      <ViewTabs view={view} onChange={setView} admin={user.role === 'admin'} />
       <ClockWarning />
       <DeliveryWarning />
       {needsSignIn && !offlineSession ? (
@@ -95,7 +97,9 @@ export function Workspace({ user, onSignOut }: Props) {
       ) : null}
       <ReceivingBar />
       {view === 'admin' && user.role === 'admin' ? <AdminView token={token} siteId={user.siteId} /> : null}
-      <main className="workspace" hidden={view === 'admin' && user.role === 'admin'}>
+      {view === 'find' ? <FindView db={db} username={user.username} onEdit={setEditing} onVoid={setVoiding} onHistory={setHistoryOf} /> : null}
+      {view === 'totals' ? <TotalsView db={db} token={token} admin={user.role === 'admin'} /> : null}
+      <main className="workspace" hidden={view !== 'counter'}>
         {db ? (
           <DispenseForm
             save={(input) => createDispense(db, input, user)}
