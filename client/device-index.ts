@@ -1,8 +1,8 @@
 /**
  * The record index (record-index.ts) of a local database: built once, on first use, from a read
- * of every record in IndexedDB, then kept current from the collection's change stream (writes of this tab,
- * of the other tabs, and of pulls). And what it answers, as records read by id: a patient's
- * history, a search, a period's totals.
+ * of every record in IndexedDB, then kept current from the collection's change stream (writes of
+ * this tab, of the other tabs, and of pulls). And what it answers, as records read by id: a
+ * patient's history, a search, a period's totals.
  */
 import { Subject, type Observable } from 'rxjs';
 import type { RxStorageChangeEvent } from 'rxdb';
@@ -45,11 +45,9 @@ function recordReader(collection: DispenseCollection) {
       if (missing.length > 0) {
         const at = epoch;
         // The storage's own read by id: no RxDocuments are made for a page that may be gone at the next keystroke.
-        for (const { _meta: _m, _rev: _r, _deleted: _d, _attachments: _a, ...d } of await collection.storageInstance.findDocumentsById(
-          missing,
-          false,
-        )) {
-          fresh.set(d.externalId, d as Dispense);
+        for (const doc of await collection.storageInstance.findDocumentsById(missing, false)) {
+          const { _meta: _m, _rev: _r, _deleted: _d, _attachments: _a, ...d } = doc;
+          fresh.set(d.externalId, d);
         }
         if (at === epoch) {
           if (kept.size + fresh.size > KEPT) kept.clear();
@@ -128,14 +126,8 @@ export async function patientRecords(db: DispenseDatabase, patientId: string, li
 /** This device's totals of the records dispensed in [from, to), each group named by its newest record. */
 export async function deviceTotals(db: DispenseDatabase, index: RecordIndex, from: string, to: string): Promise<MedicationTotal[]> {
   const groups = groupTotals(index.between(from, to));
-  const named = new Map(
-    (
-      await recordsOf(
-        db,
-        groups.map((g) => g.newestId),
-      )
-    ).map((d) => [d.externalId, d]),
-  );
+  const newestIds = groups.map((g) => g.newestId);
+  const named = new Map((await recordsOf(db, newestIds)).map((d) => [d.externalId, d]));
   return groups.flatMap(({ newestId, ...g }) => {
     const d = named.get(newestId);
     return d ? [{ medicationCode: d.medicationCode, medicationName: d.medicationName, ...g }] : [];
