@@ -50,7 +50,7 @@ const INSTRUMENT = `(() => {
   new MutationObserver((changes) => {
     for (const c of changes) {
       const key = c.target.getAttribute?.('data-answered');
-      if (c.attributeName === 'data-answered' && key) t.answers.push({ at: performance.now(), fields: JSON.parse(key.split('#')[0]) });
+      if (c.attributeName === 'data-answered' && key) t.answers.push({ at: performance.now(), fields: JSON.parse(key.slice(0, key.lastIndexOf('#'))) });
     }
   }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-answered'] });
 })();`;
