@@ -9,7 +9,7 @@ import type { RxStorageChangeEvent } from 'rxdb';
 import type { MedicationTotal } from '../schemas/api';
 import type { Dispense } from '../schemas/dispense';
 import type { DispenseCollection, DispenseDatabase } from './db';
-import { readEveryPage } from './index-read';
+import { readAll } from './index-read';
 import { RecordIndex } from './record-index';
 import { groupTotals } from './totals';
 
@@ -22,9 +22,6 @@ export interface LiveIndex {
 }
 
 const built = new WeakMap<DispenseCollection, Promise<LiveIndex>>();
-
-/** Records read from IndexedDB per request while the index is built (client/index-read.ts). */
-const READ_PAGE = 10_000;
 
 /** How many records read by id are kept in memory: a search's pages repeat as it is typed. */
 const KEPT = 5000;
@@ -85,8 +82,10 @@ async function build(collection: DispenseCollection): Promise<LiveIndex> {
     }
   });
   try {
-    // Pages in id order: ids are time-ordered (uuid.ts), so the index is near its order as read.
-    await readEveryPage(collection, READ_PAGE, (docs) => index.put(docs));
+    // One request, in time order (the dispensedAt index). Read in pages of 10,000 by id
+    // instead, the index answered each keystroke about 10 ms later at 100,000 records (bench
+    // part 8: p50 20-29 ms in seven runs, against 10-13 ms in five), for a read no faster.
+    index.put(await readAll(collection, { selector: {}, sort: [{ dispensedAt: 'asc' }, { externalId: 'asc' }] }));
   } catch (err) {
     sub.unsubscribe();
     throw err;

@@ -100,29 +100,6 @@ export async function readAll<T>(collection: RxCollection<T>, query: MangoQuery<
 }
 
 /**
- * Every document of the collection, a page of `pageSize` at a time in primary key order, each page
- * handed to `onPage` while the next is read: one request per page, the next asked for before this
- * one is handed over, and only a page of whole documents held at a time. With 100,000 records in
- * Chromium it takes about as long as one getAll of the dispensedAt index (2-3.5 s either way on 2
- * busy cores) while holding a tenth of the records. Elsewhere than on Dexie, RxDB's query, as one page.
- */
-export async function readEveryPage<T>(collection: RxCollection<T>, pageSize: number, onPage: (docs: T[]) => void): Promise<void> {
-  const docs = dexieDocsOf(collection);
-  if (!docs) return onPage((await collection.find().exec()).map((d) => d.toJSON() as T));
-  await docs.read(async (r) => {
-    const keyPath = r.store.keyPath;
-    if (typeof keyPath !== 'string') throw new Error(`The documents' store of ${collection.name} has no single key path`);
-    const page = (after: IDBValidKey | null) => request(r.store.getAll(after === null ? null : r.KeyRange.lowerBound(after, true), pageSize));
-    let next: Promise<unknown[]> | null = page(null);
-    while (next) {
-      const stored: unknown[] = await next;
-      next = stored.length === pageSize ? page((stored[stored.length - 1] as Record<string, IDBValidKey>)[keyPath]) : null;
-      onPage(stored.map((v) => r.toDocument<T>(v)).flatMap((d) => (d._deleted ? [] : [withoutMeta(d)])));
-    }
-  });
-}
-
-/**
  * The newest `limit` documents by `field` (ties by primary key, both descending), live: read
  * again after every write to the collection (in any tab). Elsewhere than on Dexie, RxDB's query.
  */
