@@ -1,9 +1,10 @@
 /**
  * The reads that need the server, made from the app's views: a site's devices and export (admin),
- * and one record's history (its audit trail). None of them works offline: each says so in words.
+ * one record's history (its audit trail), the site's totals. None of them works offline: each says
+ * so in words.
  */
 import type { z } from 'zod';
-import { dispenseDetailSchema, errorBodySchema } from '../schemas/api';
+import { dispenseDetailSchema, dispenseTotalsSchema, errorBodySchema, type DispenseTotals } from '../schemas/api';
 import { deviceNameResponseSchema, devicesResponseSchema, type DeviceNameResponse, type DevicesResponse } from '../schemas/devices';
 
 export type DispenseDetail = z.infer<typeof dispenseDetailSchema>;
@@ -74,4 +75,10 @@ export async function downloadExport(token: string | null, from: string, to: str
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
   return name;
+}
+
+/** The site's totals per medication of the records dispensed in [from, to), as the server counts them. */
+export function fetchTotals(token: string | null, from: Date, to: Date): Promise<DispenseTotals> {
+  const query = new URLSearchParams({ from: from.toISOString(), to: to.toISOString() });
+  return getJson(token, `/api/dispenses/totals?${query}`, "The site's totals", dispenseTotalsSchema);
 }

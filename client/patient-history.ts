@@ -2,18 +2,23 @@
  * A patient's dispenses at this site, for the counter: what this device holds (its own records
  * and those pulled from the site's other devices) first, then the server's older history when
  * online; and the duplicate-dispense check before a save: the same patient and medication code
- * within the site's window (the server's DUPLICATE_WINDOW_HOURS, default 24 h).
+ * within the site's window (the server's DUPLICATE_WINDOW_HOURS, default 24 h). Patient ids and
+ * medication codes match ignoring case and surrounding space, on both sides (schemas/match-key.ts).
  */
 import { dispensePageSchema, syncStatusSchema } from '../schemas/api';
 import type { Dispense } from '../schemas/dispense';
+import { matchKey } from '../schemas/match-key';
 import type { DispenseDatabase } from './db';
+import { patientRecords } from './device-index';
 
 export const DEFAULT_DUPLICATE_WINDOW_HOURS = 24;
 
-/** The patient's records on this device, newest first (the patientId + dispensedAt index). */
-export async function localHistory(db: DispenseDatabase, patientId: string, limit = 20): Promise<Dispense[]> {
-  const docs = await db.dispenses.find({ selector: { patientId }, sort: [{ dispensedAt: 'desc' }, { externalId: 'desc' }], limit }).exec();
-  return docs.map((d) => d.toJSON() as Dispense);
+/**
+ * The patient's records on this device, newest first. Not RxDB's patientId index: it matches the
+ * id exactly as typed; the device's record index matches its key (device-index.ts).
+ */
+export function localHistory(db: DispenseDatabase, patientId: string, limit = 20): Promise<Dispense[]> {
+  return patientRecords(db, patientId, limit);
 }
 
 /** The patient's records on the server (its whole history at the site), newest first; null offline or on any failure. */
@@ -40,7 +45,10 @@ export function mergeHistory(local: Dispense[], server: Dispense[] | null, limit
     .slice(0, limit);
 }
 
-/** Records that make `input` a possible duplicate: same patient and medication code, not voided, within `hours` of it. */
+/**
+ * Records that make `input` a possible duplicate: same patient and medication code (each ignoring
+ * case and surrounding space), not voided, within `hours` of it.
+ */
 export function possibleDuplicates(
   input: Pick<Dispense, 'patientId' | 'medicationCode' | 'dispensedAt'>,
   history: Dispense[],
@@ -48,21 +56,32 @@ export function possibleDuplicates(
 ): Dispense[] {
   const at = Date.parse(input.dispensedAt);
   const window = hours * 3_600_000;
+  const patient = matchKey(input.patientId);
+  const medication = matchKey(input.medicationCode);
   return history.filter(
     (d) =>
       d.status !== 'voided' &&
-      d.patientId === input.patientId &&
-      d.medicationCode.toLowerCase() === input.medicationCode.toLowerCase() &&
+      matchKey(d.patientId) === patient &&
+      matchKey(d.medicationCode) === medication &&
       Math.abs(Date.parse(d.dispensedAt) - at) <= window,
   );
 }
 
-/** What the record keeps of a confirmed warning, in its notes (the audit trail keeps the notes). */
-export function duplicateNote(duplicates: Dispense[], username: string, offline: boolean): string {
-  const first = duplicates[0];
-  const more = duplicates.length > 1 ? ` and ${duplicates.length - 1} more` : '';
-  const source = offline ? ', checked offline against this device' : '';
-  return `[Possible duplicate confirmed by ${username}: ${first.medicationCode} dispensed ${first.dispensedAt} by ${first.dispensedBy}${more}${source}]`;
+/** How many of the patient's records the duplicate check reads from each side. */
+const CHECKED = 100;
+
+/**
+ * The duplicate check before a save: the patient's records on this device and, when `fromServer`
+ * answers, on the server, that make `input` a possible duplicate within `hours`.
+ */
+export async function checkDuplicates(
+  db: DispenseDatabase,
+  input: Pick<Dispense, 'patientId' | 'medicationCode' | 'dispensedAt'>,
+  fromServer: (patientId: string, limit: number) => Promise<Dispense[] | null>,
+  hours: number,
+): Promise<{ duplicates: Dispense[]; hours: number; offline: boolean }> {
+  const [local, server] = await Promise.all([localHistory(db, input.patientId, CHECKED), fromServer(input.patientId, CHECKED)]);
+  return { duplicates: possibleDuplicates(input, mergeHistory(local, server, 2 * CHECKED), hours), hours, offline: server === null };
 }
 
 /** Where the site's settings read from the server are kept on this device. */

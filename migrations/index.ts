@@ -8,9 +8,10 @@ import * as changeOrder from './20261130000001_change_order';
 import * as devices from './20261130000010_devices';
 import * as siteRecordCounts from './20261130000020_site_record_counts';
 import * as confirmationsAndReasons from './20261207000001_confirmations_and_reasons';
+import * as patientMatchKey from './20261207000010_patient_match_key';
+import * as deviceDetails from './20261207000020_device_details';
 import * as access from './20261207000030_access';
 import * as lastUpdated from './20261207000040_last_updated';
-import * as deviceDetails from './20261207000020_device_details';
 
 const migrations: Record<string, Knex.Migration> = {
   '20261125000001_initial': initial,
@@ -18,9 +19,10 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130000010_devices': devices,
   '20261130000020_site_record_counts': siteRecordCounts,
   '20261207000001_confirmations_and_reasons': confirmationsAndReasons,
+  '20261207000010_patient_match_key': patientMatchKey,
+  '20261207000020_device_details': deviceDetails,
   '20261207000030_access': access,
   '20261207000040_last_updated': lastUpdated,
-  '20261207000020_device_details': deviceDetails,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

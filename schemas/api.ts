@@ -180,3 +180,35 @@ export type AuditEntry = z.infer<typeof auditEntrySchema>;
 export const dispenseDetailSchema = z.object({ record: dispenseSchema, audit: z.array(auditEntrySchema) });
 
 export const healthSchema = z.object({ status: z.enum(['ok', 'degraded']), database: z.enum(['up', 'down']) });
+
+/** The longest period one totals request covers. */
+export const MAX_TOTALS_DAYS = 366;
+
+/**
+ * GET /api/dispenses/totals?from=&to=: the period [from, to), two instants (a day, or a shift the
+ * user picks); `from` before `to`, at most MAX_TOTALS_DAYS apart.
+ */
+export const totalsQuerySchema = z
+  .object({ from: isoInstant(), to: isoInstant() })
+  .refine(({ from, to }) => from < to, { path: ['to'], message: 'The end of the period must be after its start' })
+  .refine(({ from, to }) => Date.parse(to) - Date.parse(from) <= MAX_TOTALS_DAYS * 24 * 3_600_000, {
+    path: ['to'],
+    message: `A period is at most ${MAX_TOTALS_DAYS} days`,
+  });
+export type TotalsQuery = z.infer<typeof totalsQuerySchema>;
+
+/** One medication (codes matched ignoring case and surrounding space) in one unit, in a period. */
+export const medicationTotalSchema = z.object({
+  /** The code and name of the group's newest record. */
+  medicationCode: z.string(),
+  medicationName: z.string(),
+  unit: dispenseShape.unit,
+  /** Dispenses not voided, and the quantity they handed out (to the thousandth). */
+  dispensed: z.number().int().min(0),
+  quantity: z.number().min(0),
+  /** Voided dispenses: counted apart, their quantity in no total. */
+  voided: z.number().int().min(0),
+});
+export type MedicationTotal = z.infer<typeof medicationTotalSchema>;
+export const dispenseTotalsSchema = z.object({ from: isoInstant(), to: isoInstant(), totals: z.array(medicationTotalSchema) });
+export type DispenseTotals = z.infer<typeof dispenseTotalsSchema>;

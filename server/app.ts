@@ -9,7 +9,7 @@ import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { listQuerySchema, loginRequestSchema, MAX_PUSH_ROWS, missingRequestSchema, pushRequestSchema } from '../schemas/api';
+import { listQuerySchema, loginRequestSchema, MAX_PUSH_ROWS, missingRequestSchema, pushRequestSchema, totalsQuerySchema } from '../schemas/api';
 import { dispenseShape } from '../schemas/dispense';
 import { DEVICE_ID, deviceNameSchema, deviceReportSchema, exportQuerySchema } from '../schemas/devices';
 import { mountAccessRoutes } from './access-routes';
@@ -25,7 +25,7 @@ import { fhirRoutes } from './fhir/routes';
 import { parsePullQuery, pullDispenses } from './pull';
 import { pushDispenses } from './push';
 import { consume, RateLimited, type Limiters } from './rate-limit';
-import { getDispense, listDispenses, syncStatus } from './records';
+import { dispenseTotals, getDispense, listDispenses, syncStatus } from './records';
 
 export interface AppDeps {
   db: Knex;
@@ -205,6 +205,12 @@ export function createApp({ db, config, limiters, logger = createLogger(config),
 
   app.get('/api/dispenses', signedIn, apiLimit, async (req, res) => {
     res.json(await listDispenses(db, req.user!.siteId, listQuerySchema.parse(req.query)));
+  });
+
+  // The site's totals per medication for a day or a shift, for its pharmacists and admins.
+  app.get('/api/dispenses/totals', signedIn, apiLimit, async (req, res) => {
+    const { from, to } = totalsQuerySchema.parse(req.query);
+    res.json(await dispenseTotals(db, req.user!.siteId, from, to));
   });
 
   // The site's dispensing log for a period, streamed page by page (server/export.ts).

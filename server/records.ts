@@ -3,8 +3,9 @@
  * and the reads behind the list, the detail with its audit trail, and the sync status.
  */
 import type { Knex } from 'knex';
-import type { AuditEntry, DispensePage, SyncStatus } from '../schemas/api';
+import type { AuditEntry, DispensePage, DispenseTotals, SyncStatus } from '../schemas/api';
 import { DISPENSE_FIELDS, type Dispense } from '../schemas/dispense';
+import { matchKeySql } from '../schemas/match-key';
 
 /** Record field → column. The push SQL and every read use this one list. */
 export const COLUMNS = {
@@ -101,8 +102,8 @@ export function rowToDispense(row: DispenseRow): Dispense {
 const SELECT_COLUMNS = DISPENSE_FIELDS.map((f) => COLUMNS[f]);
 
 /**
- * The site's records (or one patient's, along dispenses_site_patient), newest first; the cursor
- * is the last item's `dispensedAt_externalId`.
+ * The site's records (or one patient's, the id matched ignoring case and surrounding space along
+ * dispenses_site_patient_key), newest first; the cursor is the last item's `dispensedAt_externalId`.
  */
 export async function listDispenses(
   db: Knex,
@@ -111,12 +112,14 @@ export async function listDispenses(
 ): Promise<DispensePage> {
   const q = db('dispenses')
     .select(SELECT_COLUMNS)
-    .where(patientId === undefined ? { site_id: siteId } : { site_id: siteId, patient_id: patientId })
+    .where({ site_id: siteId })
     .orderBy([
       { column: 'dispensed_at', order: 'desc' },
       { column: 'external_id', order: 'desc' },
     ])
     .limit(limit + 1);
+  // Both sides keyed in SQL, so the server agrees with itself whatever JavaScript's Unicode version.
+  if (patientId !== undefined) q.andWhereRaw(`${matchKeySql('patient_id')} = ${matchKeySql('?')}`, [patientId]);
   if (cursor) {
     const [at, id] = cursor.split('_');
     q.andWhereRaw('(dispensed_at, external_id) < (?::timestamptz, ?::uuid)', [at, id]);
@@ -171,4 +174,37 @@ export async function syncStatus(db: Knex, siteId: string, settings: SyncSetting
     lastPushAt: r.last_push_at ? iso(r.last_push_at) : null,
     ...settings,
   };
+}
+
+/**
+ * The site's totals per medication and unit for the records dispensed in [from, to): how many
+ * dispenses and how much, voided ones apart. Medication codes are grouped by their match key;
+ * each group is named by its newest record's code and name. Quantities are summed to the
+ * thousandth, exactly (client/totals.ts sums the device's the same way). One range of
+ * dispenses_site_dispensed_at.
+ */
+export async function dispenseTotals(db: Knex, siteId: string, from: string, to: string): Promise<DispenseTotals> {
+  const newest = 'ORDER BY dispensed_at DESC, external_id DESC';
+  const { rows } = (await db.raw(
+    `SELECT (array_agg(medication_code ${newest}))[1] AS medication_code,
+            (array_agg(medication_name ${newest}))[1] AS medication_name,
+            unit,
+            count(*) FILTER (WHERE status <> 'voided')::int AS dispensed,
+            coalesce(sum(round(quantity::numeric, 3)) FILTER (WHERE status <> 'voided'), 0)::float8 AS quantity,
+            count(*) FILTER (WHERE status = 'voided')::int AS voided
+     FROM dispenses
+     WHERE site_id = ? AND dispensed_at >= ? AND dispensed_at < ?
+     GROUP BY ${matchKeySql('medication_code')}, unit
+     ORDER BY 2, 1, 3`,
+    [siteId, from, to],
+  )) as { rows: { medication_code: string; medication_name: string; unit: Dispense['unit']; dispensed: number; quantity: number; voided: number }[] };
+  const totals = rows.map((r) => ({
+    medicationCode: r.medication_code,
+    medicationName: r.medication_name,
+    unit: r.unit,
+    dispensed: r.dispensed,
+    quantity: r.quantity,
+    voided: r.voided,
+  }));
+  return { from, to, totals };
 }

@@ -24,7 +24,25 @@ interface Props {
   onVoid: (d: Dispense) => void;
   /** Opens the record's history (the server's audit trail). */
   onHistory?: (d: Dispense) => void;
+  /** The list's heading and words, when it lists other records than the recent ones (the Find view's results). */
+  heading?: ListHeading;
 }
+
+export interface ListHeading {
+  id: string;
+  title: string;
+  intro: string;
+  empty: string;
+  loading: string;
+}
+
+const RECENT: ListHeading = {
+  id: 'recent-title',
+  title: 'Recent dispenses',
+  intro: 'Newest first. Records are never deleted: edit a mistake or void it with a reason.',
+  empty: 'No dispenses on this device yet.',
+  loading: 'Opening the records on this device…',
+};
 
 function SyncBadge({ state, known }: { state: RecordSyncState | undefined; known: boolean }) {
   if (!known) return <span className="badge">Checking…</span>;
@@ -46,16 +64,16 @@ function SyncBadge({ state, known }: { state: RecordSyncState | undefined; known
   );
 }
 
-export function RecentList({ dispenses, username, states, loading, hasMore, onMore, onEdit, onVoid, onHistory }: Props) {
+export function RecentList({ dispenses, username, states, loading, hasMore, onMore, onEdit, onVoid, onHistory, heading = RECENT }: Props) {
   const now = useNow(60_000);
   return (
-    <section className="card recent" aria-labelledby="recent-title">
+    <section className="card recent" aria-labelledby={heading.id}>
       <div className="card-head">
-        <h2 id="recent-title">Recent dispenses</h2>
-        <p className="muted">Newest first. Records are never deleted: edit a mistake or void it with a reason.</p>
+        <h2 id={heading.id}>{heading.title}</h2>
+        <p className="muted">{heading.intro}</p>
       </div>
       {dispenses.length === 0 ? (
-        <p className="empty">{loading ? 'Opening the records on this device…' : 'No dispenses on this device yet.'}</p>
+        <p className="empty">{loading ? heading.loading : heading.empty}</p>
       ) : (
         <table>
           <thead>

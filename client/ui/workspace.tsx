@@ -16,12 +16,14 @@ import { inWords } from './field-words';
 import { AdminView } from './admin-view';
 import { ClockWarning } from './clock-warning';
 import { DeliveryWarning } from './delivery-warning';
+import { FindView } from './find-view';
 import { Header } from './header';
 import { HistoryDialog } from './history-dialog';
 import { ReceivingBar } from './receiving-bar';
 import { RecentList } from './recent-list';
 import { SignOutDialog } from './sign-out-dialog';
 import { StaffView } from './staff-view';
+import { TotalsView } from './totals-view';
 import { usePatientHistory } from './use-patient-history';
 import { useDatabase, useSync } from './use-sync';
 import { useObservable } from './use-observable';
@@ -93,9 +95,9 @@ export function Workspace({ user, onSignOut }: Props) {
         countsKnown={countsKnown}
         onSignOut={() => setSigningOut(true)}
         onSignInAgain={() => onSignOut()}
-        views={user.role === 'admin' ? <ViewTabs view={view} onChange={setView} /> : null}
         onCorrect={correct}
       />
+      <ViewTabs view={view} onChange={setView} admin={user.role === 'admin'} />
       <ClockWarning />
       <DeliveryWarning />
       {needsSignIn && !offlineSession ? (
@@ -110,7 +112,9 @@ export function Workspace({ user, onSignOut }: Props) {
       <ReceivingBar />
       {view === 'admin' && user.role === 'admin' ? <AdminView token={token} siteId={user.siteId} /> : null}
       {view === 'staff' && user.role === 'admin' ? <StaffView token={token} user={user} /> : null}
-      <main className="workspace" hidden={view !== 'counter' && user.role === 'admin'}>
+      {view === 'find' ? <FindView db={db} username={user.username} onEdit={setEditing} onVoid={setVoiding} onHistory={setHistoryOf} /> : null}
+      {view === 'totals' ? <TotalsView db={db} token={token} admin={user.role === 'admin'} /> : null}
+      <main className="workspace" hidden={view !== 'counter'}>
         {db ? (
           <DispenseForm
             save={(input, options) => createDispense(db, input, user, options)}
