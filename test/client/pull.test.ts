@@ -229,8 +229,16 @@ test('a pull page read before this device pushed an edit does not take the recor
   expect(await a.pending()).toBe(0);
 
   const { token } = await server.login('anna');
-  const first = await fetch(`${server.url}/api/sync/dispenses/pull?limit=1000`, { headers: { authorization: `Bearer ${token}` } });
-  const page = await first.text();
+  // A pull reads below the cluster's oldest open transaction (server/pull.ts): with other suites
+  // running, a page can lag the push by a moment. Read until it holds the first version.
+  const readPage = async () =>
+    (await fetch(`${server.url}/api/sync/dispenses/pull?limit=1000`, { headers: { authorization: `Bearer ${token}` } })).text();
+  const holds = (text: string) => (JSON.parse(text).documents as Dispense[]).some((d) => d.externalId === record.externalId);
+  let page = await readPage();
+  for (const started = Date.now(); !holds(page); page = await readPage()) {
+    if (Date.now() - started > 30_000) throw new Error('no pull page held the pushed record within 30 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   expect(JSON.parse(page).documents).toContainEqual(record); // the page holds the first version
 
   const edited = await editDispense(a.db, record.externalId, { quantity: 42 }, 'Corrected at the counter');
