@@ -5,13 +5,27 @@
  */
 import { useEffect, useMemo } from 'react';
 import type { DispenseDatabase } from '../db';
+import { deviceIndexOf } from '../device-index';
 import { checkDuplicates, duplicateWindowHours, localHistory, refreshSiteSettings, serverHistory } from '../patient-history';
 import type { DispenseInput } from '../records';
 import { useSession } from '../stores/session';
 import type { DuplicateCheck } from './dispense-form';
 import type { HistoryLookup } from './patient-history';
 
+/**
+ * When the device's record index is read, if no one needed it before: after the counter's first
+ * screen (bench part 7 sees it within about a second), before most pharmacists have typed a
+ * patient id. At 100,000 records the read takes 1-3 s (bench part 8).
+ */
+const WARM_UP_MS = 3000;
+
 export function usePatientHistory(db: DispenseDatabase | null, siteId: string, token: string | null) {
+  useEffect(() => {
+    if (!db) return;
+    const timer = setTimeout(() => deviceIndexOf(db).catch(() => {}), WARM_UP_MS); // a failure is shown where the index is used
+    return () => clearTimeout(timer);
+  }, [db]);
+
   // The site's settings (the duplicate window) are read once a session has a token.
   useEffect(() => {
     if (token) void refreshSiteSettings(window.location.origin, token, siteId);

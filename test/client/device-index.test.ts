@@ -80,9 +80,10 @@ test('once built, the index takes in new records, an edit of the patient id and 
   await until(() => index.patientHistory('p-2001', 10).length === 1, 'the edit');
   expect(ids(await localHistory(db, 'p-2002'))).toEqual([b.externalId]);
 
+  expect((await recordsOf(db, [a.externalId]))[0].status).toBe('dispensed'); // read, and kept in memory
   await voidDispense(db, a.externalId, 'Wrong patient');
   await until(() => index.search({ hideVoided: true }, 10).total === 1, 'the void');
-  expect((await recordsOf(db, [a.externalId]))[0].status).toBe('voided');
+  expect((await recordsOf(db, [a.externalId]))[0]).toMatchObject({ status: 'voided', voidReason: 'Wrong patient' }); // not the kept version
   expect((await deviceIndexOf(db)).index).toBe(index); // one index per database
 });
 
