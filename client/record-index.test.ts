@@ -81,6 +81,35 @@ describe('a search', () => {
   });
 });
 
+test('typed letter by letter, deleted and changed, every search answers as the same search on a fresh index', () => {
+  const records = Array.from({ length: 200 }, (_, i) =>
+    record(i % 50, {
+      patientId: `P-${i % 37}`,
+      patientName: i % 3 ? `Name ${i % 11} Family${i % 7}` : undefined,
+      medicationCode: `MED${i % 13}`,
+      prescriptionRef: i % 4 ? `RX-${i % 9}` : undefined,
+      ...(i % 10 === 0 ? { status: 'voided' as const, voidReason: 'x' } : {}),
+    }),
+  );
+  const index = new RecordIndex();
+  index.put(records);
+  const steps: Parameters<RecordIndex['search']>[0][] = [];
+  for (const typed of ['p', 'p-', 'p-1', 'p-1 ', 'p-1 f', 'p-1 fam', 'p-1 family3', 'p-1 fam', 'n', 'na', 'name 1']) steps.push({ patient: typed });
+  steps.push({ patient: 'name 1', hideVoided: true }, { patient: 'name 1', hideVoided: false }, { patient: 'name 1', medication: 'med1' });
+  steps.push({ patient: 'name 1', medication: 'med12' }, { patient: 'name 1', medication: 'med12', from: at(10), to: at(30) });
+  steps.push({ patient: 'name 1', medication: 'med12', from: at(10), to: at(30), prescription: 'rx' }, { prescription: 'rx-8' }, {});
+  for (const filter of steps) {
+    const fresh = new RecordIndex();
+    fresh.put(records);
+    expect([filter, index.search(filter, 500)]).toEqual([filter, fresh.search(filter, 500)]);
+  }
+  // A change between two searches: the next one looks at every record again.
+  const added = record(60, { patientId: 'P-1', patientName: 'Name 1 Family3' });
+  index.search({ patient: 'family3' }, 500);
+  index.put([added]);
+  expect(index.search({ patient: 'family3 n' }, 500).ids[0]).toBe(added.externalId);
+});
+
 test('the index follows edits, voids and removals: a changed dispense time moves the record, a changed id leaves the old patient', () => {
   const index = new RecordIndex();
   const a = record(1, { patientId: 'P-1' });
