@@ -4,7 +4,7 @@
  * device's record index, so it answers each keystroke at once and works with no network; the
  * results are the recent list's rows, with the same actions, a page at a time, newest first.
  */
-import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { Dispense } from '../../schemas/dispense';
 import type { DispenseDatabase } from '../db';
 import { recordsOf } from '../device-index';
@@ -44,11 +44,14 @@ function filterOf(f: FindFields): SearchFilter {
 }
 
 interface Answer {
-  /** The fields and page size it answers. */
-  key: string;
+  /** The search (its fields) and the page size it answers. */
+  search: string;
+  limit: number;
   total: number;
   records: Dispense[];
 }
+
+const NONE: Dispense[] = [];
 
 interface Props {
   db: DispenseDatabase | null;
@@ -69,7 +72,6 @@ export function FindView({ db, username, onEdit, onVoid, onHistory }: Props) {
   const filter = useMemo(() => filterOf(fields), [fields]);
   const first = useRef<HTMLInputElement>(null);
   const ids = useId();
-  const answered = `${key}#${limit}`;
 
   useEffect(() => first.current?.focus(), []);
 
@@ -78,16 +80,35 @@ export function FindView({ db, username, onEdit, onVoid, onHistory }: Props) {
     let current = true;
     const { total, ids: found } = index.search(filter, limit);
     recordsOf(db, found).then(
-      (records) => current && setAnswer({ key: answered, total, records }),
+      (records) => current && setAnswer({ search: key, limit, total, records }),
       () => {}, // the database closing under it: the view goes with it
     );
     return () => {
       current = false;
     };
-  }, [db, index, version, filter, limit, answered]);
+  }, [db, index, version, filter, limit, key]);
 
-  const shown = answer?.records ?? [];
+  const shown = answer?.records ?? NONE;
   const states = useSyncStates(db, shown);
+  const onMore = useCallback(() => answer && setPaging({ key: answer.search, limit: answer.limit + PAGE }), [answer]);
+  // Made again only when the answer or its rows' states change, not at each keystroke's first render.
+  const results = useMemo(
+    () => (
+      <RecentList
+        dispenses={shown}
+        username={username}
+        states={states}
+        loading={answer === null && !error}
+        hasMore={(answer?.total ?? 0) > shown.length}
+        onMore={onMore}
+        onEdit={onEdit}
+        onVoid={onVoid}
+        onHistory={onHistory}
+        heading={RESULTS}
+      />
+    ),
+    [shown, username, states, answer, error, onMore, onEdit, onVoid, onHistory],
+  );
   const badDays = fields.fromDay && fields.toDay && fields.toDay < fields.fromDay;
   const field = (name: Exclude<keyof FindFields, 'hideVoided'>) => ({
     id: `${ids}-${name}`,
@@ -144,19 +165,8 @@ export function FindView({ db, username, onEdit, onVoid, onHistory }: Props) {
           </p>
         </div>
       </form>
-      <div className="find-results" data-answered={answer?.key}>
-        <RecentList
-          dispenses={shown}
-          username={username}
-          states={states}
-          loading={answer === null && !error}
-          hasMore={(answer?.total ?? 0) > shown.length}
-          onMore={() => setPaging({ key, limit: limit + PAGE })}
-          onEdit={onEdit}
-          onVoid={onVoid}
-          onHistory={onHistory}
-          heading={RESULTS}
-        />
+      <div className="find-results" data-answered={answer ? `${answer.search}#${answer.limit}` : undefined}>
+        {results}
       </div>
     </main>
   );
