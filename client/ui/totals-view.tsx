@@ -38,8 +38,10 @@ export function TotalsView({ db, token, admin }: Props) {
   // "Now" is the server's time as measured, as the counter stamps dispenses (clock.ts).
   const to = period.to === null ? new Date(correctedNow()) : new Date(period.to);
   const problem = periodProblem(from, to);
+  // A period with a problem is not counted (its dates may not even be dates).
   const fromIso = problem ? null : from.toISOString();
-  const toKey = period.to === null ? `now:${now}` : to.toISOString();
+  const toIso = problem || period.to === null ? null : to.toISOString();
+  const toKey = toIso ?? `now:${now}`;
 
   return (
     <main className="totals-view">
@@ -84,8 +86,8 @@ export function TotalsView({ db, token, admin }: Props) {
           </p>
         ) : null}
       </form>
-      <DeviceTotals db={db} from={fromIso} to={period.to === null ? null : to.toISOString()} toKey={toKey} />
-      {admin ? <SiteTotals token={token} from={fromIso} to={period.to === null ? null : to.toISOString()} /> : null}
+      <DeviceTotals db={db} from={fromIso} to={toIso} toKey={toKey} />
+      {admin ? <SiteTotals token={token} from={fromIso} to={toIso} /> : null}
     </main>
   );
 }
@@ -114,8 +116,9 @@ function DeviceTotals({ db, from, to, toKey }: { db: DispenseDatabase | null; fr
   return (
     <TotalsTable
       title="On this device"
-      intro="This device's records: its own, and those the site's other devices sent before its last sync. Works with no network."
+      intro="This device's records: its own, and those of the site's other devices it has received. Works with no network."
       rows={from === null ? null : shown?.key === key ? shown.rows : null}
+      waiting={from === null ? NO_PERIOD : undefined}
       error={error}
       testId="device-totals"
     />
@@ -151,6 +154,7 @@ function SiteTotals({ token, from, to }: { token: string | null; from: string | 
       title="At the site (server)"
       intro="Every record the site's devices have sent, counted by the server. Records a device still holds unsent are not in it."
       rows={from === null ? null : shown?.key === key ? shown.rows : null}
+      waiting={from === null ? NO_PERIOD : undefined}
       error={error}
       testId="site-totals"
       onRefresh={() => setRequest((r) => r + 1)}
@@ -159,18 +163,21 @@ function SiteTotals({ token, from, to }: { token: string | null; from: string | 
 }
 
 const quantityFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
+const NO_PERIOD = 'Nothing is counted until the period above is corrected.';
 
 interface TableProps {
   title: string;
   intro: string;
   /** null: not counted yet. */
   rows: MedicationTotal[] | null;
+  /** Said while there are no rows: why ("Counting…" unless given). */
+  waiting?: string;
   error: string | null;
   testId: string;
   onRefresh?: () => void;
 }
 
-function TotalsTable({ title, intro, rows, error, testId, onRefresh }: TableProps) {
+function TotalsTable({ title, intro, rows, waiting = 'Counting…', error, testId, onRefresh }: TableProps) {
   const id = useId();
   const sorted = rows ? sortTotals(rows) : [];
   const counts = countsOf(sorted);
@@ -192,7 +199,7 @@ function TotalsTable({ title, intro, rows, error, testId, onRefresh }: TableProp
           {error}
         </p>
       ) : null}
-      {!error && rows === null ? <p className="empty">Counting…</p> : null}
+      {!error && rows === null ? <p className="empty">{waiting}</p> : null}
       {rows !== null && sorted.length === 0 ? <p className="empty">No dispenses in this period.</p> : null}
       {sorted.length > 0 ? (
         <table aria-labelledby={id}>

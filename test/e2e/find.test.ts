@@ -160,6 +160,13 @@ describeE2E('finding a record and the totals', () => {
     expect(await counter.getByRole('region', { name: 'At the site (server)' }).count()).toBe(0); // a pharmacist
     expect(await axeViolations(counter)).toEqual([]);
     await checkWidths(counter, 'totals');
+    // An end before the start is said at the field, and nothing is counted until it is corrected.
+    const period = counter.getByRole('form', { name: 'Totals of a day or a shift' });
+    await period.getByLabel('To', { exact: true }).fill('2020-01-01T08:00');
+    await period.getByRole('alert').filter({ hasText: 'The end of the period must be after its start.' }).waitFor();
+    await mine.getByText('Nothing is counted until the period above is corrected.').waitFor();
+    await period.getByRole('button', { name: 'Today so far' }).click();
+    await amox.waitFor();
 
     // The void made offline is sent; the admin, on a device of its own, reads the server's numbers.
     await syncNow(counter);
