@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 import { pullDispenses, parsePullQuery } from '../server/pull';
 import { readRecords } from '../server/push-sql';
-import { listDispenses, syncStatus } from '../server/records';
+import { dispenseTotals, listDispenses, syncStatus } from '../server/records';
 import { RECOUNT_SITE_RECORDS_SQL } from '../server/site-counts';
 
 /** Records per preloaded site: about two years of a busy pharmacy. */
@@ -176,6 +176,13 @@ export async function plans(
     await readRecords(db, opts.pushedIds.slice(0, 1000), false);
     what = 'sync status';
     await syncStatus(db, siteId, { pullWindowDays: windowDays, duplicateWindowHours: 24 });
+    what = "a patient's history, the id typed in lower case with spaces";
+    await listDispenses(db, siteId, { limit: 100, patientId: ' p100000 ' });
+    const now = Date.now();
+    what = "the site's totals of the last day";
+    await dispenseTotals(db, siteId, new Date(now - 86_400_000).toISOString(), new Date(now).toISOString());
+    what = "the site's totals of the last 366 days";
+    await dispenseTotals(db, siteId, new Date(now - 366 * 86_400_000).toISOString(), new Date(now).toISOString());
   } finally {
     db.off('query', onQuery);
   }

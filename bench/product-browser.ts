@@ -2,7 +2,7 @@
  * 4b and 7: the built app in Debian's Chromium on real IndexedDB. Records are seeded in the page
  * through the app's own write path (test/e2e/seed.ts), then 4b presses "Sync now" and times until
  * the panel's pending count is 0 and PostgreSQL holds them all; 7 times a page load of the app
- * holding many local records (list's first row, first exact pending count).
+ * holding many local records (list's first row, first exact pending count), and 8 the Find view there.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,6 +12,7 @@ import { chromium, type Browser, type BrowserContext, type CDPSession } from 'pl
 import { syncNow, waitForPending } from '../test/e2e/counter';
 import { CHROMIUM, CHROMIUM_ARGS, signIn } from '../test/e2e/harness';
 import { seedRecords } from '../test/e2e/seed';
+import { measureFind, type FindResult } from './find';
 
 /** A build of the app for the benchmark alone, so a test run building dist/client is not disturbed. */
 export const BENCH_CLIENT_DIST = path.resolve('dist/bench/client');
@@ -149,6 +150,8 @@ export interface LocalLoadResult {
   pendingMs: number;
   listFromAppMs: number;
   pendingFromAppMs: number;
+  /** 8, in the same profile: the Find view. */
+  find?: FindResult;
 }
 
 /**
@@ -173,10 +176,10 @@ function observeFirstRender(expected: number): string {
   })();`;
 }
 
-/** 7: N local records, then `loads` page loads of the app, each timed from navigation start. */
+/** 7: N local records, then `loads` page loads of the app, each timed from navigation start; with `find`, then 8 (bench/find.ts). */
 export async function localLoad(
   browser: Browser,
-  opts: { serverUrl: string; account: Account; records: number; loads?: number },
+  opts: { serverUrl: string; account: Account; records: number; loads?: number; find?: boolean },
 ): Promise<LocalLoadResult> {
   const context = await newProfile(browser, opts.serverUrl);
   try {
@@ -213,6 +216,7 @@ export async function localLoad(
       await p.close();
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const find = opts.find ? await measureFind(context, opts.records) : undefined;
     return {
       records: opts.records,
       seedMs,
@@ -221,6 +225,7 @@ export async function localLoad(
       pendingMs: median(loads.map((l) => l.pendingMs)),
       listFromAppMs: median(loads.map((l) => l.listMs - l.appStartMs)),
       pendingFromAppMs: median(loads.map((l) => l.pendingMs - l.appStartMs)),
+      find,
     };
   } finally {
     await context.close();

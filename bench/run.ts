@@ -1,8 +1,9 @@
 /**
  * `npm run bench -- --records 100000`: sync throughput, side by side in one run on a fresh
  * database — PostgreSQL's COPY (the ceiling), server ingest by batch size, the per-record peer,
- * the unchanged re-push, the product end to end (Node and Chromium), memory, and the app's first
- * render with many local records. Prints a table and the targets of issue 4, writes JSON.
+ * the unchanged re-push, the product end to end (Node and Chromium), memory, the app's first
+ * render with many local records and the Find view's answers there. Prints a table and the
+ * targets of issue 4, writes JSON.
  */
 import { execSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -312,9 +313,9 @@ async function main(): Promise<void> {
             note: `seeded in the page by createDispenses in ${(r.seedMs / 1000).toFixed(1)} s`,
           });
         }
-        // 7. The app opening with many local records.
+        // 7. The app opening with many local records; 8. the Find view there.
         if (browser && LOCAL_N > 0) {
-          local = await localLoad(browser, { serverUrl: server.url, account: ACCOUNT, records: LOCAL_N });
+          local = await localLoad(browser, { serverUrl: server.url, account: ACCOUNT, records: LOCAL_N, find: true });
         }
       } finally {
         await browser?.close();
