@@ -83,8 +83,8 @@ async function build(collection: DispenseCollection): Promise<LiveIndex> {
   });
   try {
     // One request, in time order (the dispensedAt index). Read in pages of 10,000 by id
-    // instead, the index answered each keystroke about 10 ms later at 100,000 records (bench
-    // part 8: p50 20-29 ms in seven runs, against 10-13 ms in five), for a read no faster.
+    // instead, the index answered each keystroke later at 100,000 records, for a read no faster
+    // (bench part 8, three runs each taking turns: p50 18-24 ms against 10-13; cause not found).
     index.put(await readAll(collection, { selector: {}, sort: [{ dispensedAt: 'asc' }, { externalId: 'asc' }] }));
   } catch (err) {
     sub.unsubscribe();
