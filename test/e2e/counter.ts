@@ -36,13 +36,8 @@ export async function dispense(page: Page, e: Entry = entry()): Promise<Entry> {
   await form.getByLabel('Medication name').press('Enter');
   await page.getByRole('row').filter({ hasText: e.patientId }).first().waitFor();
   // The row can show before the form has cleared itself: typing the next entry must wait for that.
-  await form.locator('input[name="patientId"]').evaluate(
-    (input: HTMLInputElement) =>
-      new Promise<void>((resolve) => {
-        const cleared = () => (input.value === '' ? resolve() : setTimeout(cleared, 20));
-        cleared();
-      }),
-  );
+  // (No named function inside: tsx, which runs test/e2e/screenshot.ts, would wrap it in a helper the page lacks.)
+  await page.waitForFunction(() => document.querySelector<HTMLInputElement>('#new-patientId')?.value === '');
   return e;
 }
 
