@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { chromium, type Browser, type BrowserContext, type CDPSession } from 'playwright-core';
-import { syncNow, waitForPending } from '../test/e2e/counter';
+import { autoSyncOffBeforeStart, syncNow, waitForPending } from '../test/e2e/counter';
 import { CHROMIUM, CHROMIUM_ARGS, signIn } from '../test/e2e/harness';
 import { seedRecords } from '../test/e2e/seed';
 import { measureFind, type FindResult } from './find';
@@ -95,6 +95,8 @@ export async function browserSync(
     const seedStart = performance.now();
     await seedRecords(page, opts.records, opts.account);
     const seedMs = performance.now() - seedStart;
+    // Auto sync off: a sign-in with records waiting would send them at once; this measures one "Sync now".
+    await autoSyncOffBeforeStart(page);
     await page.goto('/');
     await signIn(page, opts.account);
     await waitForPending(page, opts.records, 300_000);
@@ -187,7 +189,9 @@ export async function localLoad(
     const seedStart = performance.now();
     await seedRecords(page, opts.records, opts.account);
     const seedMs = performance.now() - seedStart;
-    // Sign in once (the session is kept in localStorage) and let the app settle.
+    // Sign in once (the session is kept in localStorage) and let the app settle; auto sync off, so
+    // the records stay pending (a start with records waiting sends them otherwise), as measured before.
+    await autoSyncOffBeforeStart(page);
     await page.goto('/');
     await signIn(page, opts.account);
     await waitForPending(page, opts.records, 300_000);
