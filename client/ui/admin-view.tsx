@@ -10,6 +10,7 @@ import { deviceIdOf } from '../site';
 import { DeviceCard } from './device-card';
 import { useNow } from './use-observable';
 import './admin.css';
+import { Outcome } from './outcome';
 
 interface Props {
   token: string | null;
@@ -146,14 +147,7 @@ function ExportCard({ token }: { token: string | null }) {
           {busy ? 'Preparing…' : 'Download CSV'}
         </button>
       </div>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <p className="saved" role="status">
-        {message}
-      </p>
+      <Outcome error={error} message={message} />
     </form>
   );
 }

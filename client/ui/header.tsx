@@ -1,5 +1,4 @@
 /** The header: the app's name (the screen's one h1), who is signed in at which site, the sync panel, and sign out. */
-import type { ReactNode } from 'react';
 import type { User } from '../../schemas/api';
 import { SyncPanel } from './sync-panel';
 
@@ -11,13 +10,11 @@ interface Props {
   onSignOut: () => void;
   /** The server refused the session: straight back to the sign-in screen. */
   onSignInAgain: () => void;
-  /** The views a site admin switches between (view-tabs.tsx); none for a pharmacist. */
-  views?: ReactNode;
   /** Opens a refused record's edit dialog (from the sync panel's list). */
   onCorrect?: ((externalId: string) => void) | null;
 }
 
-export function Header({ user, syncNow, countsKnown, onSignOut, onSignInAgain, views, onCorrect }: Props) {
+export function Header({ user, syncNow, countsKnown, onSignOut, onSignInAgain, onCorrect }: Props) {
   return (
     <header className="app-header">
       <div className="brand">
@@ -30,7 +27,6 @@ export function Header({ user, syncNow, countsKnown, onSignOut, onSignInAgain, v
         </span>
       </div>
       <div className="header-right">
-        {views}
         <SyncPanel syncNow={syncNow} countsKnown={countsKnown} onSignInAgain={onSignInAgain} onCorrect={onCorrect} />
         <span className="who" title={user.username}>
           {user.displayName}

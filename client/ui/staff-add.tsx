@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { addStaff } from '../staff-api';
 import { staffFailure } from './staff-failure';
+import { Outcome } from './outcome';
 
 export function AddStaffCard({ token, onAdded }: { token: string | null; onAdded: () => void }) {
   const [username, setUsername] = useState('');
@@ -67,14 +68,7 @@ export function AddStaffCard({ token, onAdded }: { token: string | null; onAdded
           {busy ? 'Adding…' : 'Add person'}
         </button>
       </div>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <p className="saved" role="status">
-        {message}
-      </p>
+      <Outcome error={error} message={message} />
     </form>
   );
 }

@@ -17,6 +17,7 @@ import { StaffLog } from './staff-log';
 import { StaffSessions } from './staff-sessions';
 import './admin.css';
 import './staff.css';
+import { Outcome } from './outcome';
 
 interface Props {
   token: string | null;
@@ -85,14 +86,7 @@ function StaffCard({ token, me, version, onChanged }: { token: string | null; me
         <h2 id="staff-title">Staff of site {me.siteId}</h2>
         <p className="muted">A role change, a disable or a password reset signs the person out everywhere at once.</p>
       </div>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <p className="saved" role="status">
-        {message}
-      </p>
+      <Outcome error={error} message={message} />
       {staff ? (
         <div className="table-scroll">
           <table aria-label="Staff">
