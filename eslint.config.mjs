@@ -6,6 +6,29 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The client's layers, lowest first: a file may import from its own layer and the ones below it,
+ * never from one above (client/main.tsx, the entry, wires them all). `data` is the local database
+ * and what the device keeps; `offline` signs in without the network; `stores` is the app's
+ * shared state; `sync` moves records to and from the server; `ui` is the screen.
+ */
+const LAYERS = ['data', 'offline', 'stores', 'sync', 'ui'];
+const layerRules = LAYERS.map((layer, i) => ({
+  files: [`client/${layer}/**/*.{ts,tsx}`],
+  ignores: ['**/*.test.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: LAYERS.slice(i + 1).map((above) => ({
+          regex: `^\\.{1,2}/(.*/)?${above}/`,
+          message: `client/${layer} is below client/${above}: imports run down the layers (${LAYERS.join(' < ')}).`,
+        })),
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['dist/', 'data/', 'bench/results/', 'test-results/', 'node_modules/'] },
   js.configs.recommended,
@@ -26,6 +49,7 @@ export default tseslint.config(
     files: ['test/**/*.ts', '**/*.test.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
+  ...layerRules.filter((rule) => rule.rules['no-restricted-imports'][1].patterns.length > 0),
   {
     // Vite loads its config as CommonJS (the package has no "type": "module"): TypeScript's `import x = require()`.
     files: ['vite.config.ts'],

@@ -27,7 +27,7 @@ const noRxdbDevModeInBuild: vite.Plugin = {
  * The service worker and the web app manifest (vite-plugin-pwa 2.0.0, Workbox 7.4; 2.0.0 lists
  * vite ^8 as a peer). The whole built app is precached, a navigation offline gets index.html, and
  * nothing under /api/ is ever cached (no runtime caching at all). `prompt`: a new version waits
- * until the app asks it to take over (client/offline/service-worker.ts).
+ * until the app asks it to take over (client/ui/service-worker.ts).
  */
 const appShell = pwa.VitePWA({
   registerType: 'prompt',

@@ -8,8 +8,8 @@ import '../test/client/local-storage';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import pg from 'pg';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
-import { openDispenseDatabase } from '../client/db';
-import { createDispenses } from '../client/records';
+import { openDispenseDatabase } from '../client/data/db';
+import { createDispenses } from '../client/data/records';
 import { useSyncStatus } from '../client/stores/sync-status';
 import { startSync } from '../client/sync';
 import { inputFor } from '../test/client/support'; // the records of parts 1-3 (makeDispense), as typed in the form

@@ -2,8 +2,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/app';
-import { registerServiceWorker } from './offline/service-worker';
-import { siteDatabaseName } from './site';
+import { registerServiceWorker } from './ui/service-worker';
+import { siteDatabaseName } from './data/site';
 import { useSession } from './stores/session';
 import { useSyncStatus } from './stores/sync-status';
 import { countBeforeOpen } from './sync';

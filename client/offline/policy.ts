@@ -4,7 +4,7 @@
  * Wrong passwords count like the server's sign-in limit (5 failures, then 15 minutes locked).
  */
 import type { User } from '../../schemas/api';
-import { formatDuration } from '../ui/format';
+import { formatDuration } from '../data/duration';
 import type { Verifier } from './verifier';
 
 export const MAX_OFFLINE_FAILURES = 5;

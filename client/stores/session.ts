@@ -11,7 +11,7 @@
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
 import { errorBodySchema, loginResponseSchema, type LoginResponse, type User } from '../../schemas/api';
-import { noteServerDate } from '../clock';
+import { noteServerDate } from '../data/clock';
 import {
   followServerAccess,
   forgetAccount,
@@ -22,7 +22,7 @@ import {
   useOfflineAccounts,
 } from '../offline/accounts';
 import { canVerifyOffline } from '../offline/verifier';
-import { deviceIdOf } from '../site';
+import { deviceIdOf } from '../data/site';
 
 export interface SessionState {
   token: string | null;

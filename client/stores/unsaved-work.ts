@@ -1,6 +1,6 @@
 /**
  * Work on screen not saved yet: a half-filled dispense form, an open dialog. The app reloads for
- * a new version (client/offline/service-worker.ts) only while there is none, so an update never
+ * a new version (client/ui/service-worker.ts) only while there is none, so an update never
  * throws away what a pharmacist is typing.
  */
 import { useEffect, useId } from 'react';

@@ -1,6 +1,6 @@
 import '../../test/client/local-storage';
 import { firstValueFrom } from 'rxjs';
-import type { DispenseDatabase } from '../db';
+import type { DispenseDatabase } from '../data/db';
 import { publishCheckpoint, pushCheckpoint$, storedCheckpoint } from './checkpoint';
 
 const db = { name: `progress-test-${process.pid}` } as DispenseDatabase;

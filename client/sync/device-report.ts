@@ -9,15 +9,15 @@
 import { combineLatest, debounceTime, firstValueFrom, startWith, Subject } from 'rxjs';
 import { version as APP_VERSION } from '../../package.json';
 import { deviceReportResponseSchema, MAX_REPORTED_REFUSED, type DeviceReport, type RefusedRecord } from '../../schemas/devices';
-import { offsetFrom, useClock } from '../clock';
+import { offsetFrom, useClock } from '../data/clock';
 import { followServerAccess, forgetSite } from '../offline/accounts';
-import type { DispenseDatabase } from '../db';
-import { madeCount } from '../device-made';
+import type { DispenseDatabase } from '../data/db';
+import { madeCount } from '../data/device-made';
 import { useDelivery } from '../stores/delivery';
-import { countAfter, firstAfter } from '../index-read';
+import { countAfter, firstAfter } from '../data/rxdb/index-read';
 import { storedCheckpoint } from './checkpoint';
 import { SyncFailure, syncRequest, type SyncHttpDeps } from './http';
-import { heldBack$, type HeldBack } from './marks';
+import { heldBack$, type HeldBack } from '../data/marks';
 import { browserOnline } from './network';
 import { pendingCount$ } from './pending';
 

@@ -7,8 +7,8 @@
  * Whether the run happens is the scheduler's decision (runOwed): auto sync off means no run.
  */
 import { syncStatusSchema } from '../../schemas/api';
-import type { DispenseDatabase } from '../db';
-import { countAfter } from '../index-read';
+import type { DispenseDatabase } from '../data/db';
+import { countAfter } from '../data/rxdb/index-read';
 import { storedCheckpoint } from './checkpoint';
 
 /** True when a start or a sign-in with this token owes a run: records wait to be sent, or the device is new to a site with records. */

@@ -4,7 +4,7 @@
  */
 export { startSync, type SyncController, type SyncDeps } from './start';
 export { isNewDeviceOfBusySite } from './first-pull';
-export { conflictWinner } from './conflict';
+export { conflictWinner } from '../data/conflict';
 export { checkpointKey } from './checkpoint';
 export { countBeforeOpen, warmUp } from './pending';
 export { recordSyncStatesOf$, type RecordSyncState } from './record-states';

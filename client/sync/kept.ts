@@ -7,8 +7,8 @@
  */
 import { map, type Observable } from 'rxjs';
 import { DISPENSE_FIELDS, dispenseSchema, type Dispense } from '../../schemas/dispense';
-import type { DispenseInput } from '../records';
-import type { SyncMarkCollection } from './marks';
+import type { DispenseInput } from '../data/records';
+import type { SyncMarkCollection } from '../data/marks';
 
 /** What applying a kept version never changes: who made it, where, its status, when it last changed. */
 const NOT_APPLIED: readonly (keyof Dispense)[] = ['externalId', 'siteId', 'dispensedBy', 'status', 'voidReason', 'updatedAt'];

@@ -4,7 +4,7 @@
  * decisions are elsewhere and pure: when to run (scheduler.ts), what a run's result means and
  * says (status.ts).
  */
-import type { DispenseDatabase } from '../db';
+import type { DispenseDatabase } from '../data/db';
 import { useSyncSettings } from '../stores/sync-settings';
 import { useSyncStatus } from '../stores/sync-status';
 import { publishCheckpoint } from './checkpoint';

@@ -6,10 +6,10 @@
  * lost, records written later are still after the mirror.
  */
 import { combineLatest, debounceTime, distinctUntilChanged, from, map, Observable, shareReplay, startWith, switchMap } from 'rxjs';
-import type { DispenseDatabase } from '../db';
-import { countAfter, firstAfter, rangeAfter } from '../index-read';
-import { runLatest } from '../run-latest';
-import { changesIndexName, DOCS_STORE, indexOf, openRecordsIndexedDb } from '../rxdb-internals';
+import type { DispenseDatabase } from '../data/db';
+import { countAfter, firstAfter, rangeAfter } from '../data/rxdb/index-read';
+import { runLatest } from '../data/run-latest';
+import { changesIndexName, DOCS_STORE, indexOf, openRecordsIndexedDb } from '../data/rxdb/internals';
 import { pushCheckpoint$, storedCheckpoint, type PushCheckpoint } from './checkpoint';
 
 /** Each time the records or the checkpoint change: the checkpoint (records written meanwhile in any tab included). */

@@ -8,9 +8,9 @@
 import type { RxReplicationWriteToMasterRow, WithDeleted } from 'rxdb';
 import { MAX_PUSH_ROWS, pushResponseSchema, type PushResponse, type RejectedRow } from '../../schemas/api';
 import { DISPENSE_FIELDS, type Dispense } from '../../schemas/dispense';
-import { conflictWinner } from './conflict';
+import { conflictWinner } from '../data/conflict';
 import { SyncFailure, syncRequest, type SyncHttpDeps } from './http';
-import { markRejected, markSuperseded, updateMarks, type SyncMarkCollection } from './marks';
+import { markRejected, markSuperseded, updateMarks, type SyncMarkCollection } from '../data/marks';
 
 export interface BatchReport {
   /** Rows the server now holds in the state sent. */

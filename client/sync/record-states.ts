@@ -4,10 +4,10 @@
  * whether the device keeps a version of it that lost to the server's.
  */
 import { combineLatest, map, of, type Observable } from 'rxjs';
-import type { DispenseDatabase } from '../db';
-import { storedDocs$ } from '../index-read';
+import type { DispenseDatabase } from '../data/db';
+import { storedDocs$ } from '../data/rxdb/index-read';
 import { isAfter, pushCheckpoint$ } from './checkpoint';
-import { isRefusedVersion } from './marks';
+import { isRefusedVersion } from '../data/marks';
 
 export interface RecordSyncState {
   /** 'synced' only for a record with a kept version (below); a synced record is otherwise absent from the map. */

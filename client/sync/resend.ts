@@ -8,9 +8,9 @@
  */
 import { MAX_MISSING_IDS, missingResponseSchema } from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
-import type { DispenseDatabase } from '../db';
-import { idsAfter } from '../index-read';
-import { madeHerePage } from '../rxdb-internals';
+import type { DispenseDatabase } from '../data/db';
+import { idsAfter } from '../data/rxdb/index-read';
+import { madeHerePage } from '../data/rxdb/internals';
 import { storedCheckpoint } from './checkpoint';
 import { syncRequest, type SyncHttpDeps } from './http';
 import type { DispenseReplication } from './replication';

@@ -4,11 +4,11 @@
  * The tab RxDB elects leader runs the sync (leader.ts). Between runs no request leaves.
  */
 import type { Subscription } from 'rxjs';
-import type { DispenseDatabase } from '../db';
+import type { DispenseDatabase } from '../data/db';
 import { INITIAL_SYNC_STATUS, useSyncStatus, type SyncStatusFields } from '../stores/sync-status';
 import { lead, type Leader, type SyncDeps } from './leader';
 import { keptCount$ } from './kept';
-import { heldBack$ } from './marks';
+import { heldBack$ } from '../data/marks';
 import { browserOnline, onNetwork } from './network';
 import { oldestPendingAt$, pendingCount$ } from './pending';
 import { mirrorStatus, type PublishedStatus } from './status';

@@ -4,8 +4,8 @@
  * it, and "Sync now" in another tab writes a request the leader runs.
  */
 import { filter, firstValueFrom, map, race, timer, type Observable } from 'rxjs';
-import type { DispenseDatabase } from '../db';
-import { uuidV4 } from '../uuid';
+import type { DispenseDatabase } from '../data/db';
+import { uuidV4 } from '../data/uuid';
 import type { PublishedStatus } from './status';
 
 export const STATUS_DOC = 'sync-status';

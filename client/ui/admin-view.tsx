@@ -5,8 +5,8 @@
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import type { DevicesResponse } from '../../schemas/devices';
-import { downloadExport, fetchDevices } from '../admin-api';
-import { deviceIdOf } from '../site';
+import { downloadExport, fetchDevices } from '../data/admin-api';
+import { deviceIdOf } from '../data/site';
 import { DeviceCard } from './device-card';
 import { useNow } from './use-observable';
 import './admin.css';

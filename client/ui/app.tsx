@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'react';
 import { forgetSite } from '../offline/accounts';
-import { removeSiteDataIfSent } from '../site';
+import { removeSiteDataIfSent } from '../sync/site-removal';
 import { useSession } from '../stores/session';
 import { useSyncStatus } from '../stores/sync-status';
 import { InsecureNotice } from './insecure-notice';

@@ -1,5 +1,5 @@
 /** Says in words when this device's clock is over 5 minutes off the server's (clock.ts), and what the app does about it. */
-import { clockWarning, useClock } from '../clock';
+import { clockWarning, useClock } from '../data/clock';
 
 export function ClockWarning() {
   const offsetMs = useClock((s) => s.offsetMs);

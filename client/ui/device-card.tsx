@@ -5,7 +5,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import { MAX_DEVICE_NAME, type Device } from '../../schemas/devices';
-import { renameDevice } from '../admin-api';
+import { renameDevice } from '../data/admin-api';
 import { clockText, deviceStatus } from './device-status';
 import { inWords } from './field-words';
 import { ago, formatWhen } from './format';

@@ -6,7 +6,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ZodError } from 'zod';
 import type { Dispense } from '../../schemas/dispense';
-import type { CreateOptions, DispenseInput } from '../records';
+import type { CreateOptions, DispenseInput } from '../data/records';
 import { useMarkUnsaved } from '../stores/unsaved-work';
 import { PastDateDialog } from './confirm-dialog';
 import { DispenseFields } from './dispense-fields';

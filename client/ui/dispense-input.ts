@@ -4,9 +4,9 @@
  */
 import { checkDispenseRules, dispenseObjectSchema, dispenseSchema, type Dispense } from '../../schemas/dispense';
 import { entryIssues } from '../../schemas/entry-rules';
-import { correctedNow } from '../clock';
+import { correctedNow } from '../data/clock';
 import { formatWhen } from './format';
-import type { DispenseInput } from '../records';
+import type { DispenseInput } from '../data/records';
 
 export const INPUT_FIELDS = [
   'patientId',

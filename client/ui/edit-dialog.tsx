@@ -5,7 +5,7 @@
 import { useState, type FormEvent } from 'react';
 import { ZodError } from 'zod';
 import { dispenseShape, FIELD_LABELS, type Dispense } from '../../schemas/dispense';
-import type { DispenseInput } from '../records';
+import type { DispenseInput } from '../data/records';
 import { PastDateDialog } from './confirm-dialog';
 import { DispenseFields } from './dispense-fields';
 import { daysBack, errorsFromIssues, toInput, validate, valuesOf, type FieldErrors, type InputField } from './dispense-input';

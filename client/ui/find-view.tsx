@@ -6,9 +6,9 @@
  */
 import { useCallback, useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { Dispense } from '../../schemas/dispense';
-import type { DispenseDatabase } from '../db';
-import { recordsOf } from '../device-index';
-import type { SearchFilter } from '../record-index';
+import type { DispenseDatabase } from '../data/db';
+import { recordsOf } from '../data/device-index';
+import type { SearchFilter } from '../data/record-index';
 import { useFind, type FindFields } from '../stores/find';
 import { RecentList, type ListHeading } from './recent-list';
 import { useDeviceIndex } from './use-device-index';

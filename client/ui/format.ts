@@ -1,4 +1,7 @@
 /** Dates and durations as the counter reads them: local clock times and plain "5 minutes ago". */
+import { formatDuration } from '../data/duration';
+
+export { formatDuration };
 
 const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dateTime = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
@@ -10,22 +13,6 @@ export function formatWhen(iso: string, now = Date.now()): string {
   const today = new Date(now);
   if (today.toDateString() === d.toDateString()) return time.format(d);
   return today.getFullYear() === d.getFullYear() ? dateTime.format(d) : dateTimeYear.format(d);
-}
-
-/** A duration in words, rounded down: "less than a minute", "1 minute", "3 hours", "2 days". */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return s < 5 ? 'a few seconds' : `${s} seconds`;
-  const units: [number, string][] = [
-    [86400, 'day'],
-    [3600, 'hour'],
-    [60, 'minute'],
-  ];
-  for (const [size, name] of units) {
-    const n = Math.floor(s / size);
-    if (n >= 1) return `${n} ${name}${n === 1 ? '' : 's'}`;
-  }
-  return `${s} seconds`;
 }
 
 export const ago = (iso: string, now = Date.now()) => `${formatDuration(now - new Date(iso).getTime())} ago`;

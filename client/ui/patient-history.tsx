@@ -4,7 +4,7 @@
  */
 import { useEffect, useState } from 'react';
 import type { Dispense } from '../../schemas/dispense';
-import { mergeHistory } from '../patient-history';
+import { mergeHistory } from '../data/patient-history';
 import { formatWhen } from './format';
 import { useNow } from './use-observable';
 

@@ -1,6 +1,6 @@
 /** The Staff tab's form to add a person: a temporary password they change at their first sign-in. */
 import { useState, type FormEvent } from 'react';
-import { addStaff } from '../staff-api';
+import { addStaff } from '../data/staff-api';
 import { staffFailure } from './staff-failure';
 import { Outcome } from './outcome';
 

@@ -1,5 +1,5 @@
 /** The words of a failed staff call; a session the server ended for good signs this tab out with the reason. */
-import { StaffApiError } from '../staff-api';
+import { StaffApiError } from '../data/staff-api';
 import { SESSION_ENDED_CODES, useSession } from '../stores/session';
 
 export function staffFailure(err: unknown): string {

@@ -1,7 +1,7 @@
 /** The Staff tab's admin log: every action on the site's staff, sessions and devices, newest first, in words. */
 import { useEffect, useState } from 'react';
 import type { AdminLogEntry } from '../../schemas/staff';
-import { fetchAdminLog } from '../staff-api';
+import { fetchAdminLog } from '../data/staff-api';
 import { formatWhen } from './format';
 import { staffFailure } from './staff-failure';
 

@@ -6,9 +6,9 @@
 import { useEffect, useState } from 'react';
 import type { Device } from '../../schemas/devices';
 import type { Session } from '../../schemas/staff';
-import { fetchDevices } from '../admin-api';
-import { deviceIdOf } from '../site';
-import { endSession, fetchSessions, setDeviceRevoked } from '../staff-api';
+import { fetchDevices } from '../data/admin-api';
+import { deviceIdOf } from '../data/site';
+import { endSession, fetchSessions, setDeviceRevoked } from '../data/staff-api';
 import { ago } from './format';
 import { staffFailure } from './staff-failure';
 

@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { User } from '../../schemas/api';
 import type { StaffMember } from '../../schemas/staff';
-import { changeStaff, fetchStaff, resetStaffPassword } from '../staff-api';
+import { changeStaff, fetchStaff, resetStaffPassword } from '../data/staff-api';
 import { ago } from './format';
 import { Modal } from './modal';
 import { AddStaffCard } from './staff-add';

@@ -4,7 +4,7 @@
  * space runs low (offline/storage.ts).
  */
 import { useEffect, useState } from 'react';
-import { useAppUpdate, type OfflineStart } from '../offline/service-worker';
+import { useAppUpdate, type OfflineStart } from './service-worker';
 import { formatBytes, readStorageFacts, requestPersistence, storageWarnings, type StorageFacts } from '../offline/storage';
 import { useSyncStatus } from '../stores/sync-status';
 import './offline.css';

@@ -5,11 +5,11 @@
  */
 import { useEffect, useId, useState } from 'react';
 import type { MedicationTotal } from '../../schemas/api';
-import { fetchTotals } from '../admin-api';
-import { correctedNow } from '../clock';
-import type { DispenseDatabase } from '../db';
-import { deviceTotals } from '../device-index';
-import { countsOf, periodProblem, sortTotals, startOfDay } from '../totals';
+import { fetchTotals } from '../data/admin-api';
+import { correctedNow } from '../data/clock';
+import type { DispenseDatabase } from '../data/db';
+import { deviceTotals } from '../data/device-index';
+import { countsOf, periodProblem, sortTotals, startOfDay } from '../data/totals';
 import { toLocalInput } from './dispense-input';
 import { useDeviceIndex } from './use-device-index';
 import { useNow } from './use-observable';

@@ -3,7 +3,7 @@
  * offered only while no dispense is half entered and no dialog is open; records on the device are
  * kept (and migrated if the new version stores them differently, db.ts).
  */
-import { applyUpdate, useAppUpdate } from '../offline/service-worker';
+import { applyUpdate, useAppUpdate } from './service-worker';
 import { useUnsavedWork } from '../stores/unsaved-work';
 import './offline.css';
 

@@ -5,9 +5,9 @@
  */
 import { useEffect, useState } from 'react';
 import { throttleTime } from 'rxjs';
-import type { DispenseDatabase } from '../db';
-import { deviceIndexOf } from '../device-index';
-import type { RecordIndex } from '../record-index';
+import type { DispenseDatabase } from '../data/db';
+import { deviceIndexOf } from '../data/device-index';
+import type { RecordIndex } from '../data/record-index';
 
 export interface IndexState {
   index: RecordIndex | null;

@@ -4,10 +4,10 @@
  * patient ids and medication codes matched ignoring case and surrounding space (patient-history.ts).
  */
 import { useEffect, useMemo } from 'react';
-import type { DispenseDatabase } from '../db';
-import { deviceIndexOf } from '../device-index';
-import { checkDuplicates, duplicateWindowHours, localHistory, refreshSiteSettings, serverHistory } from '../patient-history';
-import type { DispenseInput } from '../records';
+import type { DispenseDatabase } from '../data/db';
+import { deviceIndexOf } from '../data/device-index';
+import { checkDuplicates, duplicateWindowHours, localHistory, refreshSiteSettings, serverHistory } from '../data/patient-history';
+import type { DispenseInput } from '../data/records';
 import { useSession } from '../stores/session';
 import type { DuplicateCheck } from './dispense-form';
 import type { HistoryLookup } from './patient-history';

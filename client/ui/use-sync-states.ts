@@ -5,7 +5,7 @@
 import { useMemo } from 'react';
 import { map } from 'rxjs';
 import type { Dispense } from '../../schemas/dispense';
-import type { DispenseDatabase } from '../db';
+import type { DispenseDatabase } from '../data/db';
 import { recordSyncStatesOf$, type RecordSyncState } from '../sync';
 import { useObservable } from './use-observable';
 

@@ -5,8 +5,8 @@
  * sign-in never leaves two replications on one collection, nor a database closed under its sync.
  */
 import { useLayoutEffect, useState } from 'react';
-import type { DispenseDatabase } from '../db';
-import { deviceIdOf, openSiteDatabase } from '../site';
+import type { DispenseDatabase } from '../data/db';
+import { deviceIdOf, openSiteDatabase } from '../data/site';
 import { SESSION_ENDED_CODES, useSession } from '../stores/session';
 import { followSiteSettings } from '../stores/sync-settings';
 import { startSync, warmUp, type SyncController } from '../sync';

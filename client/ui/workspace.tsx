@@ -6,7 +6,7 @@ import { useMemo, useState } from 'react';
 import { map } from 'rxjs';
 import type { User } from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
-import { createDispense, editDispense, recentDispenses$, voidDispense } from '../records';
+import { createDispense, editDispense, recentDispenses$, voidDispense } from '../data/records';
 import { recordSyncStatesOf$, type RecordSyncState } from '../sync';
 import { useSession } from '../stores/session';
 import { useSyncStatus } from '../stores/sync-status';

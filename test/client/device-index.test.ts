@@ -4,11 +4,11 @@
  * patient history and the duplicate check match ids and codes ignoring case and space.
  */
 import './local-storage';
-import type { DispenseDatabase } from '../../client/db';
-import { deviceIndexOf, deviceTotals, recordsOf } from '../../client/device-index';
-import { checkDuplicates, localHistory } from '../../client/patient-history';
-import { RecordIndex } from '../../client/record-index';
-import { createDispense, createDispenses, editDispense, voidDispense } from '../../client/records';
+import type { DispenseDatabase } from '../../client/data/db';
+import { deviceIndexOf, deviceTotals, recordsOf } from '../../client/data/device-index';
+import { checkDuplicates, localHistory } from '../../client/data/patient-history';
+import { RecordIndex } from '../../client/data/record-index';
+import { createDispense, createDispenses, editDispense, voidDispense } from '../../client/data/records';
 import type { Dispense } from '../../schemas/dispense';
 import { inputFor, newBrowser } from './support';
 

@@ -4,8 +4,8 @@
  * of a brand-new device's first push keep its measured clock offset.
  */
 import './local-storage';
-import type { DispenseDatabase } from '../../client/db';
-import { createDispenses } from '../../client/records';
+import type { DispenseDatabase } from '../../client/data/db';
+import { createDispenses } from '../../client/data/records';
 import { useSyncStatus } from '../../client/stores/sync-status';
 import { startSync, type SyncController } from '../../client/sync';
 import { startTestServer, type TestServer } from '../support/server';

@@ -4,7 +4,7 @@
  * and not when the server cannot be reached.
  */
 import './local-storage';
-import { createDispenses } from '../../client/records';
+import { createDispenses } from '../../client/data/records';
 import { isNewDeviceOfBusySite } from '../../client/sync';
 import { makeDispense } from '../support/records';
 import { push, pushBody } from '../support/api';

@@ -8,8 +8,8 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { addRxPlugin, createRxDatabase, type RxJsonSchema } from 'rxdb';
 import { RxDBMigrationSchemaPlugin } from 'rxdb/plugins/migration-schema';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
-import { openDispenseDatabase } from '../../client/db';
-import { syncMarkSchema } from '../../client/sync/marks';
+import { openDispenseDatabase } from '../../client/data/db';
+import { syncMarkSchema } from '../../client/data/marks';
 
 addRxPlugin(RxDBMigrationSchemaPlugin);
 

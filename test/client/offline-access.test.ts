@@ -5,7 +5,7 @@
  * the device revoked: every verifier of the site goes, and the sync asks for a sign-in.
  */
 import './local-storage';
-import type { DispenseDatabase } from '../../client/db';
+import type { DispenseDatabase } from '../../client/data/db';
 import { rememberOnlineSignIn, signInOffline, useOfflineAccounts } from '../../client/offline/accounts';
 import { useSyncStatus } from '../../client/stores/sync-status';
 import { startSync, type SyncController } from '../../client/sync';

@@ -4,10 +4,10 @@
  * both settle by the one conflict rule; another site's device gets nothing.
  */
 import './local-storage';
-import type { DispenseDatabase } from '../../client/db';
-import { createDispenses, editDispense, voidDispense } from '../../client/records';
+import type { DispenseDatabase } from '../../client/data/db';
+import { createDispenses, editDispense, voidDispense } from '../../client/data/records';
 import { startSync, type SyncController } from '../../client/sync';
-import { countAfter } from '../../client/index-read';
+import { countAfter } from '../../client/data/rxdb/index-read';
 import { storedCheckpoint } from '../../client/sync/checkpoint';
 import type { Dispense } from '../../schemas/dispense';
 import { startTestServer, type TestServer } from '../support/server';

@@ -2,13 +2,13 @@
 import './local-storage';
 import { firstValueFrom, filter } from 'rxjs';
 import { ZodError } from 'zod';
-import type { DispenseDatabase } from '../../client/db';
-import { createDispense, createDispenses, editDispense, nextUpdatedAt, recentDispenses$, voidDispense } from '../../client/records';
+import type { DispenseDatabase } from '../../client/data/db';
+import { createDispense, createDispenses, editDispense, nextUpdatedAt, recentDispenses$, voidDispense } from '../../client/data/records';
 import { CLOCK_AHEAD_LIMIT_MS } from '../../schemas/devices';
 import { getChangedDocumentsSince } from 'rxdb';
-import { countAfter, firstAfter, idsAfter, idsUpTo } from '../../client/index-read';
+import { countAfter, firstAfter, idsAfter, idsUpTo } from '../../client/data/rxdb/index-read';
 import { publishCheckpoint } from '../../client/sync/checkpoint';
-import { markRejected, updateMarks } from '../../client/sync/marks';
+import { markRejected, updateMarks } from '../../client/data/marks';
 import { countBeforeOpen, pendingCount$ } from '../../client/sync/pending';
 import { recordSyncStatesOf$ } from '../../client/sync/record-states';
 import { IDBKeyRange as FakeKeyRange } from 'fake-indexeddb';

@@ -4,14 +4,14 @@
  * and the server lost, makes them pending again and sends them in its next run.
  */
 import './local-storage';
-import type { DispenseDatabase } from '../../client/db';
-import { createDispenses } from '../../client/records';
+import type { DispenseDatabase } from '../../client/data/db';
+import { createDispenses } from '../../client/data/records';
 import { useDelivery } from '../../client/stores/delivery';
 import { useSyncSettings } from '../../client/stores/sync-settings';
 import { useSyncStatus } from '../../client/stores/sync-status';
 import { startSync, type SyncController } from '../../client/sync';
 import { storedCheckpoint } from '../../client/sync/checkpoint';
-import { idsAfter } from '../../client/index-read';
+import { idsAfter } from '../../client/data/rxdb/index-read';
 import { call, expectError } from '../support/api';
 import { makeDispense } from '../support/records';
 import { startTestServer, type TestServer } from '../support/server';

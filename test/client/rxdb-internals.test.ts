@@ -4,9 +4,9 @@
  */
 import './local-storage';
 import { RXDB_VERSION } from 'rxdb';
-import type { DispenseDatabase } from '../../client/db';
-import { countAfter } from '../../client/index-read';
-import { createDispenses, editDispense } from '../../client/records';
+import type { DispenseDatabase } from '../../client/data/db';
+import { countAfter } from '../../client/data/rxdb/index-read';
+import { createDispenses, editDispense } from '../../client/data/records';
 import {
   checkpointWritten,
   checkRxdbVersion,
@@ -19,7 +19,7 @@ import {
   watchPushCheckpoint,
   WRITTEN_FOR_RXDB,
   type ChangesCheckpoint,
-} from '../../client/rxdb-internals';
+} from '../../client/data/rxdb/internals';
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
 import type { Dispense } from '../../schemas/dispense';
 import { makeDispense } from '../support/records';

@@ -6,12 +6,12 @@ import './local-storage';
 import { firstValueFrom } from 'rxjs';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
-import { openDispenseDatabase, type DispenseDatabase } from '../../client/db';
-import { LEGACY_DATABASE_NAME } from '../../client/legacy-database';
-import { createDispenses, editDispense } from '../../client/records';
-import { recordsIndexedDbName } from '../../client/rxdb-internals';
-import { encodeSiteId, openSiteDatabase, siteDatabaseName } from '../../client/site';
-import { markRejected, markSuperseded } from '../../client/sync/marks';
+import { openDispenseDatabase, type DispenseDatabase } from '../../client/data/db';
+import { LEGACY_DATABASE_NAME } from '../../client/data/legacy-database';
+import { createDispenses, editDispense } from '../../client/data/records';
+import { recordsIndexedDbName } from '../../client/data/rxdb/internals';
+import { encodeSiteId, openSiteDatabase, siteDatabaseName } from '../../client/data/site';
+import { markRejected, markSuperseded } from '../../client/data/marks';
 import { pendingCount$ } from '../../client/sync/pending';
 import { inputFor } from './support';
 

@@ -5,8 +5,8 @@
 import './local-storage';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
-import { openDispenseDatabase, type DispenseDatabase } from '../../client/db';
-import type { DispenseInput } from '../../client/records';
+import { openDispenseDatabase, type DispenseDatabase } from '../../client/data/db';
+import type { DispenseInput } from '../../client/data/records';
 import type { Dispense } from '../../schemas/dispense';
 import { makeDispense } from '../support/records';
 import { speedUpFakeIndexedDbCursors } from './fake-indexeddb-cursor';

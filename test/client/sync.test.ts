@@ -4,8 +4,8 @@
  */
 import './local-storage';
 import { firstValueFrom, filter } from 'rxjs';
-import type { DispenseDatabase } from '../../client/db';
-import { createDispense, createDispenses, editDispense, voidDispense } from '../../client/records';
+import type { DispenseDatabase } from '../../client/data/db';
+import { createDispense, createDispenses, editDispense, voidDispense } from '../../client/data/records';
 import { useSyncStatus } from '../../client/stores/sync-status';
 import { recordSyncStatesOf$, startSync, type SyncController, type SyncDeps } from '../../client/sync';
 import type { LoginResponse } from '../../schemas/api';

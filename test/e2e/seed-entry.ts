@@ -4,9 +4,9 @@
  */
 // First: the schemas below are built knowing zod must not compile parsers with eval (CSP).
 import './seed-jitless';
-import { openDispenseDatabase } from '../../client/db';
-import { createDispenses, type DispenseInput } from '../../client/records';
-import { siteDatabaseName } from '../../client/site';
+import { openDispenseDatabase } from '../../client/data/db';
+import { createDispenses, type DispenseInput } from '../../client/data/records';
+import { siteDatabaseName } from '../../client/data/site';
 
 /** Into the user's site database, or the database named `dbName` (that of an earlier version). */
 async function seed(count: number, user: { username: string; siteId: string }, dbName?: string, prefix = 'SEED'): Promise<void> {

@@ -8,7 +8,7 @@
  * meets 429 and must wait out its Retry-After.
  */
 import { randomBytes } from 'node:crypto';
-import { conflictWinner } from '../../client/sync/conflict';
+import { conflictWinner } from '../../client/data/conflict';
 import { sameDispense, type Dispense } from '../../schemas/dispense';
 import { login, push, pushBody, Tally } from '../support/api';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { conflictWinner } from '../../client/sync/conflict';
+import { conflictWinner } from '../../client/data/conflict';
 import { sameDispense, type Dispense } from '../../schemas/dispense';
 import { login, pullAll, push, pushBody, Tally } from '../support/api';
 import { PGBOUNCER, startPgBouncer, type PgBouncer } from '../support/pgbouncer';

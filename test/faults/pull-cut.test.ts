@@ -6,8 +6,8 @@
  * each as the server holds it, and none of them is pending.
  */
 import '../client/local-storage';
-import { countAfter } from '../../client/index-read';
-import { createDispenses } from '../../client/records';
+import { countAfter } from '../../client/data/rxdb/index-read';
+import { createDispenses } from '../../client/data/records';
 import { startSync } from '../../client/sync';
 import { storedCheckpoint } from '../../client/sync/checkpoint';
 import type { Dispense } from '../../schemas/dispense';

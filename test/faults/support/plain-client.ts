@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { conflictWinner } from '../../../client/sync/conflict';
+import { conflictWinner } from '../../../client/data/conflict';
 import type { PushResponse } from '../../../schemas/api';
 import { DISPENSE_FIELDS, type Dispense } from '../../../schemas/dispense';
 import { push, Tally, type Reply } from '../../support/api';

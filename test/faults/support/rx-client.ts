@@ -5,12 +5,12 @@
  * client's own view of what it made and what is still pending.
  */
 import '../../client/local-storage';
-import type { DispenseDatabase } from '../../../client/db';
-import { createDispenses, editDispense, voidDispense } from '../../../client/records';
+import type { DispenseDatabase } from '../../../client/data/db';
+import { createDispenses, editDispense, voidDispense } from '../../../client/data/records';
 import { startSync, type SyncController, type SyncDeps } from '../../../client/sync';
 import { firstValueFrom } from 'rxjs';
-import { rejectedMarks$ } from '../../../client/sync/marks';
-import { idsAfter, idsUpTo } from '../../../client/index-read';
+import { rejectedMarks$ } from '../../../client/data/marks';
+import { idsAfter, idsUpTo } from '../../../client/data/rxdb/index-read';
 import { storedCheckpoint } from '../../../client/sync/checkpoint';
 import type { Dispense } from '../../../schemas/dispense';
 import { inputFor, newBrowser, type Browser } from '../../client/support';

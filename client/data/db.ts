@@ -10,14 +10,14 @@ import { RxDBLocalDocumentsPlugin } from 'rxdb/plugins/local-documents';
 import { RxDBMigrationSchemaPlugin } from 'rxdb/plugins/migration-schema';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import type { RxCollection, RxJsonSchema } from 'rxdb';
-import type { Dispense } from '../schemas/dispense';
-import { dispenseRxJsonSchema } from '../schemas/rxdb-schema';
+import type { Dispense } from '../../schemas/dispense';
+import { dispenseRxJsonSchema } from '../../schemas/rxdb-schema';
 import { dispenseMigrationStrategies } from './dispense-migrations';
-import { withIndexReads } from './index-read';
-import { withStalePullsRefused } from './sync/stale-pulls';
-import type { AnyRxStorage } from './rxdb-internals';
-import { dispenseConflictHandler } from './sync/conflict';
-import { markMigrations, syncMarkSchema, type SyncMarkCollection } from './sync/marks';
+import { withIndexReads } from './rxdb/index-read';
+import { withStalePullsRefused } from './stale-pulls';
+import type { AnyRxStorage } from './rxdb/internals';
+import { dispenseConflictHandler } from './conflict';
+import { markMigrations, syncMarkSchema, type SyncMarkCollection } from './marks';
 
 export type DispenseCollection = RxCollection<Dispense>;
 

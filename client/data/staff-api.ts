@@ -4,7 +4,7 @@
  * server's code, so the view can tell a session ended for good from a refused change.
  */
 import type { z } from 'zod';
-import { errorBodySchema } from '../schemas/api';
+import { errorBodySchema } from '../../schemas/api';
 import {
   adminLogPageSchema,
   sessionsResponseSchema,
@@ -15,7 +15,7 @@ import {
   type Session,
   type StaffChange,
   type StaffMember,
-} from '../schemas/staff';
+} from '../../schemas/staff';
 
 /** A refused request: `code` is the server's (weak_password, last_admin, token_revoked...), or null when it was not reached. */
 export class StaffApiError extends Error {

@@ -25,7 +25,7 @@ import {
 } from 'rxdb';
 import type { RxReplicationState } from 'rxdb/plugins/replication';
 import { DEXIE_DOCS_TABLE_NAME, dexieReplaceIfStartsWithPipe, fromDexieToStorage, getKeyRangeByQueryPlan } from 'rxdb/plugins/storage-dexie';
-import { dispenseRxJsonSchema } from '../schemas/rxdb-schema';
+import { dispenseRxJsonSchema } from '../../../schemas/rxdb-schema';
 
 export const WRITTEN_FOR_RXDB = '17.6.0';
 

@@ -3,8 +3,8 @@
  * left on the device: every record is still there, with its last-write time (which the push
  * checkpoint orders by), so pending records stay pending and sent ones are not sent again.
  */
-import { DISPENSE_SCHEMA_VERSION } from '../schemas/rxdb-schema';
-import { newBrowser, inputFor } from '../test/client/support';
+import { DISPENSE_SCHEMA_VERSION } from '../../schemas/rxdb-schema';
+import { newBrowser, inputFor } from '../../test/client/support';
 import { createDispenses } from './records';
 import type * as DbModule from './db';
 

@@ -8,7 +8,7 @@
  */
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
-import { CLOCK_WARN_MS, describeOffset } from '../schemas/devices';
+import { CLOCK_WARN_MS, describeOffset } from '../../schemas/devices';
 
 /** Below this the measurement's own error (a Date header has whole seconds) is larger than the offset. */
 const CORRECT_ABOVE_MS = 60_000;

@@ -1,5 +1,5 @@
-import type { Dispense } from '../schemas/dispense';
-import { makeDispense } from '../test/support/records';
+import type { Dispense } from '../../schemas/dispense';
+import { makeDispense } from '../../test/support/records';
 import { queryWords, RecordIndex } from './record-index';
 
 const at = (h: number) => new Date(Date.parse('2026-12-01T00:00:00.000Z') + h * 3_600_000).toISOString();

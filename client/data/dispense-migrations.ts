@@ -6,7 +6,7 @@
  * was pending stays pending and what was sent is not sent again (test/e2e/update.test.ts).
  */
 import type { MigrationStrategies } from 'rxdb';
-import { DISPENSE_SCHEMA_VERSION } from '../schemas/rxdb-schema';
+import { DISPENSE_SCHEMA_VERSION } from '../../schemas/rxdb-schema';
 
 /** One entry per version after 0 of schemas/rxdb-schema.ts DISPENSE_SCHEMA_VERSION. */
 const MIGRATIONS: MigrationStrategies = {

@@ -27,9 +27,9 @@ import {
   type AnyRxStorage,
   type ChangesCheckpoint,
   type DexieRead,
-} from './rxdb-internals';
+} from './internals';
 
-export type { ChangesCheckpoint } from './rxdb-internals';
+export type { ChangesCheckpoint } from './internals';
 
 /** What RxDocument.toJSON() returns: the document without RxDB's own fields. */
 function withoutMeta<T>(doc: RxDocumentData<T>): T {

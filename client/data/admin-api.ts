@@ -4,8 +4,8 @@
  * so in words.
  */
 import type { z } from 'zod';
-import { dispenseDetailSchema, dispenseTotalsSchema, errorBodySchema, type DispenseTotals } from '../schemas/api';
-import { deviceNameResponseSchema, devicesResponseSchema, type DeviceNameResponse, type DevicesResponse } from '../schemas/devices';
+import { dispenseDetailSchema, dispenseTotalsSchema, errorBodySchema, type DispenseTotals } from '../../schemas/api';
+import { deviceNameResponseSchema, devicesResponseSchema, type DeviceNameResponse, type DevicesResponse } from '../../schemas/devices';
 
 export type DispenseDetail = z.infer<typeof dispenseDetailSchema>;
 

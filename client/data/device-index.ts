@@ -6,10 +6,10 @@
  */
 import { Subject, type Observable } from 'rxjs';
 import type { RxStorageChangeEvent } from 'rxdb';
-import type { MedicationTotal } from '../schemas/api';
-import type { Dispense } from '../schemas/dispense';
+import type { MedicationTotal } from '../../schemas/api';
+import type { Dispense } from '../../schemas/dispense';
 import type { DispenseCollection, DispenseDatabase } from './db';
-import { readAll } from './index-read';
+import { readAll } from './rxdb/index-read';
 import { RecordIndex } from './record-index';
 import { groupTotals } from './totals';
 

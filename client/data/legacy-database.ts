@@ -6,11 +6,11 @@
  * version it holds, so this costs a request, never a duplicate. Once nothing is left, the old
  * database is removed. Safe to repeat: a crash half way moves the rest next time.
  */
-import type { Dispense } from '../schemas/dispense';
-import { dispenseRxJsonSchema } from '../schemas/rxdb-schema';
+import type { Dispense } from '../../schemas/dispense';
+import { dispenseRxJsonSchema } from '../../schemas/rxdb-schema';
 import { openDispenseDatabase, type DispenseDatabase, type OpenOptions } from './db';
-import { browserIndexedDb, deleteIndexedDbs, openRecordsIndexedDb } from './rxdb-internals';
-import type { SyncMark } from './sync/marks';
+import { browserIndexedDb, deleteIndexedDbs, openRecordsIndexedDb } from './rxdb/internals';
+import type { SyncMark } from './marks';
 
 export const LEGACY_DATABASE_NAME = 'sems-dispense';
 /** localStorage keys of the old database's checkpoint mirror (sync/progress.ts) and of its sync settings. */

@@ -6,8 +6,8 @@
  * IndexedDB and are read by id to be shown (device-index.ts keeps it current).
  * Why a projection: docs/decisions/device-record-index.md.
  */
-import type { Dispense, Unit } from '../schemas/dispense';
-import { matchKey } from '../schemas/match-key';
+import type { Dispense, Unit } from '../../schemas/dispense';
+import { matchKey } from '../../schemas/match-key';
 
 export interface IndexedRecord {
   id: string;

@@ -4,8 +4,8 @@
  * handed out, voided ones counted apart; medication codes grouped by their match key, each group
  * named by its newest record. Here for this device's records, and the period the user picks.
  */
-import { MAX_TOTALS_DAYS, type MedicationTotal } from '../schemas/api';
-import type { Unit } from '../schemas/dispense';
+import { MAX_TOTALS_DAYS, type MedicationTotal } from '../../schemas/api';
+import type { Unit } from '../../schemas/dispense';
 import type { IndexedRecord } from './record-index';
 
 /** One group before it is named: the id of its newest record names it. */

@@ -1,5 +1,5 @@
-import { makeDispense } from '../test/support/records';
-import type { Dispense } from '../schemas/dispense';
+import { makeDispense } from '../../test/support/records';
+import type { Dispense } from '../../schemas/dispense';
 import { mergeHistory, possibleDuplicates } from './patient-history';
 
 const at = (h: number) => new Date(Date.parse('2026-11-30T12:00:00.000Z') + h * 3_600_000).toISOString();

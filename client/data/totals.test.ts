@@ -1,6 +1,6 @@
-import type { MedicationTotal } from '../schemas/api';
-import type { Dispense } from '../schemas/dispense';
-import { makeDispense } from '../test/support/records';
+import type { MedicationTotal } from '../../schemas/api';
+import type { Dispense } from '../../schemas/dispense';
+import { makeDispense } from '../../test/support/records';
 import { toIndexed } from './record-index';
 import { countsOf, groupTotals, periodProblem, sortTotals, startOfDay } from './totals';
 

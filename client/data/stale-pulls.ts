@@ -13,7 +13,7 @@
  * RxDB in any case; it meets the server's version by the rule when it is pushed.
  */
 import type { Dispense } from '../../schemas/dispense';
-import { checkPullWrites, type AnyRxStorage } from '../rxdb-internals';
+import { checkPullWrites, type AnyRxStorage } from './rxdb/internals';
 import { conflictWinner } from './conflict';
 
 /** The pulled version is behind the stored one by the conflict rule (an equal one is not). */

@@ -4,15 +4,8 @@
  * it and can never push its records. The server is the page's origin: IndexedDB and localStorage
  * are already per origin. This module names what is kept per site.
  */
-import { removeRxDatabase } from 'rxdb';
-import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { openDispenseDatabase, type DispenseDatabase } from './db';
-import { deleteIndexedDbs } from './rxdb-internals';
-import { madeKeys } from './device-made';
 import { adoptLegacyRecords, type AdoptOptions } from './legacy-database';
-import { siteSettingsKey } from './patient-history';
-import { settingsKeyOf } from './stores/sync-settings';
-import { checkpointKey, countBeforeOpen } from './sync';
 import { uuidV4 } from './uuid';
 
 /**
@@ -35,7 +28,7 @@ export function siteDatabaseName(siteId: string): string {
   return `sems-site-${encodeSiteId(siteId)}`;
 }
 
-function storage(): Storage | null {
+export function storage(): Storage | null {
   try {
     return globalThis.localStorage ?? null;
   } catch {
@@ -43,7 +36,7 @@ function storage(): Storage | null {
   }
 }
 
-const deviceKey = (siteId: string) => `sems_device:${siteDatabaseName(siteId)}`;
+export const deviceKey = (siteId: string) => `sems_device:${siteDatabaseName(siteId)}`;
 
 /**
  * This browser's id at a site, made once per browser profile and site database and sent with
@@ -75,29 +68,4 @@ export async function openSiteDatabase(siteId: string, opts: AdoptOptions = {}):
     );
   }
   return db;
-}
-
-/**
- * Removes the site's records and everything this browser keeps for it (a shared or borrowed
- * machine). The caller has closed the database and checked that nothing is unsent.
- */
-export async function removeSiteDatabase(siteId: string, opts: Pick<AdoptOptions, 'storage' | 'indexedDB'> = {}): Promise<void> {
-  const name = siteDatabaseName(siteId);
-  await removeRxDatabase(name, opts.storage ?? getRxStorageDexie());
-  await deleteIndexedDbs(name, opts.indexedDB);
-  const store = storage();
-  for (const key of [deviceKey(siteId), ...madeKeys(name, siteId), checkpointKey(name), settingsKeyOf(siteId), siteSettingsKey(siteId)])
-    store?.removeItem(key);
-}
-
-/**
- * Removes the site's data from this device if nothing in it is unsent, counted again now that
- * the database is closed (another tab may have saved a record since the user asked). Returns how
- * many records are unsent when it removed nothing (null: the count could not be read).
- */
-export async function removeSiteDataIfSent(siteId: string): Promise<{ removed: boolean; unsent: number | null }> {
-  const unsent = await countBeforeOpen(siteDatabaseName(siteId));
-  if (unsent !== 0) return { removed: false, unsent };
-  await removeSiteDatabase(siteId);
-  return { removed: true, unsent: 0 };
 }

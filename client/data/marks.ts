@@ -11,7 +11,7 @@
 import { map, of, switchMap, type Observable } from 'rxjs';
 import type { MigrationStrategies, RxCollection, RxJsonSchema } from 'rxdb';
 import type { Dispense } from '../../schemas/dispense';
-import { storedDocs$ } from '../index-read';
+import { storedDocs$ } from './rxdb/index-read';
 
 export type MarkState = 'rejected' | 'superseded';
 

@@ -5,9 +5,9 @@
  * within the site's window (the server's DUPLICATE_WINDOW_HOURS, default 24 h). Patient ids and
  * medication codes match ignoring case and surrounding space, on both sides (schemas/match-key.ts).
  */
-import { dispensePageSchema, syncStatusSchema } from '../schemas/api';
-import type { Dispense } from '../schemas/dispense';
-import { matchKey } from '../schemas/match-key';
+import { dispensePageSchema, syncStatusSchema } from '../../schemas/api';
+import type { Dispense } from '../../schemas/dispense';
+import { matchKey } from '../../schemas/match-key';
 import type { DispenseDatabase } from './db';
 import { patientRecords } from './device-index';
 

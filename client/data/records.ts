@@ -6,14 +6,14 @@
  */
 import type { Observable } from 'rxjs';
 import { ZodError } from 'zod';
-import { dispenseSchema, dispenseShape, type Dispense } from '../schemas/dispense';
-import { entryIssues } from '../schemas/entry-rules';
-import { CLOCK_AHEAD_LIMIT_MS } from '../schemas/devices';
+import { dispenseSchema, dispenseShape, type Dispense } from '../../schemas/dispense';
+import { entryIssues } from '../../schemas/entry-rules';
+import { CLOCK_AHEAD_LIMIT_MS } from '../../schemas/devices';
 import { correctedNow } from './clock';
 import type { DispenseDatabase } from './db';
 import { countMade } from './device-made';
-import { newestFirst$ } from './index-read';
-import { isRefusedVersion } from './sync/marks';
+import { newestFirst$ } from './rxdb/index-read';
+import { isRefusedVersion } from './marks';
 import { uuidV7 } from './uuid';
 
 /** Who, where, the status and the bookkeeping are set here from the session and the action, never typed. */
