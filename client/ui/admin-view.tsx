@@ -10,7 +10,7 @@ import { deviceIdOf } from '../data/site';
 import { DeviceCard } from './device-card';
 import { useNow } from './use-observable';
 import './admin.css';
-import { Outcome } from './outcome';
+import { FormError, Outcome } from './outcome';
 
 interface Props {
   token: string | null;
@@ -74,11 +74,7 @@ function DevicesCard({ token, siteId }: Props) {
           {loading ? 'Refreshing…' : 'Refresh'}
         </button>
       </div>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
       {data && devices.length === 0 ? <p className="empty">No device of this site has synced yet.</p> : null}
       {devices.length > 0 ? (
         <ul className="device-list" aria-label="Devices">

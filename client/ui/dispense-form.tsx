@@ -14,6 +14,7 @@ import { DuplicateDialog } from './duplicate-dialog';
 import { PatientHistory, type HistoryLookup } from './patient-history';
 import { daysBack, emptyValues, errorsFromIssues, toInput, validate, type FieldErrors, type FormValues, type InputField } from './dispense-input';
 import { useNow } from './use-observable';
+import { FormError } from './outcome';
 
 /** What the duplicate check found for an input: records of the same patient and medication within the window. */
 export interface DuplicateCheck {
@@ -118,11 +119,7 @@ export function DispenseForm({ save, username, history, checkDuplicates }: Props
       </div>
       <DispenseFields idPrefix="new" values={shown} errors={errors} onChange={onChange} firstFieldRef={firstField} />
       {history ? <PatientHistory patientId={values.patientId} lookup={history} username={username} /> : null}
-      {errors.form ? (
-        <p className="form-error" role="alert">
-          {errors.form}
-        </p>
-      ) : null}
+      <FormError error={errors.form} />
       <div className="actions">
         <button type="submit" className="primary" disabled={saving}>
           Save dispense

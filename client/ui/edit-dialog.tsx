@@ -10,6 +10,7 @@ import { PastDateDialog } from './confirm-dialog';
 import { DispenseFields } from './dispense-fields';
 import { daysBack, errorsFromIssues, toInput, validate, valuesOf, type FieldErrors, type InputField } from './dispense-input';
 import { Modal } from './modal';
+import { FormError } from './outcome';
 
 interface Props {
   record: Dispense;
@@ -105,11 +106,7 @@ export function EditDialog({ record, save, onClose, refusal }: Props) {
             </p>
           )}
         </div>
-        {errors.form ? (
-          <p className="form-error" role="alert">
-            {errors.form}
-          </p>
-        ) : null}
+        <FormError error={errors.form} />
         <div className="actions">
           <button type="submit" className="primary" disabled={saving}>
             Save changes

@@ -18,6 +18,7 @@ import { fieldLabel, isBookkeeping } from './field-words';
 import { Modal } from './modal';
 import { useObservable } from './use-observable';
 import './admin.css';
+import { FormError } from './outcome';
 
 interface Props {
   record: Dispense;
@@ -160,11 +161,7 @@ function KeptVersion({ db, externalId }: { db: DispenseDatabase; externalId: str
       ) : (
         <p className="meta">The record holds the same values now.</p>
       )}
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
       {current.status === 'voided' ? <p className="meta">The record was voided since, so this version cannot be applied again.</p> : null}
       <div className="actions">
         {canApply ? (
@@ -199,11 +196,7 @@ export function HistoryDialog({ record, token, db, onClose }: Props) {
     <Modal title={`History of the dispense for ${who}`} titleId="history-title" onClose={onClose} wide>
       <div className="history">
         {db ? <KeptVersion db={db} externalId={record.externalId} /> : null}
-        {error ? (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <FormError error={error} />
         {!detail && !error ? <p className="muted">Reading the history from the server…</p> : null}
         {detail ? (
           <>

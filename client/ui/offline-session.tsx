@@ -8,6 +8,7 @@ import { useSession } from '../stores/session';
 import { useSyncStatus } from '../stores/sync-status';
 import { useOnline } from './use-online';
 import './offline.css';
+import { FormError } from './outcome';
 
 export function OfflineSession() {
   const offline = useSession((s) => s.offline);
@@ -53,11 +54,7 @@ export function OfflineSession() {
               {busy ? 'Signing in…' : 'Sign in online'}
             </button>
           </div>
-          {error ? (
-            <p className="form-error" role="alert">
-              {error}
-            </p>
-          ) : null}
+          <FormError error={error} />
         </form>
       ) : (
         <p>

@@ -10,6 +10,8 @@ import { useOfflineAccounts } from '../offline/accounts';
 import { canVerifyOffline } from '../offline/verifier';
 import { useSession } from '../stores/session';
 import { useOnline } from './use-online';
+import { FormError } from './outcome';
+import { useAction } from './use-action';
 
 interface Props {
   /** Why the user is here again (expired session, records waiting), if there is a reason. */
@@ -25,8 +27,7 @@ export function SignIn({ notice }: Props) {
   const remembered = useOfflineAccounts((s) => s.accounts[username.trim()]?.remember ?? false);
   const [rememberChosen, setRemember] = useState<boolean | null>(null);
   const remember = rememberChosen ?? remembered;
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { pending: busy, error, setError, run } = useAction();
 
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
@@ -35,14 +36,7 @@ export function SignIn({ notice }: Props) {
       setError(parsed.error.issues[0].message);
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
-      await signIn(parsed.data.username, parsed.data.password, remember);
-    } catch (err) {
-      setError((err as Error).message);
-      setBusy(false);
-    }
+    await run(() => signIn(parsed.data.username, parsed.data.password, remember));
   }
 
   return (
@@ -84,11 +78,7 @@ export function SignIn({ notice }: Props) {
             Remember me on this device (sign in here without the network, even after signing out)
           </label>
         ) : null}
-        {error ? (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <FormError error={error} />
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>

@@ -3,23 +3,21 @@ import { useState, type FormEvent } from 'react';
 import { addStaff } from '../data/staff-api';
 import { staffFailure } from './staff-failure';
 import { Outcome } from './outcome';
+import { useAction } from './use-action';
 
 export function AddStaffCard({ token, onAdded }: { token: string | null; onAdded: () => void }) {
   const [username, setUsername] = useState('');
   const [displayName, setDisplayName] = useState('');
   const [role, setRole] = useState<'pharmacist' | 'admin'>('pharmacist');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { pending: busy, error, setError, message, setMessage, run } = useAction(staffFailure);
 
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
     setError(null);
     setMessage(null);
     if (!username.trim()) return setError('Enter a username.');
-    setBusy(true);
-    try {
+    await run(async () => {
       const added = await addStaff(token, {
         username: username.trim(),
         role,
@@ -31,11 +29,7 @@ export function AddStaffCard({ token, onAdded }: { token: string | null; onAdded
       setDisplayName('');
       setPassword('');
       onAdded();
-    } catch (err) {
-      setError(staffFailure(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (

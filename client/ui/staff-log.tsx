@@ -4,6 +4,7 @@ import type { AdminLogEntry } from '../../schemas/staff';
 import { fetchAdminLog } from '../data/staff-api';
 import { formatWhen } from './format';
 import { staffFailure } from './staff-failure';
+import { FormError } from './outcome';
 
 const roleWord = (r: unknown) => (r === 'admin' ? 'site admin' : 'pharmacist');
 
@@ -79,11 +80,7 @@ export function StaffLog({ token, version }: { token: string | null; version: nu
         <h2 id="log-title">Admin log</h2>
         <p className="muted">Every change to the site&apos;s staff, sessions and devices, newest first. It cannot be edited.</p>
       </div>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
       {!loading && entries.length === 0 && !error ? <p className="empty">Nothing yet.</p> : null}
       <ol aria-label="Admin log entries">
         {entries.map((e) => (

@@ -7,6 +7,8 @@ import { useState, type FormEvent } from 'react';
 import type { User } from '../../schemas/api';
 import { useSession } from '../stores/session';
 import './staff.css';
+import { FormError } from './outcome';
+import { useAction } from './use-action';
 
 interface Props {
   user: User;
@@ -18,21 +20,14 @@ export function StaffPasswordChange({ user, onSignOut }: Props) {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [again, setAgain] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { pending: busy, error, setError, run } = useAction();
 
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
     setError(null);
     if (!current) return setError('Enter the password you were given.');
     if (next !== again) return setError('The two new passwords differ: type the same one twice.');
-    setBusy(true);
-    try {
-      await changePassword(current, next);
-    } catch (err) {
-      setError((err as Error).message);
-      setBusy(false);
-    }
+    await run(() => changePassword(current, next));
   }
 
   return (
@@ -71,11 +66,7 @@ export function StaffPasswordChange({ user, onSignOut }: Props) {
         </p>
         <label htmlFor="new-password-again">New password again</label>
         <input id="new-password-again" type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} />
-        {error ? (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <FormError error={error} />
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Saving…' : 'Save my password'}
         </button>

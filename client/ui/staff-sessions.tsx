@@ -3,7 +3,6 @@
  * site's devices, any of which can be revoked when lost (every session on it ends; it can neither
  * sign in nor sync until restored) while the unsent records it last reported stay shown.
  */
-import { useEffect, useState } from 'react';
 import type { Device } from '../../schemas/devices';
 import type { Session } from '../../schemas/staff';
 import { fetchDevices } from '../data/admin-api';
@@ -11,6 +10,8 @@ import { deviceIdOf } from '../data/site';
 import { endSession, fetchSessions, setDeviceRevoked } from '../data/staff-api';
 import { ago } from './format';
 import { staffFailure } from './staff-failure';
+import { FormError } from './outcome';
+import { useAction, useLoaded } from './use-action';
 
 interface Props {
   token: string | null;
@@ -22,36 +23,14 @@ interface Props {
 const shortId = (id: string | null) => (id ? id.slice(0, 8) : 'not known');
 
 export function StaffSessions({ token, siteId, version, onChanged }: Props) {
-  const [sessions, setSessions] = useState<Session[] | null>(null);
-  const [devices, setDevices] = useState<Device[] | null>(null);
-  /** When both were read: "5 minutes ago" is counted from it. */
-  const [readAt, setReadAt] = useState(0);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const loaded = useLoaded(() => Promise.all([fetchSessions(token), fetchDevices(token)]), [token, version], staffFailure);
+  const [sessions, devices]: [Session[] | null, Device[] | null] = loaded.data ? [loaded.data[0], loaded.data[1].devices] : [null, null];
+  const readAt = loaded.readAt;
+  const { pending: busy, error, run } = useAction(staffFailure);
   const thisDevice = deviceIdOf(siteId);
 
-  useEffect(() => {
-    let live = true;
-    Promise.all([fetchSessions(token), fetchDevices(token)]).then(
-      ([s, d]) => live && (setSessions(s), setDevices(d.devices), setReadAt(Date.now()), setError(null)),
-      (err) => live && setError(staffFailure(err)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [token, version]);
-
   async function act(call: () => Promise<void>) {
-    setBusy(true);
-    setError(null);
-    try {
-      await call();
-      onChanged();
-    } catch (err) {
-      setError(staffFailure(err));
-    } finally {
-      setBusy(false);
-    }
+    if (await run(call)) onChanged();
   }
 
   return (
@@ -60,11 +39,7 @@ export function StaffSessions({ token, siteId, version, onChanged }: Props) {
         <h2 id="sessions-title">Who is signed in</h2>
         <p className="muted">Ending a session signs that person out on that device at its next contact with the server.</p>
       </div>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error ?? loaded.error} />
       {sessions && sessions.length === 0 ? <p className="empty">Nobody is signed in.</p> : null}
       {sessions && sessions.length > 0 ? (
         <div className="table-scroll">

@@ -5,7 +5,7 @@
  * is shown in the server's words (the last admin, a weak password), and a session the server
  * ended signs this tab out with the reason.
  */
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useState, type FormEvent } from 'react';
 import type { User } from '../../schemas/api';
 import type { StaffMember } from '../../schemas/staff';
 import { changeStaff, fetchStaff, resetStaffPassword } from '../data/staff-api';
@@ -17,7 +17,8 @@ import { StaffLog } from './staff-log';
 import { StaffSessions } from './staff-sessions';
 import './admin.css';
 import './staff.css';
-import { Outcome } from './outcome';
+import { FormError, Outcome } from './outcome';
+import { useAction, useLoaded } from './use-action';
 
 interface Props {
   token: string | null;
@@ -46,37 +47,14 @@ const statusOf = (m: StaffMember) =>
       : { text: 'Active', tone: 'ok' };
 
 function StaffCard({ token, me, version, onChanged }: { token: string | null; me: User; version: number; onChanged: () => void }) {
-  const [staff, setStaff] = useState<StaffMember[] | null>(null);
-  /** When the list was read: "5 minutes ago" is counted from it. */
-  const [readAt, setReadAt] = useState(0);
-  const [error, setError] = useState<string | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
+  const { data: staff, readAt, error: loadError } = useLoaded(() => fetchStaff(token), [token, version], staffFailure);
+  const { busy, error, message, setMessage, run } = useAction<string>(staffFailure);
   const [resetting, setResetting] = useState<StaffMember | null>(null);
 
-  useEffect(() => {
-    let live = true;
-    fetchStaff(token).then(
-      (s) => live && (setStaff(s), setReadAt(Date.now()), setError(null)),
-      (err) => live && setError(staffFailure(err)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [token, version]);
-
   async function act(m: StaffMember, what: string, call: () => Promise<unknown>) {
-    setBusy(m.username);
-    setError(null);
-    setMessage(null);
-    try {
-      await call();
+    if (await run(call, m.username)) {
       setMessage(what);
       onChanged();
-    } catch (err) {
-      setError(staffFailure(err));
-    } finally {
-      setBusy(null);
     }
   }
 
@@ -86,7 +64,7 @@ function StaffCard({ token, me, version, onChanged }: { token: string | null; me
         <h2 id="staff-title">Staff of site {me.siteId}</h2>
         <p className="muted">A role change, a disable or a password reset signs the person out everywhere at once.</p>
       </div>
-      <Outcome error={error} message={message} />
+      <Outcome error={error ?? loadError} message={message} />
       {staff ? (
         <div className="table-scroll">
           <table aria-label="Staff">
@@ -182,18 +160,10 @@ function StaffCard({ token, me, version, onChanged }: { token: string | null; me
 
 function ResetDialog({ member, onClose, onReset }: { member: StaffMember; onClose: () => void; onReset: (password: string) => Promise<void> }) {
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { pending, error, run } = useAction(staffFailure);
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await onReset(password);
-    } catch (err) {
-      setError(staffFailure(err));
-      setBusy(false);
-    }
+    await run(() => onReset(password));
   }
   return (
     <Modal title={`Reset the password of ${member.displayName}`} titleId="reset-title" onClose={onClose}>
@@ -201,17 +171,13 @@ function ResetDialog({ member, onClose, onReset }: { member: StaffMember; onClos
         <p className="muted">They are signed out everywhere, and choose their own password when they next sign in with this one.</p>
         <label htmlFor="reset-password">Temporary password</label>
         <input id="reset-password" type="text" autoComplete="off" spellCheck={false} value={password} onChange={(e) => setPassword(e.target.value)} />
-        {error ? (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <FormError error={error} />
         <div className="actions">
           <button type="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? 'Setting…' : 'Set password'}
+          <button type="submit" className="primary" disabled={pending}>
+            {pending ? 'Setting…' : 'Set password'}
           </button>
         </div>
       </form>

@@ -14,6 +14,7 @@ import { toLocalInput } from './dispense-input';
 import { useDeviceIndex } from './use-device-index';
 import { useNow } from './use-observable';
 import './find.css';
+import { FormError } from './outcome';
 
 interface Props {
   db: DispenseDatabase | null;
@@ -194,11 +195,7 @@ function TotalsTable({ title, intro, rows, waiting = 'Counting…', error, testI
           </button>
         ) : null}
       </div>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
       {!error && rows === null ? <p className="empty">{waiting}</p> : null}
       {rows !== null && sorted.length === 0 ? <p className="empty">No dispenses in this period.</p> : null}
       {sorted.length > 0 ? (
