@@ -3,7 +3,7 @@
  * tables, in one transaction — what ingest on this machine cannot beat. Given its best shot: the
  * CSV is made before the clock starts, in chunks of 1000 lines (one line per chunk was about 8%
  * slower), and the connection is open before it; the caller runs it several times, interleaved
- * with the ingest runs, and takes the best (issue 14).
+ * with the ingest runs, and takes the best.
  */
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';

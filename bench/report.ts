@@ -1,11 +1,11 @@
 /**
- * The benchmark's table, ratios and the targets of issue 4 (met or missed, with the figures),
+ * The benchmark's table, ratios and the ingest targets (met or missed, with the figures),
  * computed from the rows of one run so every ratio compares measurements made side by side.
  */
 import type { LocalLoadResult } from './product-browser';
 
 export interface Row {
-  /** The part of issue 4: 1, 2/<batch>, 3, 4a, 4b, 5. */
+  /** The part of the benchmark: 1, 2/<batch>, 3, 4a, 4b, 5. */
   id: string;
   measure: string;
   records: number;
@@ -89,7 +89,7 @@ export function evaluateTargets(rows: Row[], local: LocalLoadResult | null, reco
   const targets: Target[] = [];
   const copy = find(rows, '1');
   const peer = find(rows, '3');
-  // Issue 14: judged against the best of the COPY runs interleaved with them (row 1).
+  // Judged against the best of the COPY runs interleaved with them (row 1).
   for (const [id, share] of [
     ['2/1000', 0.6],
     ['2c/1000', 0.85],

@@ -182,7 +182,7 @@ export async function scaleRun(opts: { preload: number; records: number; ids: 'v
   targets.push(`every query plan an index scan: ${seq.length === 0 ? 'met' : `MISSED (${[...new Set(seq)].join('; ')})`}`);
   const wide = [...new Set(planList.filter((p) => p.wideScan).map((p) => p.query))];
   if (wide.length > 0) targets.push(`queries that scan over 100,000 rows (an index scan of the whole table): ${wide.join('; ')}`);
-  console.log('\nTargets (issue 14):');
+  console.log('\nTargets at scale:');
   for (const t of targets) console.log(`  ${t}`);
   for (const p of planList) console.log(`\n-- ${p.query}\n${p.plan}`);
 

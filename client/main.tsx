@@ -13,7 +13,7 @@ import './ui/layout.css';
 import './ui/sync-panel.css';
 
 // A session kept from the last visit: its site's records open while React renders (a failure is
-// shown by the workspace), and their pending count is read meanwhile (progress.ts); the live
+// shown by the workspace), and their pending count is read meanwhile (sync/pending.ts, countBeforeOpen); the live
 // count replaces it.
 const siteId = useSession.getState().user?.siteId;
 if (siteId) {

@@ -13,7 +13,7 @@ import { browserIndexedDb, deleteIndexedDbs, openRecordsIndexedDb } from './rxdb
 import type { SyncMark } from './marks';
 
 export const LEGACY_DATABASE_NAME = 'sems-dispense';
-/** localStorage keys of the old database's checkpoint mirror (sync/progress.ts) and of its sync settings. */
+/** localStorage keys of the old database's checkpoint mirror (now sync/checkpoint.ts) and of its sync settings. */
 const LEGACY_KEY_PREFIXES = [`sems_push_checkpoint:${LEGACY_DATABASE_NAME}:`];
 
 /** The old database, at any schema version up to this build's (RxDB migrates an older one as it opens it). */

@@ -1,5 +1,5 @@
 /**
- * The users this device can sign in with no network (DESIGN.md "Opening with no network"): at each
+ * The users this device can sign in with no network: at each
  * online sign-in, the user, a password verifier (verifier.ts) and the server's limit, persisted in
  * localStorage (`sems_offline_accounts`). Offline, a password is checked against it under the rules
  * of policy.ts. Sign-out keeps the entry only if the user chose "Remember me on this device".

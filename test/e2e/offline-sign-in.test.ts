@@ -1,5 +1,5 @@
 /**
- * Signing in with no network (DESIGN.md "Opening with no network"): a user who signed in online on
+ * Signing in with no network: a user who signed in online on
  * this device (and chose "Remember me") signs in against the device's verifier and records; wrong
  * passwords are refused and lock; a user this device does not know is refused and told why; past
  * the server's limit it is refused; back online, the app asks for the password, gets a real token,

@@ -1,5 +1,5 @@
 /**
- * Opening with no network (DESIGN.md): on a browser profile kept on disk, after one online
+ * Opening with no network: on a browser profile kept on disk, after one online
  * sign-in, a reload, a new tab and a browser restarted with no network each open the app signed in
  * with every record, and recording goes on; back online, every record reaches PostgreSQL once.
  * A token that expires meanwhile stops nothing but the sync, until the next sign-in.

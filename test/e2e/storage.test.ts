@@ -1,5 +1,5 @@
 /**
- * Storage that stays (DESIGN.md "Opening with no network"): the sync panel shows whether the
+ * Storage that stays: the sync panel shows whether the
  * browser granted persistent storage and how much the app uses, and warns while unsent records sit
  * in storage the browser may evict. Chromium grants persistence here only by permission (CDP).
  */

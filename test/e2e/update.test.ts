@@ -1,5 +1,5 @@
 /**
- * A new version of the app (DESIGN.md "Opening with no network"): build A runs with records sent
+ * A new version of the app: build A runs with records sent
  * and records pending; the server then serves build B, whose `dispenses` collection schema has a
  * higher version. B's service worker waits and the app says "Update available"; it will not reload
  * with a dispense half entered, in this tab or another; accepted, the page reloads into B, which migrates the records on
