@@ -13,9 +13,8 @@ import type { RxCollection, RxJsonSchema } from 'rxdb';
 import type { Dispense } from '../../schemas/dispense';
 import { dispenseRxJsonSchema } from '../../schemas/rxdb-schema';
 import { dispenseMigrationStrategies } from './dispense-migrations';
-import { withIndexReads } from './rxdb/index-read';
 import { withStalePullsRefused } from './stale-pulls';
-import type { AnyRxStorage } from './rxdb/internals';
+import { withIndexReads, type AnyRxStorage } from './rxdb';
 import { dispenseConflictHandler } from './conflict';
 import { markMigrations, syncMarkSchema, type SyncMarkCollection } from './marks';
 

@@ -9,7 +9,7 @@ import type { RxStorageChangeEvent } from 'rxdb';
 import type { MedicationTotal } from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
 import type { DispenseCollection, DispenseDatabase } from './db';
-import { readAll } from './rxdb/index-read';
+import { readAll, readByIds } from './rxdb';
 import { RecordIndex } from './record-index';
 import { groupTotals } from './totals';
 
@@ -42,10 +42,7 @@ function recordReader(collection: DispenseCollection) {
       if (missing.length > 0) {
         const at = epoch;
         // The storage's own read by id: no RxDocuments are made for a page that may be gone at the next keystroke.
-        for (const doc of await collection.storageInstance.findDocumentsById(missing, false)) {
-          const { _meta: _m, _rev: _r, _deleted: _d, _attachments: _a, ...d } = doc;
-          fresh.set(d.externalId, d);
-        }
+        for (const d of await readByIds(collection, missing)) fresh.set(d.externalId, d);
         if (at === epoch) {
           if (kept.size + fresh.size > KEPT) kept.clear();
           for (const [id, d] of fresh) kept.set(id, d);

@@ -7,26 +7,13 @@
  * database is removed. Safe to repeat: a crash half way moves the rest next time.
  */
 import type { Dispense } from '../../schemas/dispense';
-import { dispenseRxJsonSchema } from '../../schemas/rxdb-schema';
 import { openDispenseDatabase, type DispenseDatabase, type OpenOptions } from './db';
-import { browserIndexedDb, deleteIndexedDbs, openRecordsIndexedDb } from './rxdb/internals';
+import { browserIndexedDb, deleteIndexedDbs, recordsIndexedDbExists } from './rxdb';
 import type { SyncMark } from './marks';
 
 export const LEGACY_DATABASE_NAME = 'sems-dispense';
 /** localStorage keys of the old database's checkpoint mirror (now sync/checkpoint.ts) and of its sync settings. */
 const LEGACY_KEY_PREFIXES = [`sems_push_checkpoint:${LEGACY_DATABASE_NAME}:`];
-
-/** The old database, at any schema version up to this build's (RxDB migrates an older one as it opens it). */
-async function legacyExists(idb: IDBFactory | undefined): Promise<boolean> {
-  for (let version = dispenseRxJsonSchema().version; version >= 0; version--) {
-    const found = await openRecordsIndexedDb(LEGACY_DATABASE_NAME, idb, version);
-    if (found) {
-      found.close();
-      return true;
-    }
-  }
-  return false;
-}
 
 export interface AdoptOptions extends OpenOptions {
   /** Where to look for the old database (tests pass fake-indexeddb's). Default: the browser's. */
@@ -42,7 +29,8 @@ const keepMark = (m: SyncMark) => !(m.state === 'rejected' && m.code === 'wrong_
  */
 export async function adoptLegacyRecords(db: DispenseDatabase, siteId: string, opts: AdoptOptions = {}): Promise<number> {
   const idb = opts.indexedDB ?? browserIndexedDb();
-  if (!(await legacyExists(idb))) return 0;
+  // At any schema version up to this build's (RxDB migrates an older one as it opens it).
+  if (!(await recordsIndexedDbExists(LEGACY_DATABASE_NAME, idb))) return 0;
   const legacy = await openDispenseDatabase(LEGACY_DATABASE_NAME, opts);
   let empty = false;
   try {

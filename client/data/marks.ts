@@ -11,7 +11,7 @@
 import { map, of, switchMap, type Observable } from 'rxjs';
 import type { MigrationStrategies, RxCollection, RxJsonSchema } from 'rxdb';
 import type { Dispense } from '../../schemas/dispense';
-import { storedDocs$ } from './rxdb/index-read';
+import { storedDocs$, withoutMeta } from './rxdb';
 
 export type MarkState = 'rejected' | 'superseded';
 
@@ -160,7 +160,7 @@ export function heldBack$(marks: SyncMarkCollection, records: RxCollection<Dispe
         list.map((m) => m.externalId),
       ).pipe(
         map((docs) => {
-          const held = new Map(docs.map(({ _meta, _rev, _attachments, _deleted, ...record }) => [record.externalId, record as Dispense]));
+          const held = new Map(docs.map((doc) => withoutMeta(doc)).map((record) => [record.externalId, record]));
           return list
             .filter((m) => held.has(m.externalId) && isRefusedVersion(m, held.get(m.externalId)!))
             .sort((a, b) => b.markedAt.localeCompare(a.markedAt) || a.externalId.localeCompare(b.externalId))

@@ -12,7 +12,7 @@ import { CLOCK_AHEAD_LIMIT_MS } from '../../schemas/devices';
 import { correctedNow } from './clock';
 import type { DispenseDatabase } from './db';
 import { countMade } from './device-made';
-import { newestFirst$ } from './rxdb/index-read';
+import { newestFirst$ } from './rxdb';
 import { isRefusedVersion } from './marks';
 import { uuidV7 } from './uuid';
 

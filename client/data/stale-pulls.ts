@@ -3,7 +3,7 @@
  * on the server, then written here by RxDB a moment later; a version this device pushed in that
  * moment (which RxDB then notes as the server's) would otherwise be overwritten by the page's
  * older one, because RxDB takes a pulled state as the newest. The device then showed a record's
- * first version while the server held its edit, until the record changed again (issue 12, seen
+ * first version while the server held its edit, until the record changed again (seen
  * under load in fault scenario 2). The check runs in the storage's write itself, against the
  * stored document the write replaces, so no write can slip between the check and the write.
  *
@@ -13,7 +13,7 @@
  * RxDB in any case; it meets the server's version by the rule when it is pushed.
  */
 import type { Dispense } from '../../schemas/dispense';
-import { checkPullWrites, type AnyRxStorage } from './rxdb/internals';
+import { checkPullWrites, type AnyRxStorage } from './rxdb';
 import { conflictWinner } from './conflict';
 
 /** The pulled version is behind the stored one by the conflict rule (an equal one is not). */

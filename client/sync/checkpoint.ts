@@ -12,7 +12,7 @@
  * If localStorage is lost, the mirror starts again from none (all pending until the next run).
  */
 import { distinctUntilChanged, EMPTY, filter, fromEvent, map, merge, Observable, startWith, Subject } from 'rxjs';
-import type { ChangesCheckpoint } from '../data/rxdb/internals';
+import type { ChangesCheckpoint } from '../data/rxdb';
 
 export type PushCheckpoint = ChangesCheckpoint;
 

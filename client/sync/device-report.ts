@@ -14,7 +14,7 @@ import { followServerAccess, forgetSite } from '../offline/accounts';
 import type { DispenseDatabase } from '../data/db';
 import { madeCount } from '../data/device-made';
 import { useDelivery } from '../stores/delivery';
-import { countAfter, firstAfter } from '../data/rxdb/index-read';
+import { countAfter, firstAfter } from '../data/rxdb';
 import { storedCheckpoint } from './checkpoint';
 import { SyncFailure, syncRequest, type SyncHttpDeps } from './http';
 import { heldBack$, type HeldBack } from '../data/marks';

@@ -8,7 +8,7 @@
  */
 import { syncStatusSchema } from '../../schemas/api';
 import type { DispenseDatabase } from '../data/db';
-import { countAfter } from '../data/rxdb/index-read';
+import { countAfter } from '../data/rxdb';
 import { storedCheckpoint } from './checkpoint';
 
 /** True when a start or a sign-in with this token owes a run: records wait to be sent, or the device is new to a site with records. */

@@ -7,9 +7,8 @@
  */
 import { combineLatest, debounceTime, distinctUntilChanged, from, map, Observable, shareReplay, startWith, switchMap } from 'rxjs';
 import type { DispenseDatabase } from '../data/db';
-import { countAfter, firstAfter, rangeAfter } from '../data/rxdb/index-read';
+import { countAfter, countAfterBeforeOpen, firstAfter } from '../data/rxdb';
 import { runLatest } from '../data/run-latest';
-import { changesIndexName, DOCS_STORE, indexOf, openRecordsIndexedDb } from '../data/rxdb/internals';
 import { pushCheckpoint$, storedCheckpoint, type PushCheckpoint } from './checkpoint';
 
 /** Each time the records or the checkpoint change: the checkpoint (records written meanwhile in any tab included). */
@@ -40,25 +39,12 @@ export function pendingCount$(db: DispenseDatabase): Observable<number> {
 /**
  * The exact pending count of the app's database while RxDB is still opening it (RxDB opens five
  * IndexedDB databases first, 100-300 ms): a connection of its own to the records' IndexedDB
- * database (rxdb-internals.ts), the changes index counted after the mirrored checkpoint, then
+ * database (data/rxdb/push-order.ts), the changes index counted after the mirrored checkpoint, then
  * closed. It never creates or upgrades anything: where the database does not exist yet (a first
  * start) it gives null and the live count, which follows in any case, is the first.
  */
-export async function countBeforeOpen(dbName: string): Promise<number | null> {
-  const KeyRange = (globalThis as { IDBKeyRange?: typeof IDBKeyRange }).IDBKeyRange;
-  const conn = KeyRange ? await openRecordsIndexedDb(dbName) : null;
-  if (!conn || !KeyRange) return null;
-  const cp = storedCheckpoint(dbName);
-  try {
-    const index = indexOf(conn.transaction(DOCS_STORE, 'readonly').objectStore(DOCS_STORE), changesIndexName('externalId'));
-    return await new Promise<number | null>((resolve) => {
-      const counted = index.count(rangeAfter(KeyRange, cp));
-      counted.onsuccess = () => resolve(counted.result);
-      counted.onerror = () => resolve(null);
-    });
-  } finally {
-    conn.close(); // takes effect once the count's transaction is done
-  }
+export function countBeforeOpen(dbName: string): Promise<number | null> {
+  return countAfterBeforeOpen(dbName, () => storedCheckpoint(dbName));
 }
 
 /** Starts the pending count as the database opens, before any view asks for it; held while the database is open. */

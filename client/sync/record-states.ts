@@ -5,7 +5,7 @@
  */
 import { combineLatest, map, of, type Observable } from 'rxjs';
 import type { DispenseDatabase } from '../data/db';
-import { storedDocs$ } from '../data/rxdb/index-read';
+import { storedDocs$ } from '../data/rxdb';
 import { isAfter, pushCheckpoint$ } from './checkpoint';
 import { isRefusedVersion } from '../data/marks';
 

@@ -19,7 +19,7 @@ import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/rep
 import { MAX_PUSH_ROWS } from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
 import type { DispenseDatabase } from '../data/db';
-import { checkpointWritten, markForResend, pushesUnderWaySettled, watchPushCheckpoint } from '../data/rxdb/internals';
+import { checkpointWritten, markForResend, pushesUnderWaySettled, replicationMetaOpen, watchPushCheckpoint } from '../data/rxdb';
 import { REPLICATION_ID, type PushCheckpoint } from './checkpoint';
 import { SyncFailure } from './http';
 import { createPullHandler, DEFAULT_PULL_BATCH, type PullCheckpoint, type PullDeps } from './pull';
@@ -211,7 +211,7 @@ export function createDispenseReplication(db: DispenseDatabase, opts: Replicatio
         await running?.catch(() => {});
         // Started once and paused since (a run that failed made it anew): RxDB's meta is open.
         const state = live?.state;
-        if (!state?.metaInstance || !state.isPaused()) return null;
+        if (!state || !replicationMetaOpen(state) || !state.isPaused()) return null;
         return markForResend(state, db.dispenses, ids);
       })();
       resending = job.catch(() => {});

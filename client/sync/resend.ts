@@ -9,8 +9,7 @@
 import { MAX_MISSING_IDS, missingResponseSchema } from '../../schemas/api';
 import type { Dispense } from '../../schemas/dispense';
 import type { DispenseDatabase } from '../data/db';
-import { idsAfter } from '../data/rxdb/index-read';
-import { madeHerePage } from '../data/rxdb/internals';
+import { idsAfter, madeHerePage } from '../data/rxdb';
 import { storedCheckpoint } from './checkpoint';
 import { syncRequest, type SyncHttpDeps } from './http';
 import type { DispenseReplication } from './replication';

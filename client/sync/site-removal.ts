@@ -5,7 +5,7 @@
  */
 import { removeRxDatabase } from 'rxdb';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
-import { deleteIndexedDbs } from '../data/rxdb/internals';
+import { deleteIndexedDbs } from '../data/rxdb';
 import { madeKeys } from '../data/device-made';
 import type { AdoptOptions } from '../data/legacy-database';
 import { siteSettingsKey } from '../data/patient-history';

@@ -7,7 +7,7 @@ import './local-storage';
 import type { DispenseDatabase } from '../../client/data/db';
 import { createDispenses, editDispense, voidDispense } from '../../client/data/records';
 import { startSync, type SyncController } from '../../client/sync';
-import { countAfter } from '../../client/data/rxdb/index-read';
+import { countAfter } from '../../client/data/rxdb';
 import { storedCheckpoint } from '../../client/sync/checkpoint';
 import type { Dispense } from '../../schemas/dispense';
 import { startTestServer, type TestServer } from '../support/server';

@@ -6,7 +6,7 @@ import type { DispenseDatabase } from '../../client/data/db';
 import { createDispense, createDispenses, editDispense, nextUpdatedAt, recentDispenses$, voidDispense } from '../../client/data/records';
 import { CLOCK_AHEAD_LIMIT_MS } from '../../schemas/devices';
 import { getChangedDocumentsSince } from 'rxdb';
-import { countAfter, firstAfter, idsAfter, idsUpTo } from '../../client/data/rxdb/index-read';
+import { countAfter, firstAfter, idsAfter, idsUpTo } from '../../client/data/rxdb';
 import { publishCheckpoint } from '../../client/sync/checkpoint';
 import { markRejected, updateMarks } from '../../client/data/marks';
 import { countBeforeOpen, pendingCount$ } from '../../client/sync/pending';

@@ -11,7 +11,7 @@ import { useSyncSettings } from '../../client/stores/sync-settings';
 import { useSyncStatus } from '../../client/stores/sync-status';
 import { startSync, type SyncController } from '../../client/sync';
 import { storedCheckpoint } from '../../client/sync/checkpoint';
-import { idsAfter } from '../../client/data/rxdb/index-read';
+import { idsAfter } from '../../client/data/rxdb';
 import { call, expectError } from '../support/api';
 import { makeDispense } from '../support/records';
 import { startTestServer, type TestServer } from '../support/server';

@@ -1,25 +1,16 @@
 /**
- * The assumptions client/rxdb-internals.ts makes about RxDB hold for the installed version, and
- * a broken one throws instead of quietly reading something else.
+ * The assumptions the RxDB adapter (client/data/rxdb/) makes about RxDB hold for the installed
+ * version, and a broken one throws instead of quietly reading something else.
  */
 import './local-storage';
 import { RXDB_VERSION } from 'rxdb';
 import type { DispenseDatabase } from '../../client/data/db';
-import { countAfter } from '../../client/data/rxdb/index-read';
 import { createDispenses, editDispense } from '../../client/data/records';
-import {
-  checkpointWritten,
-  checkRxdbVersion,
-  dexieDocsOf,
-  indexOf,
-  madeHerePage,
-  markForResend,
-  queryPlanOf,
-  RxdbInternalsChanged,
-  watchPushCheckpoint,
-  WRITTEN_FOR_RXDB,
-  type ChangesCheckpoint,
-} from '../../client/data/rxdb/internals';
+import { checkRxdbVersion, isDexieStorage, RxdbInternalsChanged, WRITTEN_FOR_RXDB } from '../../client/data/rxdb/assumptions';
+import { dexieDocsOf, indexOf, queryPlanOf } from '../../client/data/rxdb/dexie-read';
+import { countAfter, type ChangesCheckpoint } from '../../client/data/rxdb/push-order';
+import { checkpointWritten, watchPushCheckpoint } from '../../client/data/rxdb/replication-meta';
+import { madeHerePage, markForResend } from '../../client/data/rxdb/resend-meta';
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
 import type { Dispense } from '../../schemas/dispense';
 import { makeDispense } from '../support/records';
@@ -33,9 +24,16 @@ afterEach(async () => {
   await db.remove();
 });
 
-test('the installed RxDB is the version rxdb-internals.ts was written for (upgrading: re-check it, then change WRITTEN_FOR_RXDB)', () => {
+test('the installed RxDB is the version client/data/rxdb/ was written for (upgrading: re-check it, then change WRITTEN_FOR_RXDB)', () => {
   expect(RXDB_VERSION).toBe(WRITTEN_FOR_RXDB);
   expect(() => checkRxdbVersion(true)).not.toThrow();
+});
+
+test("one test says Dexie: the Dexie storage itself and RxDB's wrappers of it, nothing else", () => {
+  expect(isDexieStorage({ name: 'dexie' })).toBe(true);
+  expect(isDexieStorage({ name: 'validate-ajv-dexie' })).toBe(true);
+  expect(isDexieStorage({ name: 'memory' })).toBe(false);
+  expect(isDexieStorage({ name: 'notdexie' })).toBe(false);
 });
 
 test("the app's collections are on the Dexie storage (through dev-mode's validation), with the indexes the reads use", async () => {

@@ -9,7 +9,7 @@ import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { openDispenseDatabase, type DispenseDatabase } from '../../client/data/db';
 import { LEGACY_DATABASE_NAME } from '../../client/data/legacy-database';
 import { createDispenses, editDispense } from '../../client/data/records';
-import { recordsIndexedDbName } from '../../client/data/rxdb/internals';
+import { recordsIndexedDbName } from '../../client/data/rxdb';
 import { encodeSiteId, openSiteDatabase, siteDatabaseName } from '../../client/data/site';
 import { markRejected, markSuperseded } from '../../client/data/marks';
 import { pendingCount$ } from '../../client/sync/pending';

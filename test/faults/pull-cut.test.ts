@@ -6,7 +6,7 @@
  * each as the server holds it, and none of them is pending.
  */
 import '../client/local-storage';
-import { countAfter } from '../../client/data/rxdb/index-read';
+import { countAfter } from '../../client/data/rxdb';
 import { createDispenses } from '../../client/data/records';
 import { startSync } from '../../client/sync';
 import { storedCheckpoint } from '../../client/sync/checkpoint';

@@ -4,35 +4,17 @@
  * So a query sorted `desc` reads and sorts every record (with 100,000 records the list's first
  * page took 8-12 s in Chromium), and a large result arrives one document per step (20,000
  * pending marks: 1.6 s before each sync). Here the same index and key range, from RxDB's own
- * query plan, are read in one request: getAll, or getAllRecords backwards where the browser has
- * it (a reverse cursor elsewhere). What this rests on of RxDB's internals is in rxdb-internals.ts;
+ * query plan (queryPlanOf), are read in one request: getAll, or getAllRecords backwards where the
+ * browser has it (a reverse cursor elsewhere). It leans on dexie-read.ts for the documents' store,
+ * and on a storage instance's findDocumentsById for reads by id without RxDocuments.
  * test/client/records.test.ts holds each read against RxDB's own slow path.
  */
 import { concat, defer, filter, from, map, startWith, switchMap, type Observable } from 'rxjs';
-import {
-  getChangedDocumentsSince,
-  getPrimaryFieldOfPrimaryKey,
-  type MangoQuery,
-  type MangoQuerySortPart,
-  type RxCollection,
-  type RxDocumentData,
-} from 'rxdb';
-import {
-  changesIndexName,
-  dexieDocsOf,
-  indexOf,
-  orderedChangeCheckpoints,
-  queryPlanOf,
-  replaceChangesRead,
-  type AnyRxStorage,
-  type ChangesCheckpoint,
-  type DexieRead,
-} from './internals';
-
-export type { ChangesCheckpoint } from './internals';
+import type { MangoQuery, MangoQuerySortPart, RxCollection, RxDocumentData } from 'rxdb';
+import { dexieDocsOf, indexOf, queryPlanOf, request, type DexieRead } from './dexie-read';
 
 /** What RxDocument.toJSON() returns: the document without RxDB's own fields. */
-function withoutMeta<T>(doc: RxDocumentData<T>): T {
+export function withoutMeta<T>(doc: RxDocumentData<T>): T {
   const { _meta: _m, _rev: _r, _deleted: _d, _attachments: _a, ...data } = doc as RxDocumentData<T> & { _attachments?: unknown };
   return data as T;
 }
@@ -61,13 +43,6 @@ async function readPlan<T>(
 type WithGetAllRecords = IDBIndex & {
   getAllRecords?: (options: { query: IDBKeyRange; count: number; direction: IDBCursorDirection }) => IDBRequest<{ value: unknown }[]>;
 };
-
-function request<R>(req: IDBRequest<R>): Promise<R> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
 
 /** The `limit` last stored documents of the range, last first. */
 async function readLastStored(index: WithGetAllRecords, range: IDBKeyRange, limit: number): Promise<unknown[]> {
@@ -118,45 +93,12 @@ export function newestFirst$<T>(collection: RxCollection<T>, field: keyof T & st
   );
 }
 
-type KeyRangeClass = typeof IDBKeyRange;
-
-/** Every key of the changes index after `checkpoint` (all of them without one). The upper bound, [Infinity, []], is past any key: an array sorts after every string. */
-export function rangeAfter(KeyRange: KeyRangeClass, checkpoint: ChangesCheckpoint | null): IDBKeyRange {
-  return checkpoint ? KeyRange.bound([checkpoint.lwt, checkpoint.id], [Infinity, []], true, false) : KeyRange.lowerBound([-Infinity, ''], false);
-}
-
-/** The collection's index of changes (the push order), read in one transaction; the app always opens the Dexie storage (db.ts). */
-async function readChanges<T, R>(collection: RxCollection<T>, read: (index: IDBIndex, KeyRange: KeyRangeClass) => Promise<R>): Promise<R> {
-  const docs = dexieDocsOf(collection);
-  if (!docs) throw new Error(`The push order is read from the Dexie storage, not ${collection.database.storage.name}`);
-  const name = changesIndexName(collection.schema.primaryPath as string);
-  return docs.read((r) => read(indexOf(r.store, name), r.KeyRange));
-}
-
-/** How many records were written after `checkpoint`: an index count, no record is read. */
-export function countAfter<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<number> {
-  return readChanges(collection, (index, KeyRange) => request(index.count(rangeAfter(KeyRange, checkpoint))));
-}
-
-/** The position of the first record written after `checkpoint`, or null: RxDB's own read of the next change. */
-export async function firstAfter<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<ChangesCheckpoint | null> {
-  const { documents } = await getChangedDocumentsSince(collection.storageInstance, 1, checkpoint ?? undefined);
-  const first = documents[0];
-  return first ? { id: first[collection.schema.primaryPath] as string, lwt: first._meta.lwt } : null;
-}
-
-/** The primary keys of the records written after `checkpoint` (all without one), in push order. */
-export function idsAfter<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<string[]> {
-  return readChanges(collection, async (index, KeyRange) => (await request(index.getAllKeys(rangeAfter(KeyRange, checkpoint)))) as string[]);
-}
-
-/** The primary keys of the records written up to `checkpoint` (none without one), in push order. */
-export async function idsUpTo<T>(collection: RxCollection<T>, checkpoint: ChangesCheckpoint | null): Promise<string[]> {
-  if (!checkpoint) return [];
-  return readChanges(
-    collection,
-    async (index, KeyRange) => (await request(index.getAllKeys(KeyRange.upperBound([checkpoint.lwt, checkpoint.id], false)))) as string[],
-  );
+/**
+ * The stored documents of `ids` that are not deleted, as plain data without RxDB's own fields, in
+ * the storage's order: the storage's own read by id, no RxDocuments made.
+ */
+export async function readByIds<T>(collection: RxCollection<T>, ids: string[]): Promise<T[]> {
+  return (await collection.storageInstance.findDocumentsById(ids, false)).map((doc) => withoutMeta(doc));
 }
 
 /**
@@ -170,37 +112,4 @@ export function storedDocs$<T>(collection: RxCollection<T>, ids: string[]): Obse
     startWith(null),
     switchMap(() => from(collection.storageInstance.findDocumentsById(ids, false))),
   );
-}
-
-/**
- * RxDB's Dexie storage with the replication's changes read in one request. RxDB asks for the next
- * batch of changes since its checkpoint (the `_meta.lwt` + primary key index, from a point on, up
- * to `limit`); without this the Dexie storage walks that index one cursor step per document, a
- * round trip to the browser's storage each. Here the same range of the same index is one getAll.
- * Its change events name the last of their documents in that order as their checkpoint
- * (rxdb-internals.ts, orderedChangeCheckpoints). Everything else is the Dexie storage itself;
- * other storages are returned as they are.
- */
-export function withIndexReads<S extends AnyRxStorage>(storage: S): S {
-  if (storage.name !== 'dexie') return storage;
-  return {
-    ...storage,
-    async createStorageInstance(params) {
-      const instance = await storage.createStorageInstance(params);
-      const primary = getPrimaryFieldOfPrimaryKey(params.schema.primaryKey) as string;
-      const name = changesIndexName(primary);
-      orderedChangeCheckpoints(instance, primary);
-      return replaceChangesRead(instance, async (docs, limit, checkpoint) => {
-        const documents = await docs.read(async (r) => {
-          const stored = await request(indexOf(r.store, name).getAll(rangeAfter(r.KeyRange, checkpoint ?? null), limit));
-          return stored.map((v) => r.toDocument<Record<string, unknown>>(v));
-        });
-        const last = documents[documents.length - 1];
-        return {
-          documents,
-          checkpoint: last ? { id: last[primary] as string, lwt: last._meta.lwt as number } : (checkpoint ?? { id: '', lwt: 0 }),
-        };
-      });
-    },
-  } as S;
 }

@@ -10,7 +10,7 @@ import { createDispenses, editDispense, voidDispense } from '../../../client/dat
 import { startSync, type SyncController, type SyncDeps } from '../../../client/sync';
 import { firstValueFrom } from 'rxjs';
 import { rejectedMarks$ } from '../../../client/data/marks';
-import { idsAfter, idsUpTo } from '../../../client/data/rxdb/index-read';
+import { idsAfter, idsUpTo } from '../../../client/data/rxdb';
 import { storedCheckpoint } from '../../../client/sync/checkpoint';
 import type { Dispense } from '../../../schemas/dispense';
 import { inputFor, newBrowser, type Browser } from '../../client/support';
