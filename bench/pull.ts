@@ -1,5 +1,5 @@
 /**
- * The pull, side by side in one run (issue 12): a new device's first pull of N records into
+ * The pull, side by side in one run: a new device's first pull of N records into
  * Chromium (the built app, a fresh profile, "Sync now" until the progress bar's end), in rows/s;
  * the same number of records written by RxDB's bulkInsert in the same browser with no network,
  * the ceiling on this machine (chunks of 1000, as a pull writes, and of 10,000; the best taken);

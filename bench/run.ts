@@ -3,7 +3,7 @@
  * database — PostgreSQL's COPY (the ceiling), server ingest by batch size, the per-record peer,
  * the unchanged re-push, the product end to end (Node and Chromium), memory, the app's first
  * render with many local records and the Find view's answers there. Prints a table and the
- * targets of issue 4, writes JSON.
+ * ingest targets (docs/benchmarks.md), writes JSON.
  */
 import { execSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -36,7 +36,7 @@ const { values: args } = parseArgs({
     'local-records': { type: 'string', default: '100000' },
     'cpu-prof': { type: 'string' },
     out: { type: 'string' },
-    /** Issue 14: measure against this many stored records instead (bench/scale.ts). */
+    /** Measure against this many stored records instead (bench/scale.ts). */
     preload: { type: 'string' },
     ids: { type: 'string', default: 'v4' },
     /** Three instances directly and through PgBouncer (bench/pgbouncer.ts). */

@@ -34,7 +34,7 @@ export interface PullCheckpoint {
  * it. If a push of that record was answered before the page's version was written on the server,
  * but its answer is noted after the pull looked, nothing settles it: the push met no conflict, the
  * pull's checkpoint is past the newer version, and the device keeps its older one while the server
- * holds another device's edit (issue 12; fault scenario 2 saw it about one run in three). Any push
+ * holds another device's edit (the ack-lost fault scenario saw it about one run in three). Any push
  * answered before the page's version was written was sent before the page arrived, so it is among
  * those waited for; a push sent later meets that version on the server as a conflict.
  */
