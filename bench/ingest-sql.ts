@@ -38,12 +38,12 @@ const UNNEST_SQL = INSERT_SQL.replace(
   .replace(/= i\."externalId"\)/g, '= i."externalId"::uuid)');
 const unnestParams = (docs: Dispense[]) => DISPENSE_FIELDS.map((f) => docs.map((d) => d[f] ?? null));
 const jsonParams = (docs: Dispense[]) => [JSON.stringify(docs)];
-// The statement's other parameters as push.ts passes them: actor, device, request, (the device
-// offset's site and device, when the statement has them), then the site and "only new".
+// The statement's other parameters as push.ts passes them: actor, device, request, and the
+// device offset's site and device.
 const tailParams = (sql: string, leading: number) => {
-  const extra = (sql.match(/\?/g) ?? []).length - leading - 5;
-  if (extra !== 0 && extra !== 2) throw new Error(`the insert statement has ${extra} parameters this bench does not know`);
-  return ['bench', 'bench', 'bench-request', ...(extra ? ['site-bench', 'bench'] : []), 'site-bench', true];
+  const extra = (sql.match(/\?/g) ?? []).length - leading;
+  if (extra !== 5) throw new Error(`the insert statement has ${extra} parameters this bench does not know`);
+  return ['bench', 'bench', 'bench-request', 'site-bench', 'bench'];
 };
 const toDollars = (sql: string) => {
   let n = 0;

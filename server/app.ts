@@ -15,7 +15,7 @@ import { DEVICE_ID, deviceNameSchema, deviceReportSchema, exportQuerySchema } fr
 import { mountAccessRoutes } from './access-routes';
 import { checkToken, configurePassport, login, requireAdmin, requireAuth, userFound } from './auth';
 import { isDatabaseUp, migrationsCurrent } from './db';
-import { deviceIdOf, listDevices, missingOfSite, nameDevice, noteDevicePush, reportDevice } from './devices';
+import { deviceIdOf, listDevices, missingOfSite, nameDevice, reportDevice } from './devices';
 import type { Config } from './env';
 import { AppError, errorBody, errorMiddleware } from './errors';
 import { exportFileName, writeExport } from './export';
@@ -149,6 +149,7 @@ export function createApp({ db, config, limiters, logger = createLogger(config),
         user: req.user!,
         deviceId,
         requestId: res.locals.requestId as string,
+        userAgent: req.header('user-agent'),
         clockAheadLimitMs: config.CLOCK_AHEAD_LIMIT_MINUTES * 60_000,
         written,
       },
@@ -160,7 +161,6 @@ export function createApp({ db, config, limiters, logger = createLogger(config),
       counts,
       result.rejected.map((r) => r.code),
     );
-    if (deviceId) await noteDevicePush(db, { siteId: req.user!.siteId, deviceId, username: req.user!.username, userAgent: req.header('user-agent') });
     res.json(result);
   });
 

@@ -1,8 +1,8 @@
 /**
  * Devices and proof of delivery: one row per device of a site. The server notes what it sees
- * (who pushed from it, when, its clock) and keeps what the device reports after each sync run;
- * a site admin reads each device beside how many of its records the server holds, counted from
- * the audit trail's creates (a record's first push names its device).
+ * (who pushed from it and when, in the push's closing statement in push-sql.ts; its clock) and
+ * keeps what the device reports after each sync run; a site admin reads each device beside how
+ * many of its records the server holds, counted from the audit trail's creates (a record's first push names its device).
  */
 import type { Request } from 'express';
 import type { Knex } from 'knex';
@@ -64,30 +64,9 @@ interface Seen {
   userAgent?: string | null;
 }
 
-/** As stored: the column holds 512 characters (a real browser's header is about 130-200). */
-const userAgentOf = (seen: Seen) => seen.userAgent?.slice(0, 512) || null;
-
-// A push notes its device's last push, and the row is written only when the last noted one is a
-// second old or the user or browser changed: a plain UPDATE whose WHERE fails writes nothing, so
-// a burst of pushes adds no commits. A device never seen before gets its row.
-const NOTE_PUSH_SQL = `
-WITH moved AS (
-  UPDATE devices SET last_push_at = now(), last_seen_at = now(), last_user = ?, user_agent = coalesce(?::text, user_agent)
-  WHERE site_id = ? AND device_id = ?
-    AND (last_push_at IS NULL OR last_push_at < now() - interval '1 second' OR last_user <> ?
-      OR (?::text IS NOT NULL AND user_agent IS DISTINCT FROM ?::text))
-  RETURNING 1
-)
-INSERT INTO devices (site_id, device_id, last_user, last_push_at, user_agent)
-SELECT ?, ?, ?, now(), ? WHERE NOT EXISTS (SELECT 1 FROM devices WHERE site_id = ? AND device_id = ?)
-ON CONFLICT (site_id, device_id) DO NOTHING`;
-
-/** After a push that succeeded: the device's last push, last user and browser. */
-export async function noteDevicePush(db: Knex, seen: Seen): Promise<void> {
-  const { siteId, deviceId, username } = seen;
-  const ua = userAgentOf(seen);
-  await db.raw(NOTE_PUSH_SQL, [username, ua, siteId, deviceId, username, ua, ua, siteId, deviceId, username, ua, siteId, deviceId]);
-}
+/** A User-Agent as stored: the column holds 512 characters (a real browser's header is about 130-200). */
+export const storedUserAgent = (userAgent: string | null | undefined): string | null => userAgent?.slice(0, 512) || null;
+const userAgentOf = (seen: Seen) => storedUserAgent(seen.userAgent);
 
 // The records a device made that the server holds: the creates its pushes wrote, one per record.
 const HOLDS_SQL = (device: string, site: string) => `(SELECT count(*)::int FROM audit_logs a JOIN dispenses d ON d.external_id = a.entity_id

@@ -1,6 +1,7 @@
 /**
  * What one pushed row means, given the record the server holds: the push's rules, each once, as
- * a pure function. push.ts reads and locks the records and calls it from each of its passes.
+ * a pure function. push.ts reads and locks the records; push-rows.ts calls it each time a row's
+ * stored record is seen anew (taken as new, read, locked).
  */
 import type { RejectedRow } from '../schemas/api';
 import { describeOffset } from '../schemas/devices';

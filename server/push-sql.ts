@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { DISPENSE_FIELDS, type Dispense } from '../schemas/dispense';
+import { storedUserAgent } from './devices';
 import { COLUMNS, COLUMN_TYPES, recordColumns, rowToDispense, type DispenseRow } from './records';
 
 const RECORD_COLUMNS = DISPENSE_FIELDS.map((f) => `"${f}" ${COLUMN_TYPES[f]}`).join(', ');
@@ -14,23 +15,13 @@ const SET_COLUMNS = DISPENSE_FIELDS.filter((f) => f !== 'externalId')
   .map((f) => `${COLUMNS[f]} = i."${f}"`)
   .join(', ');
 
-// The site's last push and its record count (the records the push inserted added), noted by a
-// push that writes (in its transaction, whose commit waits for the disk anyway). `inserted` is
-// the count's SQL: a parameter, or a count in the statement.
-const notePush = (inserted: string) => `INSERT INTO site_sync (site_id, last_push_at, records) SELECT ?, now(), ${inserted}`;
-const NOTE_CONFLICT = `ON CONFLICT (site_id) DO UPDATE SET last_push_at = GREATEST(site_sync.last_push_at, EXCLUDED.last_push_at),
-  records = site_sync.records + EXCLUDED.records`;
-
 // The pushing device's clock offset as last measured (its report, server/devices.ts), kept in
 // each audit row: evaluated once per statement (site id and device id as parameters).
 const DEVICE_OFFSET = '(SELECT clock_offset_ms FROM devices WHERE site_id = ? AND device_id = ?)';
 
 // New records and their audit rows in one statement; a record that exists already is left
 // alone (ON CONFLICT DO NOTHING), and its id is all the statement returns, so a batch of new
-// records returns no rows. When the batch is only new records and all of them were inserted,
-// the statement notes the site's push too and is the transaction's last; otherwise that is left
-// to the last statement, so the site's row lock is never held while record locks are awaited.
-// Sorted by id so that two concurrent batches take their row locks in the same order. The pull's
+// records returns no rows. Sorted by id so that two concurrent batches take their row locks in the same order. The pull's
 // change order (change_xid) is the column's default, the transaction's id (see server/pull.ts).
 export const INSERT_SQL = `
 WITH input AS (
@@ -45,9 +36,6 @@ WITH input AS (
   SELECT 'dispense', c.external_id, 'create', ?, ?, '{}', NULL, i.doc, ?, ${DEVICE_OFFSET}
   FROM created c JOIN input i ON i."externalId" = c.external_id
   RETURNING entity_id
-), noted AS (
-  ${notePush('(SELECT count(*) FROM created)')} WHERE ? AND (SELECT count(*) FROM created) = (SELECT count(*) FROM input)
-  ${NOTE_CONFLICT}
 )
 SELECT i."externalId" AS external_id FROM input i
 WHERE NOT EXISTS (SELECT 1 FROM audited a WHERE a.entity_id = i."externalId")`;
@@ -81,45 +69,75 @@ const readSql = (lock: boolean) => `SELECT ${recordColumns('d')}
 const READ_SQL = readSql(false);
 const LOCK_SQL = readSql(true);
 
-// A push that writes nothing (a re-push of what the server holds) notes the site's push only
-// when the last noted one is older than a second: a plain UPDATE whose WHERE fails takes no lock
-// and writes no WAL, so such a push commits nothing and waits for no disk. lastPushAt is exact
-// for pushes that write, and within a second for those that do not. A prefix of the statement
-// that reads the batch's records (step 1), so it costs no round trip of its own.
-const NOTE_IDLE_SQL = `
-WITH moved AS (
-  UPDATE site_sync SET last_push_at = now() WHERE site_id = ? AND last_push_at < now() - interval '1 second'
-  RETURNING 1
-), first AS (
-  INSERT INTO site_sync (site_id, last_push_at) SELECT ?, now()
-  WHERE NOT EXISTS (SELECT 1 FROM site_sync WHERE site_id = ?)
-  ON CONFLICT (site_id) DO NOTHING
-)`;
-
 export async function readRecords(q: Knex, ids: string[], lock: boolean): Promise<Map<string, Dispense>> {
   // Rows are locked in the order of the ids (the nested loop follows the array), so sorted ids
   // mean two batches take their locks in one order and cannot deadlock. The ids are canonical
   // lower-case UUIDs (parsed by then), whose string order is PostgreSQL's uuid order.
   if (ids.length === 0) return new Map();
-  return toRecords(await q.raw(lock ? LOCK_SQL : READ_SQL, [lock ? [...ids].sort() : ids]));
+  const res = (await q.raw(lock ? LOCK_SQL : READ_SQL, [lock ? [...ids].sort() : ids])) as { rows: DispenseRow[] };
+  return new Map(res.rows.map((row) => [row.external_id as string, rowToDispense(row)]));
 }
 
-/** Step 1's read: the records without locks, in the statement that notes an idle push. */
-export async function readNotingPush(q: Knex, ids: string[], siteId: string): Promise<Map<string, Dispense>> {
-  return toRecords(await q.raw(`${NOTE_IDLE_SQL} ${READ_SQL}`, [siteId, siteId, siteId, ids]));
+/** Who pushed, for the closing note: the device, its user and its browser, when the request named a device. */
+export interface PushingDevice {
+  deviceId: string;
+  username: string;
+  userAgent: string | null;
 }
 
-export function noteIdlePush(q: Knex, siteId: string): Promise<unknown> {
-  return q.raw(`${NOTE_IDLE_SQL} SELECT 1`, [siteId, siteId, siteId]);
-}
+// The site's last push and its record count (the records the push inserted added), in the
+// transaction of a push that writes, as its last statement: the site's row lock is held only to
+// commit, whose wait for the disk the writes need anyway.
+const NOTE_SITE_SQL = `site AS (
+  INSERT INTO site_sync (site_id, last_push_at, records) SELECT ?, now(), ?::bigint
+  ON CONFLICT (site_id) DO UPDATE SET last_push_at = GREATEST(site_sync.last_push_at, EXCLUDED.last_push_at),
+    records = site_sync.records + EXCLUDED.records
+  RETURNING 1
+)`;
 
-function toRecords(res: unknown): Map<string, Dispense> {
-  const out = new Map<string, Dispense>();
-  for (const row of (res as { rows: DispenseRow[] }).rows) out.set(row.external_id as string, rowToDispense(row));
-  return out;
-}
+// A push that writes nothing (a re-push of what the server holds) notes the site's push only
+// when the last noted one is older than a second: a plain UPDATE whose WHERE fails takes no lock
+// and writes no WAL, so such a push commits nothing and waits for no disk. lastPushAt is exact
+// for pushes that write, and within a second for those that do not.
+const NOTE_SITE_IDLE_SQL = `site AS (
+  UPDATE site_sync SET last_push_at = now() WHERE site_id = ? AND last_push_at < now() - interval '1 second'
+  RETURNING 1
+), site_first AS (
+  INSERT INTO site_sync (site_id, last_push_at) SELECT ?, now()
+  WHERE NOT EXISTS (SELECT 1 FROM site_sync WHERE site_id = ?)
+  ON CONFLICT (site_id) DO NOTHING
+  RETURNING 1
+)`;
 
-/** Notes the site's push, with the records it inserted (none that step 4's statement noted already). */
-export function noteSitePush(q: Knex, siteId: string, inserted: number): Promise<unknown> {
-  return q.raw(`${notePush('?::bigint')} ${NOTE_CONFLICT}`, [siteId, inserted]);
+// The device's last push, and the row is written only when the last noted one is a second old
+// or the user or browser changed: a plain UPDATE whose WHERE fails writes nothing, so a burst of
+// pushes adds no commits. A device never seen before gets its row.
+const NOTE_DEVICE_SQL = `device AS (
+  UPDATE devices SET last_push_at = now(), last_seen_at = now(), last_user = ?, user_agent = coalesce(?::text, user_agent)
+  WHERE site_id = ? AND device_id = ?
+    AND (last_push_at IS NULL OR last_push_at < now() - interval '1 second' OR last_user <> ?
+      OR (?::text IS NOT NULL AND user_agent IS DISTINCT FROM ?::text))
+  RETURNING 1
+), device_first AS (
+  INSERT INTO devices (site_id, device_id, last_user, last_push_at, user_agent)
+  SELECT ?, ?, ?, now(), ? WHERE NOT EXISTS (SELECT 1 FROM devices WHERE site_id = ? AND device_id = ?)
+  ON CONFLICT (site_id, device_id) DO NOTHING
+  RETURNING 1
+)`;
+
+/**
+ * The push's closing note, one statement: the site's last push (exactly, with the records
+ * inserted, in a push's transaction; at most once a second outside one) and the device's.
+ */
+export async function notePush(q: Knex, siteId: string, inserted: number | null, device: PushingDevice | null): Promise<void> {
+  const site = inserted === null ? { sql: NOTE_SITE_IDLE_SQL, args: [siteId, siteId, siteId] } : { sql: NOTE_SITE_SQL, args: [siteId, inserted] };
+  const ctes = [site.sql];
+  const args: (string | number | null)[] = [...site.args];
+  if (device) {
+    const { deviceId, username } = device;
+    const ua = storedUserAgent(device.userAgent);
+    ctes.push(NOTE_DEVICE_SQL);
+    args.push(username, ua, siteId, deviceId, username, ua, ua, siteId, deviceId, username, ua, siteId, deviceId);
+  }
+  await q.raw(`WITH ${ctes.join(', ')} SELECT 1`, args);
 }
