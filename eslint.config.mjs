@@ -51,6 +51,24 @@ export default tseslint.config(
   },
   ...layerRules.filter((rule) => rule.rules['no-restricted-imports'][1].patterns.length > 0),
   {
+    // A migration is frozen history: its SQL is written out in it, never taken from code that
+    // keeps changing, or an old migration would run differently on a new install.
+    files: ['migrations/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./(server|schemas)(/|$)',
+              message: 'A migration never imports server or schema code: write its SQL out in the migration, as it is today.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Vite loads its config as CommonJS (the package has no "type": "module"): TypeScript's `import x = require()`.
     files: ['vite.config.ts'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },

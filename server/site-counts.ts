@@ -1,7 +1,7 @@
 /**
  * Each site's record count (site_sync.records), which the push keeps as it inserts. A writer of
- * `dispenses` other than the push (a migration's backfill, the benchmark's preload) recounts with
- * this once it is done: a site's row takes the site's count, a site without one gets one (its last
+ * `dispenses` other than the push (the benchmark's preload; a migration's backfill, with its own
+ * frozen copy of this statement) recounts with this once it is done: a site's row takes the site's count, a site without one gets one (its last
  * push then is its latest record's arrival).
  */
 import type { Knex } from 'knex';
