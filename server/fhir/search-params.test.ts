@@ -1,5 +1,6 @@
 import { AppError } from '../errors';
-import { dateInterval, decodeCursor, encodeCursor, parseSearch, splitValues, type SearchRequest } from './search-params';
+import { dateInterval } from './search-dates';
+import { decodeCursor, encodeCursor, parseSearch, splitValues, type SearchRequest } from './search-params';
 
 const parse = (query: string): SearchRequest => parseSearch(new URLSearchParams(query));
 
