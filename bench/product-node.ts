@@ -4,7 +4,7 @@
  * now" through the app's startSync, timed until the pending count is 0 and PostgreSQL holds
  * every record. Run by run.ts (runProductNode); prints one JSON line.
  */
-import '../test/client/local-storage';
+import '../test/support/local-storage';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import pg from 'pg';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
@@ -12,7 +12,7 @@ import { openDispenseDatabase } from '../client/data/db';
 import { createDispenses } from '../client/data/records';
 import { useSyncStatus } from '../client/stores/sync-status';
 import { startSync } from '../client/sync';
-import { inputFor } from '../test/client/support'; // the records of parts 1-3 (makeDispense), as typed in the form
+import { inputFor } from '../test/support/device'; // the records of parts 1-3 (makeDispense), as typed in the form
 
 export interface ProductNodeInput {
   serverUrl: string;

@@ -3,14 +3,14 @@
  * at its first use, then kept current by the change stream (the app's writes and a pull's); the
  * patient history and the duplicate check match ids and codes ignoring case and space.
  */
-import './local-storage';
+import '../support/local-storage';
 import type { DispenseDatabase } from '../../client/data/db';
 import { deviceIndexOf, deviceTotals, recordsOf } from '../../client/data/device-index';
 import { checkDuplicates, localHistory } from '../../client/data/patient-history';
 import { RecordIndex } from '../../client/data/record-index';
 import { createDispense, createDispenses, editDispense, voidDispense } from '../../client/data/records';
 import type { Dispense } from '../../schemas/dispense';
-import { inputFor, newBrowser } from './support';
+import { inputFor, newBrowser } from '../support/device';
 
 const anna = { username: 'anna', siteId: 'site-a' };
 const at = (h: number) => new Date(Date.parse('2026-12-01T08:00:00.000Z') + h * 3_600_000).toISOString();

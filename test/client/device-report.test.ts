@@ -3,13 +3,13 @@
  * sync, the real server and PostgreSQL. The first run reports before it pushes, so the audit rows
  * of a brand-new device's first push keep its measured clock offset.
  */
-import './local-storage';
+import '../support/local-storage';
 import type { DispenseDatabase } from '../../client/data/db';
 import { createDispenses } from '../../client/data/records';
 import { useSyncStatus } from '../../client/stores/sync-status';
 import { startSync, type SyncController } from '../../client/sync';
 import { startTestServer, type TestServer } from '../support/server';
-import { inputFor, newBrowser } from './support';
+import { inputFor, newBrowser } from '../support/device';
 
 let server: TestServer;
 const open: { db: DispenseDatabase; sync: SyncController }[] = [];

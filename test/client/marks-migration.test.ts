@@ -3,7 +3,7 @@
  * pending or confirmed record) opens with this build: the marks still worth keeping remain, the
  * others go, and the records themselves are untouched.
  */
-import './local-storage';
+import '../support/local-storage';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { addRxPlugin, createRxDatabase, type RxJsonSchema } from 'rxdb';
 import { RxDBMigrationSchemaPlugin } from 'rxdb/plugins/migration-schema';

@@ -4,7 +4,7 @@
  * PostgreSQL. A colleague disabled or reset: their verifier goes with the next device report;
  * the device revoked: every verifier of the site goes, and the sync asks for a sign-in.
  */
-import './local-storage';
+import '../support/local-storage';
 import type { DispenseDatabase } from '../../client/data/db';
 import { rememberOnlineSignIn, signInOffline, useOfflineAccounts } from '../../client/offline/accounts';
 import { useSyncStatus } from '../../client/stores/sync-status';
@@ -12,7 +12,7 @@ import { startSync, type SyncController } from '../../client/sync';
 import { call } from '../support/api';
 import { startTestServer, type TestServer } from '../support/server';
 import { seedUsers } from '../support/users';
-import { newBrowser } from './support';
+import { newBrowser } from '../support/device';
 
 const SITE = 'site-offline-access';
 const DEVICE = 'shared-counter-1';

@@ -2,7 +2,7 @@
  * A device's data belongs to one site: database names per site, and the move of the records of
  * the single database of earlier versions into their sites' databases (fake-indexeddb, no server).
  */
-import './local-storage';
+import '../support/local-storage';
 import { firstValueFrom } from 'rxjs';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
@@ -13,7 +13,7 @@ import { recordsIndexedDbName } from '../../client/data/rxdb';
 import { encodeSiteId, openSiteDatabase, siteDatabaseName } from '../../client/data/site';
 import { markRejected, markSuperseded } from '../../client/data/marks';
 import { pendingCount$ } from '../../client/sync/pending';
-import { inputFor } from './support';
+import { inputFor } from '../support/device';
 
 const alice = { username: 'alice', siteId: 'SITE-A' };
 const bob = { username: 'bob', siteId: 'site-b' };

@@ -17,7 +17,7 @@ import { makeDispense } from '../support/records';
 import { TEST_JWT_SECRET } from '../support/server';
 import * as tcpProxy from '../support/tcp-proxy';
 import { seedUsers } from '../support/users';
-import { inspectDatabase, lostRecords } from './support/check';
+import { inspectDatabase, lostRecords } from '../support/inspect';
 import { PlainClient } from './support/plain-client';
 import { report, scaled, since } from './support/results';
 
