@@ -3,6 +3,7 @@
  * one device pushes, the other pulls in its next run; pulled records are not pending; edits on
  * both settle by the one conflict rule; another site's device gets nothing.
  */
+import '../support/local-storage';
 import { createDispenses, editDispense, voidDispense } from '../../client/data/records';
 import type { Dispense } from '../../schemas/dispense';
 import { inputFor, openDevice, type Device } from '../support/device';

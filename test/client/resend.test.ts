@@ -3,6 +3,7 @@
  * PostgreSQL, and a device (RxDB on fake-indexeddb, the app's sync) that finds the records it made
  * and the server lost, makes them pending again and sends them in its next run.
  */
+import '../support/local-storage';
 import { createDispenses } from '../../client/data/records';
 import { useDelivery } from '../../client/stores/delivery';
 import { useSyncSettings } from '../../client/stores/sync-settings';

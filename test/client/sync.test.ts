@@ -2,6 +2,7 @@
  * The browser's sync in Node, end to end below the UI: RxDB on fake-indexeddb, the real server
  * on a random port, real PostgreSQL, real sign-in. Every test has its own site, user and browser.
  */
+import '../support/local-storage';
 import { firstValueFrom, filter } from 'rxjs';
 import type { DispenseDatabase } from '../../client/data/db';
 import { createDispense, createDispenses, editDispense, voidDispense } from '../../client/data/records';
