@@ -156,6 +156,8 @@ export interface DeviceOptions {
   fetch?: typeof fetch;
   /** Called when a push leaves, with its row count; may delay it (a fault aimed at it). */
   beforePush?: (rows: number) => Promise<void> | void;
+  /** false: requests go out unwatched (`seen` stays empty), as a benchmark times them. */
+  watchPushes?: boolean;
   /** Called when a report of this device leaves; may hold it. */
   beforeReport?: () => Promise<void> | void;
   /** Waits until this tab leads (default true). */
@@ -213,7 +215,7 @@ export async function startDevice(db: DispenseDatabase, browser: Browser, opts: 
     siteId: opts.user.siteId,
     getToken: opts.getToken,
     deviceId,
-    fetch: watched,
+    fetch: opts.watchPushes === false ? opts.fetch : watched,
     batchSize: opts.batchSize,
     requestsPerBatch: opts.requestsPerBatch,
     pullBatchSize: opts.pullBatchSize,
