@@ -21,7 +21,7 @@ export interface SyncController {
   syncNow(): Promise<void>;
   /** Stops the timer and the replication of this tab; records stay on the device. */
   stop(): Promise<void>;
-  /** True once this tab leads and its sync is set up; false if it stopped first (tests wait on it). */
+  /** True once this tab leads and its sync is set up; false if it stopped first (docs/decisions/tests-wait-on-events.md). */
   leading: Promise<boolean>;
 }
 
