@@ -12,6 +12,7 @@ import { chromium, type Browser, type BrowserContext, type CDPSession } from 'pl
 import { autoSyncOffBeforeStart, syncNow, waitForPending } from '../test/e2e/counter';
 import { CHROMIUM, CHROMIUM_ARGS, signIn } from '../test/e2e/harness';
 import { seedRecords } from '../test/e2e/seed';
+import { eventually } from '../test/support/eventually';
 import { measureFind, type FindResult } from './find';
 
 /** A build of the app for the benchmark alone, so a test run building dist/client is not disturbed. */
@@ -65,13 +66,7 @@ function heapSampler(cdp: CDPSession) {
   };
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (what: string, check: () => Promise<boolean>, timeoutMs: number) => eventually(check, { what, timeout: timeoutMs, interval: 20 });
 
 export interface BrowserSyncResult {
   records: number;

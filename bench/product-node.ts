@@ -4,15 +4,14 @@
  * now" through the app's startSync, timed until the pending count is 0 and PostgreSQL holds
  * every record. Run by run.ts (runProductNode); prints one JSON line.
  */
-import '../test/client/local-storage';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import '../test/support/local-storage';
 import pg from 'pg';
-import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
-import { openDispenseDatabase } from '../client/data/db';
 import { createDispenses } from '../client/data/records';
 import { useSyncStatus } from '../client/stores/sync-status';
-import { startSync } from '../client/sync';
-import { inputFor } from '../test/client/support'; // the records of parts 1-3 (makeDispense), as typed in the form
+// The tests' device (RxDB on fake-indexeddb, whose cursors it makes linear: they walk from the
+// range's start) and the records of parts 1-3 (makeDispense), as typed in the form.
+import { inputFor, newBrowser, startDevice } from '../test/support/device';
+import { eventually } from '../test/support/eventually';
 
 export interface ProductNodeInput {
   serverUrl: string;
@@ -51,21 +50,12 @@ function memorySampler() {
   };
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number) =>
+  eventually(check, { what, timeout: timeoutMs, interval: 20 });
 
 async function main(input: ProductNodeInput): Promise<ProductNodeResult> {
-  // test/client/support has made fake-indexeddb's cursors linear (they walk from the range's start).
-  const indexedDB = new IDBFactory();
-  const db = await openDispenseDatabase(`sems-bench-${process.pid}`, {
-    storage: getRxStorageDexie({ indexedDB, IDBKeyRange }),
-    devMode: false, // as the production build
-  });
+  const browser = newBrowser(`sems-bench-${process.pid}`, { devMode: false }); // as the production build
+  const db = await browser.open();
   const pool = new pg.Pool({ connectionString: input.databaseUrl, max: 1 });
   try {
     // Seed through the app's write path, 1,000 records per call as an import would.
@@ -80,15 +70,18 @@ async function main(input: ProductNodeInput): Promise<ProductNodeResult> {
 
     // One run for the whole push: the app ends a run after 5 minutes by default (and resumes from
     // the checkpoint with backoff), which a large push in Node can pass; that wait is not measured.
-    const sync = startSync(db, {
-      baseUrl: input.serverUrl,
-      siteId: input.user.siteId,
-      getToken: () => input.token,
+    const device = await startDevice(db, browser, {
+      name: 'bench-node',
       deviceId: 'bench-node',
+      baseUrl: input.serverUrl,
+      user: input.user,
+      getToken: () => input.token,
       runTimeoutMs: 60 * 60_000,
+      scheduler: {},
+      watchPushes: false,
     });
+    const { sync } = device;
     try {
-      await until('leadership', () => useSyncStatus.getState().isLeader, 60_000);
       await until(`${input.records} pending`, () => useSyncStatus.getState().pendingCount === input.records, 600_000);
 
       mem = memorySampler();

@@ -1,4 +1,4 @@
-import '../../test/client/local-storage';
+import '../../test/support/local-storage';
 import { countMade, madeCount, madeKey } from './device-made';
 
 beforeEach(() => localStorage.clear());

@@ -4,7 +4,7 @@
  * checkpoint orders by), so pending records stay pending and sent ones are not sent again.
  */
 import { DISPENSE_SCHEMA_VERSION } from '../../schemas/rxdb-schema';
-import { newBrowser, inputFor } from '../../test/client/support';
+import { newBrowser, inputFor } from '../../test/support/device';
 import { createDispenses } from './records';
 import type * as DbModule from './db';
 

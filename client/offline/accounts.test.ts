@@ -1,5 +1,5 @@
 /** What the device keeps for offline sign-in, and when it forgets it (real PBKDF2, localStorage as in a browser). */
-import '../../test/client/local-storage';
+import '../../test/support/local-storage';
 import type { User } from '../../schemas/api';
 import {
   followServerAccess,

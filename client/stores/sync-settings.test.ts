@@ -1,4 +1,4 @@
-import '../../test/client/local-storage';
+import '../../test/support/local-storage';
 import { DEFAULT_SYNC_SETTINGS, followSiteSettings, settingsKeyOf, SYNC_INTERVALS, SYNC_SETTINGS_KEY, useSyncSettings } from './sync-settings';
 
 beforeEach(() => {

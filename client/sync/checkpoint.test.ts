@@ -1,4 +1,4 @@
-import '../../test/client/local-storage';
+import '../../test/support/local-storage';
 import { firstValueFrom } from 'rxjs';
 import type { DispenseDatabase } from '../data/db';
 import { publishCheckpoint, pushCheckpoint$, storedCheckpoint } from './checkpoint';

@@ -21,6 +21,8 @@ export interface SyncController {
   syncNow(): Promise<void>;
   /** Stops the timer and the replication of this tab; records stay on the device. */
   stop(): Promise<void>;
+  /** True once this tab leads and its sync is set up; false if it stopped first (docs/decisions/tests-wait-on-events.md). */
+  leading: Promise<boolean>;
 }
 
 /** One sync per database in a tab: a second startSync stops the first (two replications on one collection push twice). */
@@ -33,6 +35,8 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
   let stopped = false;
   let leader: Leader | null = null;
   let published: PublishedStatus | null = null;
+  let leads: (yes: boolean) => void = () => {};
+  const leading = new Promise<boolean>((resolve) => (leads = resolve));
 
   const previous = ACTIVE.get(db);
   const previousStopped = previous ? previous.stop() : Promise.resolve();
@@ -92,10 +96,12 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
       // Read, not awaited from the observable: which requests were handled must be known first.
       const prev = (await lastPublished(db)) ?? published;
       if (!stopped && !db.closed) leader = lead(db, deps, prev, () => stopped);
+      leads(leader !== null);
     })
     .catch(() => {});
 
   const controller: SyncController = {
+    leading,
     syncNow() {
       if (stopped) return Promise.resolve();
       return leader ? leader.syncNow() : requestRun(db);
@@ -103,6 +109,7 @@ export function startSync(db: DispenseDatabase, deps: SyncDeps): SyncController 
     async stop() {
       if (stopped) return;
       stopped = true;
+      leads(false);
       if (ACTIVE.get(db) === controller) ACTIVE.delete(db);
       subs.forEach((s) => s.unsubscribe());
       offNetwork.forEach((off) => off());

@@ -3,14 +3,15 @@
  * at its first use, then kept current by the change stream (the app's writes and a pull's); the
  * patient history and the duplicate check match ids and codes ignoring case and space.
  */
-import './local-storage';
+import '../support/local-storage';
 import type { DispenseDatabase } from '../../client/data/db';
 import { deviceIndexOf, deviceTotals, recordsOf } from '../../client/data/device-index';
 import { checkDuplicates, localHistory } from '../../client/data/patient-history';
 import { RecordIndex } from '../../client/data/record-index';
 import { createDispense, createDispenses, editDispense, voidDispense } from '../../client/data/records';
 import type { Dispense } from '../../schemas/dispense';
-import { inputFor, newBrowser } from './support';
+import { inputFor, newBrowser } from '../support/device';
+import { eventually } from '../support/eventually';
 
 const anna = { username: 'anna', siteId: 'site-a' };
 const at = (h: number) => new Date(Date.parse('2026-12-01T08:00:00.000Z') + h * 3_600_000).toISOString();
@@ -24,24 +25,8 @@ afterEach(async () => {
   await db.remove();
 });
 
-/** Waits until `check` holds, re-reading after each change the index takes in (no fixed sleep). */
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const { changed$ } = await deviceIndexOf(db);
-  const deadline = Date.now() + 10_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`never: ${what}`);
-    await new Promise<void>((resolve) => {
-      const sub = changed$.subscribe(() => {
-        sub.unsubscribe();
-        resolve();
-      });
-      setTimeout(() => {
-        sub.unsubscribe();
-        resolve();
-      }, 200);
-    });
-  }
-}
+/** Waits until `check` holds (the index takes in each change a moment after the write). */
+const until = (check: () => boolean | Promise<boolean>, what: string) => eventually(check, { timeout: 10_000, what });
 
 const ids = (ds: Dispense[]) => ds.map((d) => d.externalId);
 

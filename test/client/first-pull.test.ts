@@ -3,13 +3,13 @@
  * site whose records the real server holds; not one that holds records, not one of an empty site,
  * and not when the server cannot be reached.
  */
-import './local-storage';
+import '../support/local-storage';
 import { createDispenses } from '../../client/data/records';
 import { isNewDeviceOfBusySite } from '../../client/sync';
 import { makeDispense } from '../support/records';
 import { push, pushBody } from '../support/api';
 import { startTestServer, type TestServer } from '../support/server';
-import { inputFor, newBrowser } from './support';
+import { inputFor, newBrowser } from '../support/device';
 
 let server: TestServer;
 beforeAll(async () => {

@@ -3,13 +3,12 @@
  * pending or confirmed record) opens with this build: the marks still worth keeping remain, the
  * others go, and the records themselves are untouched.
  */
-import './local-storage';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import '../support/local-storage';
 import { addRxPlugin, createRxDatabase, type RxJsonSchema } from 'rxdb';
 import { RxDBMigrationSchemaPlugin } from 'rxdb/plugins/migration-schema';
-import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { openDispenseDatabase } from '../../client/data/db';
 import { syncMarkSchema } from '../../client/data/marks';
+import { newBrowser } from '../support/device';
 
 addRxPlugin(RxDBMigrationSchemaPlugin);
 
@@ -33,8 +32,7 @@ const version0 = {
 } as unknown as RxJsonSchema<Record<string, unknown>>;
 
 test("an earlier build's marks: refusals and kept versions stay, pending and confirmed marks go", async () => {
-  const indexedDB = new IDBFactory();
-  const storage = getRxStorageDexie({ indexedDB, IDBKeyRange });
+  const { storage } = newBrowser();
   const name = `marks-migration-${process.pid}`;
   const old = await createRxDatabase({ name, storage, multiInstance: false });
   await old.addCollections({ syncmarks: { schema: version0 } });

@@ -4,23 +4,21 @@
  * PostgreSQL. A colleague disabled or reset: their verifier goes with the next device report;
  * the device revoked: every verifier of the site goes, and the sync asks for a sign-in.
  */
-import './local-storage';
-import type { DispenseDatabase } from '../../client/data/db';
+import '../support/local-storage';
 import { rememberOnlineSignIn, signInOffline, useOfflineAccounts } from '../../client/offline/accounts';
 import { useSyncStatus } from '../../client/stores/sync-status';
-import { startSync, type SyncController } from '../../client/sync';
 import { call } from '../support/api';
+import { openDevice, type Device } from '../support/device';
+import { eventually } from '../support/eventually';
 import { startTestServer, type TestServer } from '../support/server';
 import { seedUsers } from '../support/users';
-import { newBrowser } from './support';
 
 const SITE = 'site-offline-access';
 const DEVICE = 'shared-counter-1';
 const WEEK = 7 * 86_400;
 let server: TestServer;
 let admin: string;
-let db: DispenseDatabase | undefined;
-let sync: SyncController | undefined;
+let device: Device | undefined;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -34,20 +32,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await sync?.stop();
-  if (db && !db.closed) await db.remove();
+  await device?.remove();
   await server?.stop();
 });
 
 const known = () => Object.keys(useOfflineAccounts.getState().accounts).sort();
-
-async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('the condition never held');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('a colleague disabled, another reset: their verifiers go at the next report; revoking the device takes every verifier of the site', async () => {
   // Each signed in online on this shared counter once: the device keeps their verifiers.
@@ -62,9 +51,15 @@ test('a colleague disabled, another reset: their verifiers go at the next report
   expect(known()).toEqual(['pam', 'pat', 'pia']);
 
   const { token } = await server.login('pam', 'pam-password-1');
-  db = await newBrowser().open();
-  sync = startSync(db, { baseUrl: server.url, siteId: SITE, getToken: () => token, deviceId: DEVICE });
-  await eventually(() => useSyncStatus.getState().isLeader);
+  device = await openDevice({
+    name: 'pam',
+    deviceId: DEVICE,
+    baseUrl: server.url,
+    user: { username: 'pam', siteId: SITE },
+    getToken: () => token,
+    scheduler: {},
+  });
+  const { sync } = device;
   await sync.syncNow();
   // The first report vouches for all three: nothing dropped.
   expect(known()).toEqual(['pam', 'pat', 'pia']);
@@ -72,13 +67,13 @@ test('a colleague disabled, another reset: their verifiers go at the next report
   expect((await call(server.url, 'PATCH', '/api/users/pat', { token: admin, body: { disabled: true } })).status).toBe(200);
   expect((await call(server.url, 'POST', '/api/users/pia/password', { token: admin, body: { password: 'given-by-ada-1' } })).status).toBe(204);
   await sync.syncNow();
-  await eventually(() => known().join() === 'pam');
+  await eventually(() => known().join() === 'pam', { what: "pam's verifier alone" });
   await expect(signInOffline('pat', 'pat-password-1')).rejects.toMatchObject({ refusal: { code: 'unknown' } });
   await expect(signInOffline('pam', 'pam-password-1')).resolves.toMatchObject({ username: 'pam' });
 
   expect((await call(server.url, 'POST', `/api/sync/devices/${DEVICE}/revoke`, { token: admin })).status).toBe(204);
   await sync.syncNow();
-  await eventually(() => known().length === 0);
+  await eventually(() => known().length === 0, { what: 'no verifier left' });
   expect(useSyncStatus.getState()).toMatchObject({ needsSignIn: true });
   expect(useSyncStatus.getState().lastError).toMatch(/device_revoked/);
 });

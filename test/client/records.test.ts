@@ -1,5 +1,5 @@
 /** Local records on RxDB (fake-indexeddb): validation, edits, voids, what is pending. No server. */
-import './local-storage';
+import '../support/local-storage';
 import { firstValueFrom, filter } from 'rxjs';
 import { ZodError } from 'zod';
 import type { DispenseDatabase } from '../../client/data/db';
@@ -12,7 +12,7 @@ import { markRejected, updateMarks } from '../../client/data/marks';
 import { countBeforeOpen, pendingCount$ } from '../../client/sync/pending';
 import { recordSyncStatesOf$ } from '../../client/sync/record-states';
 import { IDBKeyRange as FakeKeyRange } from 'fake-indexeddb';
-import { inputFor, newBrowser } from './support';
+import { inputFor, newBrowser } from '../support/device';
 
 const alice = { username: 'alice', siteId: 'site-a' };
 let db: DispenseDatabase;

@@ -3,23 +3,21 @@
  * PostgreSQL, and a device (RxDB on fake-indexeddb, the app's sync) that finds the records it made
  * and the server lost, makes them pending again and sends them in its next run.
  */
-import './local-storage';
-import type { DispenseDatabase } from '../../client/data/db';
+import '../support/local-storage';
 import { createDispenses } from '../../client/data/records';
 import { useDelivery } from '../../client/stores/delivery';
 import { useSyncSettings } from '../../client/stores/sync-settings';
 import { useSyncStatus } from '../../client/stores/sync-status';
-import { startSync, type SyncController } from '../../client/sync';
-import { storedCheckpoint } from '../../client/sync/checkpoint';
-import { idsAfter } from '../../client/data/rxdb';
 import { call, expectError } from '../support/api';
+import { inputFor, newBrowser, startDevice, type Device } from '../support/device';
+import { eventually } from '../support/eventually';
+import { recordCounts } from '../support/inspect';
 import { makeDispense } from '../support/records';
 import { startTestServer, type TestServer } from '../support/server';
-import { inputFor, newBrowser } from './support';
 
 let server: TestServer;
 let sites = 0;
-const open: { db: DispenseDatabase; sync?: SyncController }[] = [];
+const open: Device[] = [];
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -28,10 +26,7 @@ afterAll(async () => {
   await server?.stop();
 });
 afterEach(async () => {
-  for (const o of open.splice(0)) {
-    await o.sync?.stop();
-    if (!o.db.closed) await o.db.remove();
-  }
+  for (const d of open.splice(0)) await d.remove();
 });
 
 async function pharmacist() {
@@ -41,14 +36,29 @@ async function pharmacist() {
   return { ...(await server.login(`resend${n}`)), siteId };
 }
 
-async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+const until = <T>(what: string, check: () => T | Promise<T>) => eventually(check, { what });
+
+/** A device of `p`'s site on a database already holding records, leading its sync with the app's own scheduler. */
+async function siteDevice(
+  p: { token: string; user: { username: string }; siteId: string },
+  deviceId: string,
+  records: number,
+  opts: { beforeReport?: () => Promise<void> } = {},
+) {
+  const browser = newBrowser();
+  const db = await browser.open();
+  const user = { username: p.user.username, siteId: p.siteId };
+  const made =
+    records === 0
+      ? []
+      : await createDispenses(
+          db,
+          Array.from({ length: records }, (_, i) => inputFor(i)),
+          user,
+        );
+  const d = await startDevice(db, browser, { name: deviceId, deviceId, baseUrl: server.url, user, getToken: () => p.token, scheduler: {}, ...opts });
+  open.push(d);
+  return { device: d, made };
 }
 
 const missing = (token: string | undefined, body: unknown) => call(server.url, 'POST', '/api/sync/dispenses/missing', { token, body });
@@ -128,16 +138,8 @@ describe('POST /api/sync/dispenses/missing', () => {
 
 test('when the server loses records a device had sent (rows and audit trail, as a restore does), the device makes exactly those pending again and its next run sends them back once', async () => {
   const p = await pharmacist();
-  const db = await newBrowser().open();
-  open.push({ db });
-  const made = await createDispenses(
-    db,
-    Array.from({ length: 40 }, (_, i) => inputFor(i)),
-    { username: p.user.username, siteId: p.siteId },
-  );
-  const sync = startSync(db, { baseUrl: server.url, siteId: p.siteId, getToken: () => p.token, deviceId: `dev-resend-${p.siteId}` });
-  open[0].sync = sync;
-  await until('leadership', () => useSyncStatus.getState().isLeader);
+  const { device: d, made } = await siteDevice(p, `dev-resend-${p.siteId}`, 40);
+  const { db, sync } = d;
   await sync.syncNow();
   await until('0 pending', () => useSyncStatus.getState().pendingCount === 0);
 
@@ -146,7 +148,7 @@ test('when the server loses records a device had sent (rows and audit trail, as 
   // The report after the next run is answered with fewer records than the device made: it finds which.
   await sync.syncNow();
   const pending = await until('the lost records pending again', async () => {
-    const ids = await idsAfter(db.dispenses, storedCheckpoint(db.name));
+    const ids = await d.pendingIds();
     return ids.length === lost.length ? ids : null;
   });
   expect(new Set(pending)).toEqual(new Set(lost));
@@ -157,14 +159,7 @@ test('when the server loses records a device had sent (rows and audit trail, as 
 
   await sync.syncNow();
   await until('0 pending', () => useSyncStatus.getState().pendingCount === 0);
-  const { rows } = await server.db.raw(
-    `SELECT count(*)::int AS records, count(DISTINCT external_id)::int AS ids,
-       (SELECT count(*)::int FROM audit_logs a JOIN dispenses d ON d.external_id = a.entity_id WHERE d.site_id = ? AND a.action = 'create') AS creates,
-       (SELECT count(*)::int FROM audit_logs a JOIN dispenses d ON d.external_id = a.entity_id WHERE d.site_id = ?) AS audit
-     FROM dispenses WHERE site_id = ?`,
-    [p.siteId, p.siteId, p.siteId],
-  );
-  expect(rows[0]).toEqual({ records: 40, ids: 40, creates: 40, audit: 40 });
+  expect(await recordCounts(server.database!.url, p.siteId)).toEqual({ records: 40, ids: 40, creates: 40, audit: 40 });
   // A run and its report later: the server holds every record the device made, and says so.
   await sync.syncNow();
   await until('the warning gone', () => useDelivery.getState().serverLacks === 0);
@@ -173,41 +168,41 @@ test('when the server loses records a device had sent (rows and audit trail, as 
 });
 
 test('records made while a report is on its way never look lost, and nothing is asked about or sent again', async () => {
-  // The report is held 2 s; a record made while the next report waits behind it was counted as
-  // made but not as pending when the figures were read at different moments (a false "lost").
+  // Each report is held until the next record is made: a record made while the next report waits
+  // behind it was counted as made but not as pending when the figures were read at different
+  // moments (a false "lost").
   const p = await pharmacist();
-  const db = await newBrowser().open();
-  open.push({ db });
+  const held: (() => void)[] = [];
+  const release = () => held.splice(0).forEach((answer) => answer());
+  useSyncSettings.setState({ enabled: false }); // auto sync off: the records stay pending, the reports go on
+  const { device: d } = await siteDevice(p, `dev-made-${p.siteId}`, 0, {
+    beforeReport: () => new Promise<void>((r) => held.push(r)),
+  });
   const realFetch = globalThis.fetch;
   const asked: string[] = [];
-  const reports: number[] = [];
   globalThis.fetch = async (input, init) => {
-    const url = String(input);
-    if (url.includes('/api/sync/dispenses/missing')) asked.push(url);
-    if (url.includes('/api/sync/devices/report')) {
-      reports.push(Date.now());
-      await new Promise((r) => setTimeout(r, 2000));
-    }
+    if (String(input).includes('/api/sync/dispenses/missing')) asked.push(String(input));
     return realFetch(input, init);
   };
   const seen: number[] = [];
   const unwatch = useDelivery.subscribe((s) => seen.push(s.serverLacks));
-  useSyncSettings.setState({ enabled: false }); // auto sync off: the records stay pending, the reports go on
   try {
-    const sync = startSync(db, { baseUrl: server.url, siteId: p.siteId, getToken: () => p.token, deviceId: `dev-made-${p.siteId}` });
-    open[0].sync = sync;
-    await until('leadership', () => useSyncStatus.getState().isLeader);
     const user = { username: p.user.username, siteId: p.siteId };
     for (let i = 0; i < 5; i++) {
-      await createDispenses(db, [inputFor(100 + i)], user);
-      await new Promise((r) => setTimeout(r, 1100)); // a report starts after 1 s still; the next record comes while it is held
+      const sent = d.reports.sent;
+      await createDispenses(d.db, [inputFor(100 + i)], user);
+      release(); // the report held until now is answered after this record was made
+      // A report leaves once the figures are still (1 s), and is held until the next record is made.
+      await until(`a report after record ${i + 1}`, () => d.reports.sent > sent);
     }
-    await new Promise((r) => setTimeout(r, 4500)); // the last reports answered
+    release();
+    await until('the last report answered', () => held.length === 0 && d.reports.answered === d.reports.sent);
     expect(useSyncStatus.getState().pendingCount).toBe(5);
     expect(Math.max(0, ...seen)).toBe(0);
     expect(asked).toEqual([]);
-    expect(reports.length).toBeGreaterThanOrEqual(3);
+    expect(d.reports.sent).toBeGreaterThanOrEqual(5);
   } finally {
+    release();
     unwatch();
     useSyncSettings.setState({ enabled: true });
     globalThis.fetch = realFetch;

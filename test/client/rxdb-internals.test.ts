@@ -2,7 +2,7 @@
  * The assumptions the RxDB adapter (client/data/rxdb/) makes about RxDB hold for the installed
  * version, and a broken one throws instead of quietly reading something else.
  */
-import './local-storage';
+import '../support/local-storage';
 import { RXDB_VERSION } from 'rxdb';
 import type { DispenseDatabase } from '../../client/data/db';
 import { createDispenses, editDispense } from '../../client/data/records';
@@ -14,7 +14,7 @@ import { madeHerePage, markForResend } from '../../client/data/rxdb/resend-meta'
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
 import type { Dispense } from '../../schemas/dispense';
 import { makeDispense } from '../support/records';
-import { inputFor, newBrowser } from './support';
+import { inputFor, newBrowser } from '../support/device';
 
 let db: DispenseDatabase;
 beforeEach(async () => {

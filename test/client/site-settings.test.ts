@@ -1,5 +1,5 @@
 /** The site's settings for the counter: read from the real server, kept, and read again only after half a day. */
-import './local-storage';
+import '../support/local-storage';
 import { duplicateWindowHours, refreshSiteSettings } from '../../client/data/patient-history';
 import { startTestServer, type TestServer } from '../support/server';
 

@@ -2,10 +2,9 @@
  * A device's data belongs to one site: database names per site, and the move of the records of
  * the single database of earlier versions into their sites' databases (fake-indexeddb, no server).
  */
-import './local-storage';
+import '../support/local-storage';
 import { firstValueFrom } from 'rxjs';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
+import type { IDBFactory } from 'fake-indexeddb';
 import { openDispenseDatabase, type DispenseDatabase } from '../../client/data/db';
 import { LEGACY_DATABASE_NAME } from '../../client/data/legacy-database';
 import { createDispenses, editDispense } from '../../client/data/records';
@@ -13,7 +12,7 @@ import { recordsIndexedDbName } from '../../client/data/rxdb';
 import { encodeSiteId, openSiteDatabase, siteDatabaseName } from '../../client/data/site';
 import { markRejected, markSuperseded } from '../../client/data/marks';
 import { pendingCount$ } from '../../client/sync/pending';
-import { inputFor } from './support';
+import { inputFor, newBrowser, type Browser } from '../support/device';
 
 const alice = { username: 'alice', siteId: 'SITE-A' };
 const bob = { username: 'bob', siteId: 'site-b' };
@@ -33,7 +32,7 @@ describe('database names', () => {
 
 describe('records of the database before site scoping', () => {
   let indexedDB: IDBFactory;
-  let opts: { storage: ReturnType<typeof getRxStorageDexie>; indexedDB: IDBFactory; devMode: boolean };
+  let opts: { storage: Browser['storage']; indexedDB: IDBFactory; devMode: boolean };
   const opened: DispenseDatabase[] = [];
   const open = async (siteId: string) => {
     const db = await openSiteDatabase(siteId, opts);
@@ -43,8 +42,9 @@ describe('records of the database before site scoping', () => {
   const names = async () => (await indexedDB.databases()).map((d) => d.name);
 
   beforeEach(() => {
-    indexedDB = new IDBFactory();
-    opts = { storage: getRxStorageDexie({ indexedDB, IDBKeyRange }), indexedDB, devMode: true };
+    const browser = newBrowser();
+    indexedDB = browser.indexedDB;
+    opts = { storage: browser.storage, indexedDB, devMode: true };
   });
   afterEach(async () => {
     for (const db of opened.splice(0)) if (!db.closed) await db.remove();

@@ -12,7 +12,8 @@ import { call, contractViolation, login, push, pushBody, Tally, type Reply } fro
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { makeDispense } from '../support/records';
 import { TEST_JWT_SECRET } from '../support/server';
-import { inspectDatabase, lostRecords, sql } from './support/check';
+import { eventually } from '../support/eventually';
+import { inspectDatabase, lostRecords, recordCounts, sql } from '../support/inspect';
 import { report, since } from './support/results';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
 import { seedUsers } from '../support/users';
@@ -60,8 +61,10 @@ async function legit(user: string, docs: Dispense[]): Promise<void> {
   for (const d of docs) expected.set(d.externalId, d);
 }
 
-const countRows = async () =>
-  (await sql<{ d: number; a: number }>(database.url, 'SELECT (SELECT count(*)::int FROM dispenses) d, (SELECT count(*)::int FROM audit_logs) a'))[0];
+const countRows = async () => {
+  const { records: d, audit: a } = await recordCounts(database.url);
+  return { d, a };
+};
 
 beforeAll(async () => {
   database = await createTestDatabase('sems_faults');
@@ -312,12 +315,14 @@ describe('logs', () => {
     });
     const edited = { ...[...expected.values()].find((d) => d.dispensedBy === 'alice')! };
     const next = { ...edited, notes: `${SECRET_NOTE} edited`, updatedAt: new Date(Date.now() + 1000).toISOString() };
+    const pushesLogged = () => server.output().match(/"method":"POST","route":"\/api\/sync\/dispenses\/push","status":200/g)?.length ?? 0;
+    const loggedBefore = pushesLogged();
     const r = await pushAs('alice', [next], [edited]);
     expect(r.body).toEqual({ conflicts: [], rejected: [] });
     expected.set(next.externalId, next);
     legitEdits++;
 
-    await new Promise((r2) => setTimeout(r2, 200)); // let the last log lines arrive
+    await eventually(() => pushesLogged() > loggedBefore, { what: "the last push's log line" });
     const out = server.output();
     expect(out).toMatch(/"method":"POST","route":"\/api\/sync\/dispenses\/push","status":200/); // the log is on, and read
     for (const secret of [

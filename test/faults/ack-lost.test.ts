@@ -10,9 +10,9 @@ import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startTestServer, type TestServer } from '../support/server';
 import * as tcpProxy from '../support/tcp-proxy';
 import { sameDispense, type Dispense } from '../../schemas/dispense';
-import { inspectDatabase, lostRecords, sql } from './support/check';
+import { inspectDatabase, lostRecords, sql } from '../support/inspect';
 import { report, scaled, since } from './support/results';
-import { openRxClient, type RxClient } from './support/rx-client';
+import { openDevice, type Device } from '../support/device';
 
 const CLIENTS = 2;
 const LOST = 8;
@@ -21,7 +21,7 @@ const RECORDS_PER_ROUND = scaled(75); // per client
 let database: TestDatabase;
 let server: TestServer;
 let proxy: tcpProxy.TcpProxy;
-const clients: RxClient[] = [];
+const clients: Device[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase('sems_faults');
@@ -42,7 +42,7 @@ test(`${LOST} acknowledgments lost after the commit: the batches are pushed agai
   for (let c = 0; c < CLIENTS; c++) {
     const { token } = await server.login(`a${c}`);
     clients.push(
-      await openRxClient({
+      await openDevice({
         name: `a${c}`,
         baseUrl: `http://127.0.0.1:${proxy.port}`,
         user: { username: `a${c}`, siteId: 'site-a' },
@@ -115,7 +115,7 @@ test(`${LOST} acknowledgments lost after the commit: the batches are pushed agai
   // have been sent after this device's last run, and a pull sees a change once every older
   // transaction of the cluster has ended: each device runs until it holds them, up to a minute.
   const expected = madeVersions;
-  const behind = async (cl: RxClient) =>
+  const behind = async (cl: Device) =>
     [...(await cl.records())].filter(([id, d]) => d.dispensedBy === cl.user.username && !sameDispense(madeVersions.get(id) ?? d, d)).length;
   const behindBefore = (await Promise.all(clients.map(behind))).reduce((a, b) => a + b, 0);
   for (const cl of clients) for (const end = Date.now() + 60_000; Date.now() < end && (await behind(cl)) > 0;) await cl.sync.syncNow();
@@ -123,7 +123,7 @@ test(`${LOST} acknowledgments lost after the commit: the batches are pushed agai
   const found = await inspectDatabase(database.url);
   const lostIds = lostRecords(expected, found);
   const marks = await Promise.all(clients.map((cl) => cl.marks()));
-  const sum = (f: (cl: RxClient) => number) => clients.reduce((s, cl) => s + f(cl), 0);
+  const sum = (f: (cl: Device) => number) => clients.reduce((s, cl) => s + f(cl), 0);
   const fiveXx = sum((cl) => [...cl.seen.statuses].reduce((s, [st, n]) => s + (st >= 500 ? n : 0), 0));
   await report({
     id: '2',

@@ -10,7 +10,7 @@ import { autoSyncOffBeforeStart, openSyncPanel, syncNow, waitForPending } from '
 import { describeE2E, signIn, startE2E, USER, type E2E } from '../e2e/harness';
 import { seedRecords } from '../e2e/seed';
 import { DEFAULT_BATCH_SIZE, DEFAULT_REQUESTS_PER_BATCH } from '../../client/sync/replication';
-import { inspectDatabase } from './support/check';
+import { inspectDatabase, recordCounts } from '../support/inspect';
 import { report, scaled, since } from './support/results';
 
 const BATCH = DEFAULT_BATCH_SIZE; // the app's rows per push request
@@ -60,10 +60,8 @@ async function interceptPushes(context: BrowserContext, wire: Wire, cutAt: numbe
 }
 
 async function counts(e2e: E2E): Promise<{ rows: number; audit: number }> {
-  const [r] = await e2e.sql<{ rows: string; audit: string }>(
-    'SELECT (SELECT count(*) FROM dispenses) AS rows, (SELECT count(*) FROM audit_logs) AS audit',
-  );
-  return { rows: Number(r.rows), audit: Number(r.audit) };
+  const { records: rows, audit } = await recordCounts(e2e.server.database!.url);
+  return { rows, audit };
 }
 
 describeE2E('Scenario 8: a browser reloaded or its leader tab closed in the middle of a sync', () => {

@@ -17,7 +17,8 @@ import { makeDispense } from '../support/records';
 import { TEST_JWT_SECRET } from '../support/server';
 import * as tcpProxy from '../support/tcp-proxy';
 import { seedUsers } from '../support/users';
-import { inspectDatabase, lostRecords } from './support/check';
+import { eventually } from '../support/eventually';
+import { inspectDatabase, lostRecords } from '../support/inspect';
 import { PlainClient } from './support/plain-client';
 import { report, scaled, since } from './support/results';
 
@@ -151,10 +152,11 @@ test('pushes through repeated database cuts: 503 while it is away, nothing half-
 
   // Recovery without a restart: the same instance answers health 200 and takes a push.
   let health = 0;
-  for (let t = 0; t < 50 && health !== 200; t++) {
-    health = (await call(server.url, 'GET', '/api/health', { tally })).status;
-    if (health !== 200) await sleep(200);
-  }
+  await eventually(async () => (health = (await call(server.url, 'GET', '/api/health', { tally })).status) === 200, {
+    timeout: 10_000,
+    interval: 200,
+    what: 'health 200 again',
+  }).catch(() => {});
   expect(health).toBe(200);
 
   // A client that lost its checkpoint pushes everything again: nothing is written.

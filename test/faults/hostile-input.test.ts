@@ -14,7 +14,7 @@ import { rowToDispense, type DispenseRow } from '../../server/records';
 import { makeDispense } from '../support/records';
 import { call, contractViolation, push, pushAnswerViolation, Tally, type Reply } from '../support/api';
 import { startTestServer, type TestServer } from '../support/server';
-import { inspectDatabase } from './support/check';
+import { inspectDatabase } from '../support/inspect';
 import { applyMutations, anyJson, hostileDate, hostileString, mutation, nest, NASTY_TEXT, setOwn } from './support/hostile';
 import { report, scaled, since } from './support/results';
 

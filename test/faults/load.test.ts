@@ -13,10 +13,10 @@ import { sameDispense, type Dispense } from '../../schemas/dispense';
 import { login, push, pushBody, Tally } from '../support/api';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { makeDispense } from '../support/records';
-import { inspectDatabase, sql } from './support/check';
+import { inspectDatabase, sql } from '../support/inspect';
 import { PlainClient, versionKey } from './support/plain-client';
 import { report, scaled, since } from './support/results';
-import { openRxClient, retryAfterRatio, type RxClient } from './support/rx-client';
+import { openDevice, retryAfterRatio, type Device as RxDevice } from '../support/device';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
 import { seedUsers } from '../support/users';
 
@@ -35,7 +35,7 @@ const TAG = randomBytes(3).toString('hex');
 
 let database: TestDatabase;
 let instances: ServerProcess[] = [];
-const rx: RxClient[] = [];
+const rx: RxDevice[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase('sems_faults');
@@ -95,7 +95,7 @@ function plainDevice(cl: PlainClient, site: string): Device {
   };
 }
 
-function rxDevice(cl: RxClient): Device {
+function rxDevice(cl: RxDevice): Device {
   return {
     name: cl.name,
     site: cl.user.siteId,
@@ -130,7 +130,7 @@ test('20 clients (5 of them RxDB) on 3 instances: one row per record, conflicts 
     const { token } = await login(baseUrl, `u${c}`);
     if (c < RX_CLIENTS) {
       // Smaller batches than the plain clients': the browser's sync meets the limit too.
-      const cl = await openRxClient({
+      const cl = await openDevice({
         name: `u${c}`,
         baseUrl,
         user: { username: `u${c}`, siteId: site },
@@ -198,7 +198,7 @@ test('20 clients (5 of them RxDB) on 3 instances: one row per record, conflicts 
   const found = await inspectDatabase(database.url);
   // Every browser device ends holding its site's records as the server holds them, after its
   // last runs: a pull sees a change once every older transaction has ended, so up to a minute.
-  const behind = async (cl: RxClient) => {
+  const behind = async (cl: RxDevice) => {
     const local = await cl.records();
     return [...found.byId.values()].filter(
       (d) => d.siteId === cl.user.siteId && !(local.has(d.externalId) && sameDispense(local.get(d.externalId)!, d)),

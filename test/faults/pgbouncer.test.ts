@@ -16,7 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { makeDispense } from '../support/records';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
 import { seedUsers } from '../support/users';
-import { inspectDatabase, sql } from './support/check';
+import { inspectDatabase, sql } from '../support/inspect';
 import { PlainClient, versionKey } from './support/plain-client';
 import { report, since } from './support/results';
 

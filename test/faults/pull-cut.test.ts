@@ -5,13 +5,9 @@
  * the last batch RxDB wrote. In the end the device holds every record of the site exactly once,
  * each as the server holds it, and none of them is pending.
  */
-import '../client/local-storage';
-import { countAfter } from '../../client/data/rxdb';
 import { createDispenses } from '../../client/data/records';
-import { startSync } from '../../client/sync';
-import { storedCheckpoint } from '../../client/sync/checkpoint';
 import type { Dispense } from '../../schemas/dispense';
-import { inputFor, newBrowser } from '../client/support';
+import { inputFor, openDevice } from '../support/device';
 import { startTestServer, type TestServer } from '../support/server';
 import { report, scaled, since } from './support/results';
 
@@ -34,22 +30,25 @@ afterAll(async () => {
 test(`${FAULTS} pull answers lost or cut in the middle: the device ends with every record of the site once, none pending`, async () => {
   const started = Date.now();
   // The site's records, made on another device and pushed.
-  const maker = await newBrowser().open();
   const makerToken = (await server.login('maker')).token;
+  const maker = await openDevice({
+    name: 'maker',
+    deviceId: 'maker',
+    baseUrl: server.url,
+    user: { username: 'maker', siteId: 'site-pull-cut' },
+    getToken: () => makerToken,
+    scheduler: {},
+  });
   const now = Date.now();
   await createDispenses(
-    maker,
+    maker.db,
     Array.from({ length: RECORDS }, (_, i) => inputFor(i, { dispensedAt: new Date(now - i * 60_000).toISOString() })),
     {
       username: 'maker',
       siteId: 'site-pull-cut',
     },
   );
-  const makerSync = startSync(maker, { baseUrl: server.url, siteId: 'site-pull-cut', getToken: () => makerToken, deviceId: 'maker' });
-  for (let i = 0; i < 200 && !maker.isLeader(); i++) await new Promise((r) => setTimeout(r, 25));
-  await new Promise((r) => setTimeout(r, 50));
-  await makerSync.syncNow();
-  await makerSync.stop();
+  await maker.syncNow();
   await maker.remove();
 
   // The reader: every few pulls, an answer lost after the server sent it, or cut in its body.
@@ -64,35 +63,29 @@ test(`${FAULTS} pull answers lost or cut in the middle: the device ends with eve
     const body = await res.text();
     return new Response(body.slice(0, Math.floor(body.length / 2)), { status: 200, headers: { 'content-type': 'application/json' } });
   };
-  const reader = await newBrowser().open();
-  const readerSync = startSync(reader, {
-    baseUrl: server.url,
-    siteId: 'site-pull-cut',
-    getToken: () => readerToken,
+  const reader = await openDevice({
+    name: 'reader',
     deviceId: 'reader',
+    baseUrl: server.url,
+    user: { username: 'reader', siteId: 'site-pull-cut' },
+    getToken: () => readerToken,
     fetch: faulty,
     pullBatchSize: BATCH,
     scheduler: { backoffBaseMs: 10, backoffMaxMs: 50 },
   });
-  for (let i = 0; i < 200 && !reader.isLeader(); i++) await new Promise((r) => setTimeout(r, 25));
-  await new Promise((r) => setTimeout(r, 50));
-  const held = () => reader.dispenses.count().exec();
+  const held = () => reader.db.dispenses.count().exec();
   // Runs until it holds them all, bounded in time: a pull sees a change once every older
   // transaction on the PostgreSQL server has ended, which another suite can hold back a while.
-  for (const end = Date.now() + 120_000; Date.now() < end && (await held()) < RECORDS;) {
-    await readerSync.syncNow();
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await reader.syncUntil('every record of the site', async () => (await held()) >= RECORDS, 120_000).catch(() => {});
 
   const onServer = (await server.db('dispenses').where({ site_id: 'site-pull-cut' }).select('external_id')).map(
     (r: { external_id: string }) => r.external_id,
   );
-  const onDevice = (await reader.dispenses.find().exec()).map((d) => d.toJSON() as Dispense);
+  const onDevice = (await reader.db.dispenses.find().exec()).map((d) => d.toJSON() as Dispense);
   const ids = onDevice.map((d) => d.externalId);
   const missing = onServer.filter((id: string) => !ids.includes(id)).length;
   const doubled = ids.length - new Set(ids).size;
-  const pending = await countAfter(reader.dispenses, storedCheckpoint(reader.name));
-  await readerSync.stop();
+  const pending = await reader.pending();
   await reader.remove();
 
   await report({

@@ -12,15 +12,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { useDelivery } from '../../client/stores/delivery';
 import type { Dispense } from '../../schemas/dispense';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startTestServer, type TestServer } from '../support/server';
-import { inspectDatabase, lostRecords, sql } from './support/check';
+import { inspectDatabase, lostRecords, recordCounts } from '../support/inspect';
 import { report, scaled, since } from './support/results';
-import { openRxClient, type RxClient } from './support/rx-client';
+import { openDevice, type Device } from '../support/device';
 
 const run = promisify(execFile);
 /** The client programs of the installed PostgreSQL 15 (PG_BIN names another folder). */
@@ -31,7 +30,7 @@ const SITE = `site-restore-${process.pid}`;
 
 let database: TestDatabase;
 let server: TestServer;
-let client: RxClient | undefined;
+let client: Device | undefined;
 const dumpFile = path.join(os.tmpdir(), `sems-restore-${process.pid}.dump`);
 
 beforeAll(async () => {
@@ -78,7 +77,7 @@ test('a restore of a pg_dump taken midway through a sync: the device sends again
   const { args, env } = pgArgs(database.url);
   let dumped: Promise<void> | null = null;
   let serverRowsAtDump = -1;
-  client = await openRxClient({
+  client = await openDevice({
     name: 'restore',
     baseUrl: () => server.url,
     user: { username: 'restorer', siteId: SITE },
@@ -89,7 +88,7 @@ test('a restore of a pg_dump taken midway through a sync: the device sends again
     beforePush: async () => {
       if (dumped || (client?.seen.pushes ?? 0) < Math.ceil(RECORDS / BATCH / 2)) return;
       dumped = (async () => {
-        serverRowsAtDump = (await sql<{ n: number }>(database.url, 'SELECT count(*)::int AS n FROM dispenses'))[0].n;
+        serverRowsAtDump = (await recordCounts(database.url)).records;
         await run(path.join(PG_BIN, 'pg_dump'), [...args, '-Fc', '-f', dumpFile, database.name], { env });
       })();
       await dumped;
@@ -116,9 +115,11 @@ test('a restore of a pg_dump taken midway through a sync: the device sends again
   let runs = 0;
   const rowsBefore = client.seen.rows;
   for (;;) {
+    // The report after a run (once the figures are still) finds what the server lacks: a run, then its report answered.
+    const report = client.nextReport();
     await client.sync.syncNow();
     runs++;
-    await sleep(1500); // the report after a run waits for the figures to settle (1 s)
+    await report;
     const held = (await inspectDatabase(database.url)).rows;
     if (held === RECORDS && (await client.marks()).pending === 0 && useDelivery.getState().serverLacks === 0) break;
     if (Date.now() > deadline) throw new Error(`after ${runs} runs the server holds ${held} of ${RECORDS}`);
@@ -128,7 +129,7 @@ test('a restore of a pg_dump taken midway through a sync: the device sends again
   const resent = client.seen.rows - rowsBefore;
   const found = await inspectDatabase(database.url);
   const lostIds = lostRecords(made, found);
-  const creates = (await sql<{ n: number }>(database.url, "SELECT count(DISTINCT entity_id)::int AS n FROM audit_logs WHERE action = 'create'"))[0].n;
+  const { creates } = await recordCounts(database.url);
   const fiveXx = [...client.seen.statuses].reduce((s, [st, n]) => s + (st >= 500 ? n : 0), 0);
   await report({
     id: '11',

@@ -9,9 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sameDispense, type Dispense } from '../../schemas/dispense';
 import { login } from '../support/api';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
-import { inspectDatabase, lostRecords } from './support/check';
+import { inspectDatabase, lostRecords } from '../support/inspect';
 import { report, scaled, since } from './support/results';
-import { openRxClient, type RxClient } from './support/rx-client';
+import { openDevice, type Device } from '../support/device';
 import { startServerProcess, type ServerProcess } from '../support/server-process';
 import { seedUsers } from '../support/users';
 
@@ -23,7 +23,7 @@ const VOIDS_PER_WAVE = 1;
 
 let database: TestDatabase;
 let server: ServerProcess;
-const clients: RxClient[] = [];
+const clients: Device[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase('sems_faults');
@@ -63,7 +63,7 @@ test(`SIGKILL with a batch in flight, ${KILLS} times, while 3 clients push ${REC
   for (let c = 0; c < CLIENTS; c++) {
     const { token } = await login(server.url, `p${c}`);
     clients.push(
-      await openRxClient({
+      await openDevice({
         name: `p${c}`,
         baseUrl: () => server.url,
         user: { username: `p${c}`, siteId: 'site-a' },
@@ -107,7 +107,7 @@ test(`SIGKILL with a batch in flight, ${KILLS} times, while 3 clients push ${REC
   // have been sent after this device's last run, and a pull sees a change once every older
   // transaction of the cluster has ended: each device runs until it holds them, up to a minute.
   const expected = madeVersions;
-  const behind = async (cl: RxClient) =>
+  const behind = async (cl: Device) =>
     [...(await cl.records())].filter(([id, d]) => d.dispensedBy === cl.user.username && !sameDispense(madeVersions.get(id) ?? d, d)).length;
   const behindBefore = (await Promise.all(clients.map(behind))).reduce((a, b) => a + b, 0);
   for (const cl of clients) for (const end = Date.now() + 60_000; Date.now() < end && (await behind(cl)) > 0;) await cl.sync.syncNow();
@@ -115,7 +115,7 @@ test(`SIGKILL with a batch in flight, ${KILLS} times, while 3 clients push ${REC
   const found = await inspectDatabase(database.url);
   const lost = lostRecords(expected, found);
   const marks = await Promise.all(clients.map((cl) => cl.marks()));
-  const sum = (f: (cl: RxClient) => number) => clients.reduce((s, cl) => s + f(cl), 0);
+  const sum = (f: (cl: Device) => number) => clients.reduce((s, cl) => s + f(cl), 0);
   const fiveXx = sum((cl) => [...cl.seen.statuses].reduce((s, [st, n]) => s + (st >= 500 ? n : 0), 0));
   await report({
     id: '1',

@@ -14,6 +14,7 @@ import { call, expectError, push, pushBody, TEST_PASSWORD, type Reply } from '..
 import { makeDispense } from '../support/records';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/server';
 import { seedUsers } from '../support/users';
+import { eventually } from '../support/eventually';
 
 let server: TestServer;
 let sql: pg.Pool;
@@ -229,13 +230,13 @@ describe("the site's live sessions", () => {
     expect(await row()).toEqual(started); // seen within the minute: nothing written
 
     await as(token, 'GET', '/api/auth/me', undefined, { 'x-device-id': 'counter-7' });
-    await waitFor(async () => (await row()).device_id === 'counter-7');
+    await eventually(async () => (await row()).device_id === 'counter-7', { timeout: 5000, what: 'the session on device counter-7' });
     await sql.query("UPDATE sessions SET last_seen_at = now() - interval '2 minutes' WHERE user_id = (SELECT id FROM users WHERE username = $1)", [
       username,
     ]);
     const old = (await row()).last_seen_at as Date;
     await as(token, 'GET', '/api/auth/me', undefined, { 'x-device-id': 'counter-8' });
-    await waitFor(async () => ((await row()).last_seen_at as Date) > old);
+    await eventually(async () => ((await row()).last_seen_at as Date) > old, { timeout: 5000, what: 'a later last_seen_at' });
     expect((await row()).device_id).toBe('counter-7');
   });
 
@@ -257,11 +258,3 @@ describe("the site's live sessions", () => {
     expect((await sessions()).map((s) => s.id)).toContain(target.id);
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('the condition never held');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -6,6 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { startTestServer } from '../support/server';
 import { call, push, pushBody } from '../support/api';
 import { openCounter } from './counter';
+import { eventually } from '../support/eventually';
 
 const databases: TestDatabase[] = [];
 afterAll(async () => {
@@ -32,15 +33,6 @@ async function connectionsTo(name: string): Promise<number> {
   }
 }
 
-async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
-
 test('when the port is taken, the start fails with EADDRINUSE and closes its database connections', async () => {
   const database = await freshDatabase();
   const blocker = net.createServer();
@@ -56,7 +48,7 @@ test('when the port is taken, the start fails with EADDRINUSE and closes its dat
   const [migrated] = await counter.query('SELECT count(*)::int AS n FROM knex_migrations');
   await counter.close();
   expect(migrated.n).toBe((await migrationSource.getMigrations([])).length);
-  expect(await eventually(async () => (await connectionsTo(database.name)) === 0)).toBe(true);
+  await eventually(async () => (await connectionsTo(database.name)) === 0, { timeout: 5000, what: 'no connection left to the database' });
 });
 
 test('when the server is closed during a push, the push finishes and lands, new requests are refused, and the pool is released', async () => {
@@ -81,5 +73,5 @@ test('when the server is closed during a push, the push finishes and lands, new 
   expect(await counter.counts()).toEqual({ dispenses: 1000, audit: 1000 });
   await counter.close();
   await expect(call(server.url, 'GET', '/api/health')).rejects.toThrow();
-  expect(await eventually(async () => (await connectionsTo(database.name)) === 0)).toBe(true);
+  await eventually(async () => (await connectionsTo(database.name)) === 0, { timeout: 5000, what: 'no connection left to the database' });
 });

@@ -1,11 +1,13 @@
 /**
- * The count every scenario ends with, read over a connection of the test's own: rows in
- * PostgreSQL against the records the clients made, no externalId twice, audit rows against
- * the real changes, and every stored row re-validated with the shared dispenseSchema.
+ * The one database inspector of the tests and benchmarks, read over a connection of its own (so it
+ * works while the server is down): the counts of records and audit rows of a site, the record
+ * counts the push keeps per site, and the full inspection every fault scenario ends with (no
+ * externalId twice, audit rows against the real changes, every stored row re-validated with the
+ * shared dispenseSchema).
  */
 import pg from 'pg';
-import { dispenseSchema, sameDispense, type Dispense } from '../../../schemas/dispense';
-import { rowToDispense, type DispenseRow } from '../../../server/records';
+import { dispenseSchema, sameDispense, type Dispense } from '../../schemas/dispense';
+import { rowToDispense, type DispenseRow } from '../../server/records';
 
 export interface Inspection {
   rows: number;
@@ -27,6 +29,56 @@ export interface Inspection {
   byId: Map<string, Dispense>;
   /** Audit rows per externalId. */
   auditById: Map<string, number>;
+}
+
+export interface RecordCounts {
+  /** Rows in dispenses, and distinct externalIds among them. */
+  records: number;
+  ids: number;
+  /** Audit rows of those records, and the "create" ones among them. */
+  audit: number;
+  creates: number;
+}
+
+/**
+ * Records and audit rows: of one site (the audit rows of its records), or without `siteId` of the
+ * whole database (every audit row, so a stray one shows too).
+ */
+export async function recordCounts(databaseUrl: string, siteId?: string): Promise<RecordCounts> {
+  const [counts] =
+    siteId === undefined
+      ? await sql<RecordCounts>(
+          databaseUrl,
+          `SELECT (SELECT count(*)::int FROM dispenses) AS records, (SELECT count(DISTINCT external_id)::int FROM dispenses) AS ids,
+                  (SELECT count(*)::int FROM audit_logs) AS audit, (SELECT count(*)::int FROM audit_logs WHERE action = 'create') AS creates`,
+        )
+      : await sql<RecordCounts>(
+          databaseUrl,
+          `SELECT count(*)::int AS records, count(DISTINCT external_id)::int AS ids,
+             (SELECT count(*)::int FROM audit_logs a JOIN dispenses d ON d.external_id = a.entity_id WHERE d.site_id = $1) AS audit,
+             (SELECT count(*)::int FROM audit_logs a JOIN dispenses d ON d.external_id = a.entity_id WHERE d.site_id = $1 AND a.action = 'create') AS creates
+           FROM dispenses WHERE site_id = $1`,
+          [siteId],
+        );
+  return counts;
+}
+
+/** The audit actions of one record, oldest first. */
+export async function auditActions(databaseUrl: string, externalId: string): Promise<string[]> {
+  return (await sql<{ action: string }>(databaseUrl, 'SELECT action FROM audit_logs WHERE entity_id = $1 ORDER BY id', [externalId])).map(
+    (r) => r.action,
+  );
+}
+
+/** Sites whose record count kept by the push (site_sync.records) is not their count of rows, as "site: kept k, stored n". */
+export async function keptSiteCountsOff(databaseUrl: string): Promise<string[]> {
+  const rows = await sql<{ site_id: string; kept: string | null; stored: string | null }>(
+    databaseUrl,
+    `SELECT coalesce(s.site_id, d.site_id) AS site_id, s.records AS kept, d.n AS stored
+     FROM site_sync s FULL JOIN (SELECT site_id, count(*) AS n FROM dispenses GROUP BY site_id) d ON d.site_id = s.site_id
+     WHERE coalesce(s.records, 0) <> coalesce(d.n, 0)`,
+  );
+  return rows.map((r) => `${r.site_id}: kept ${r.kept ?? 'none'}, stored ${r.stored ?? 0}`);
 }
 
 export async function inspectDatabase(databaseUrl: string): Promise<Inspection> {
@@ -74,12 +126,7 @@ export async function inspectDatabase(databaseUrl: string): Promise<Inspection> 
       else if (!sameDispense(after, doc)) auditChainBreaks.push(`${id}: the last audit row is not the stored version`);
     }
     const auditById = new Map(audit.rows.map((r) => [r.entity_id, r.n]));
-    const counts = await client.query<{ site_id: string; kept: string | null; stored: string | null }>(
-      `SELECT coalesce(s.site_id, d.site_id) AS site_id, s.records AS kept, d.n AS stored
-       FROM site_sync s FULL JOIN (SELECT site_id, count(*) AS n FROM dispenses GROUP BY site_id) d ON d.site_id = s.site_id
-       WHERE coalesce(s.records, 0) <> coalesce(d.n, 0)`,
-    );
-    const siteCountsOff = counts.rows.map((r) => `${r.site_id}: kept ${r.kept ?? 'none'}, stored ${r.stored ?? 0}`);
+    const siteCountsOff = await keptSiteCountsOff(databaseUrl);
     return {
       rows: rows.length,
       duplicated: dups.extra + dups.creates,
