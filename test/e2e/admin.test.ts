@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { BrowserContext, Page } from 'playwright-core';
 import { seedUsers } from '../support/users';
+import { eventually } from '../support/eventually';
 import { dispense, entry, openSyncPanel, syncNow, waitForPending } from './counter';
 import { describeE2E, signIn, startE2E, USER, type E2E } from './harness';
 
@@ -16,15 +17,9 @@ jest.setTimeout(180_000);
 const ADMIN = { username: 'admin1', password: 'admin-pass-1', siteId: USER.siteId };
 const DAY = 24 * 60 * 60_000;
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = (what: string, check: () => Promise<boolean>) => eventually(check, { what, timeout: 20_000, interval: 200 });
 
-/** The id this browser uses at the site (client/site.ts keeps it in localStorage). */
+/** The id this browser uses at the site (client/data/site.ts keeps it in localStorage). */
 const deviceIdOf = (page: Page) => page.evaluate(() => Object.entries(localStorage).find(([k]) => k.startsWith('sems_device:'))![1]);
 
 describeE2E('the site admin: devices, history and device clocks', () => {

@@ -7,6 +7,7 @@ import { createTestDatabase } from '../support/postgres';
 import { makeDispense } from '../support/records';
 import { startTestServer, type TestServer } from '../support/server';
 import { call, expectError, pull, pullAll, push, pushBody } from '../support/api';
+import { eventually } from '../support/eventually';
 
 let server: TestServer;
 let alice: string; // site-a
@@ -43,7 +44,11 @@ async function settled(s: TestServer): Promise<void> {
   try {
     const sql = "SELECT pg_snapshot_xmin(pg_current_snapshot()) > coalesce(max(change_xid), '0') AS ok FROM dispenses";
     // Generous: another suite's (or a benchmark's) long transaction holds every pull back meanwhile.
-    await waitFor(async () => (await client.query<{ ok: boolean }>(sql)).rows[0].ok, 60_000);
+    await eventually(async () => (await client.query<{ ok: boolean }>(sql)).rows[0].ok, {
+      timeout: 60_000,
+      interval: 20,
+      what: 'older transactions to end',
+    });
   } finally {
     await client.end();
   }
@@ -194,10 +199,11 @@ describe('late commit', () => {
       await holder.query('BEGIN');
       await holder.query('SELECT 1 FROM dispenses WHERE external_id = $1 FOR UPDATE', [held.externalId]);
       const pushA = push(server.url, alice, pushBody([early, heldEdit], [null, held]));
-      await waitFor(
+      await eventually(
         async () =>
           (await holder.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"))
             .rows[0].n === 1,
+        { timeout: 10_000, interval: 20, what: 'the push to wait on the held lock' },
       );
 
       // Push B starts after A and commits before it.
@@ -343,11 +349,3 @@ describe('an existing database', () => {
     }
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('waitFor: timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
