@@ -50,3 +50,13 @@ test('"Sync now" in a page while no page leads is run once, when a leader posts 
   sub.unsubscribe();
   expect(requests).toEqual([id]); // taken once
 });
+
+test('"Sync now" in a page that is elected leader before any page ran it is run by that page', async () => {
+  const page = await openPage();
+  const asked = page.tabs.requestRun(db, 30_000);
+  const request = firstValueFrom(page.tabs.runRequests$(db.name)); // this page leads from now on
+  const publisher = page.tabs.statusPublisher(db);
+  publisher.publish(status(null));
+  publisher.publish(status(await request));
+  await asked;
+});

@@ -64,9 +64,9 @@ function tabOf(dbName: string): Tab {
   channel?.addEventListener('message', (e: MessageEvent<TabMessage>) => messages.next(e.data));
   messages.subscribe((m) => {
     if (m.kind === 'checkpoint') tab.checkpoint = { value: m.checkpoint };
-    // A leader is there (perhaps a new one, elected after the request was posted): ask it again.
-    if (m.kind === 'status')
-      for (const id of tab.outstanding) if (id !== m.status.handledRequestId) channel?.postMessage({ kind: 'run-request', id });
+    // A leader is there (perhaps a new one, elected after the request was posted; this tab, too): ask it again.
+    if (m.kind !== 'status') return;
+    for (const id of tab.outstanding) if (id !== m.status.handledRequestId) tab.post({ kind: 'run-request', id });
   });
   tabs.set(dbName, tab);
   return tab;
