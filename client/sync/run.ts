@@ -5,7 +5,7 @@
  *   1. Leadership: only the tab RxDB elects leader replicates.
  *   2. The device report: the session's first goes before its first push (device-report.ts).
  *   3. Push: RxDB hands the pending changes in batches to push.ts, which posts them and marks
- *      what the server refused or won (marks.ts).
+ *      what the server refused or won (data/marks.ts).
  *   4. Pull, after the pushes: the site's changes since the last pull (pull.ts), each page handed
  *      to RxDB once the pushes under way are answered.
  *   5. Checkpoint: RxDB stores the last change the server answered, acknowledging it and every one
