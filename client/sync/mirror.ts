@@ -67,6 +67,7 @@ export function startMirror(db: DispenseDatabase, isOnline: () => boolean): Mirr
     setStatus(refreshLeader ? { ...mirrorStatus(p, true), isLeader: true } : mirrorStatus(p, isOnline()));
   };
   let heard = false;
+  let stopped = false;
   subs.push(
     tabMessages$(db.name, 'status').subscribe(({ status }) => {
       heard = true;
@@ -75,7 +76,7 @@ export function startMirror(db: DispenseDatabase, isOnline: () => boolean): Mirr
   );
   void lastPublished(db)
     .then((kept) => {
-      if (kept && !heard && !refreshLeader && !db.closed) show(kept);
+      if (kept && !heard && !refreshLeader && !stopped && !db.closed) show(kept);
     })
     .catch(() => {});
 
@@ -93,6 +94,7 @@ export function startMirror(db: DispenseDatabase, isOnline: () => boolean): Mirr
       refreshLeader = refresh;
     },
     stop() {
+      stopped = true;
       subs.forEach((s) => s.unsubscribe());
       offNetwork.forEach((off) => off());
     },
