@@ -2,7 +2,7 @@
  * The local database: RxDB on IndexedDB (the free Dexie storage), shared by every tab of the
  * browser (multiInstance, leader election). `dispenses` holds the records, `syncmarks` the
  * versions the server refused or replaced (data/marks.ts; what it confirmed is known by range,
- * the push checkpoint of sync/checkpoint.ts), local documents the sync status the leader tab publishes (sync/status.ts).
+ * the push checkpoint of sync/checkpoint.ts), local documents the leader tab's last sync status, kept for the next leader (sync/tabs.ts).
  */
 import { addRxPlugin, createRxDatabase, defaultHashSha256, type HashFunction, type RxDatabase } from 'rxdb';
 import { RxDBLeaderElectionPlugin } from 'rxdb/plugins/leader-election';

@@ -5,14 +5,16 @@
  * checkpoint: the last (lwt, id) it pushed. A record after it is pending (pending.ts); one at or
  * before it was answered (confirmed, or refused and kept in a sync mark, marks.ts).
  *
- * The leader tab mirrors RxDB's checkpoint (kept in RxDB's replication meta) here; the mirror can
- * lag RxDB's (the count is then too high), never lead it. It is in localStorage, not in an RxDB
- * local document: it is read at once when the page opens (a local document took 80-200 ms more
- * before the first count could start), and other tabs hear of each write by the `storage` event.
- * If localStorage is lost, the mirror starts again from none (all pending until the next run).
+ * The leader tab mirrors RxDB's checkpoint (kept in RxDB's replication meta) here, steps 5 and 6
+ * of the run (run.ts); the mirror can lag RxDB's (the count is then too high), never lead it. It
+ * is kept in localStorage, not in an RxDB local document: it is read at once when the page opens
+ * (a local document took 80-200 ms more before the first count could start). Other tabs hear of
+ * each new one on the tab channel (tabs.ts). If localStorage is lost, the mirror starts again
+ * from none (all pending until the next run).
  */
-import { distinctUntilChanged, EMPTY, filter, fromEvent, map, merge, Observable, startWith, Subject } from 'rxjs';
+import { defer, distinctUntilChanged, map, Observable, startWith } from 'rxjs';
 import type { ChangesCheckpoint } from '../data/rxdb';
+import { lastCheckpointHeard, postToTabs, tabMessages$ } from './tabs';
 
 export type PushCheckpoint = ChangesCheckpoint;
 
@@ -29,8 +31,6 @@ interface Named {
 
 /** Where localStorage is unavailable (a browser that refuses it): this page's memory. */
 const inMemory = new Map<string, string>();
-/** Databases whose mirror this tab wrote (the `storage` event reaches only the other tabs). */
-const writtenHere = new Subject<string>();
 
 function readStored(key: string): string | null {
   try {
@@ -61,16 +61,26 @@ function sameCheckpoint(a: PushCheckpoint | null, b: PushCheckpoint | null): boo
 }
 
 /**
- * The leader's mirror of RxDB's push checkpoint. A notice of a new one only moves it forwards
- * (notices can come out of order); `exact`, RxDB's stored checkpoint as read, sets it as it is,
- * backwards or to none too (RxDB's meta lost: everything is pending again, as RxDB will push it).
+ * The leader's mirror of RxDB's push checkpoint, kept for the next start and posted to every tab.
+ * A notice of a new one only moves it forwards (notices can come out of order); `exact`, RxDB's
+ * stored checkpoint as read, sets it as it is, backwards or to none too (RxDB's meta lost:
+ * everything is pending again, as RxDB will push it).
  */
 export function publishCheckpoint(db: Named, checkpoint: PushCheckpoint | null, exact = false): void {
   const known = storedCheckpoint(db.name);
   if (!exact && (!checkpoint || (known && !isAfter(known, checkpoint.lwt, checkpoint.id)))) return;
   if (exact && sameCheckpoint(known, checkpoint)) return;
-  const key = checkpointKey(db.name);
-  const value = checkpoint && JSON.stringify({ id: checkpoint.id, lwt: checkpoint.lwt });
+  keepAndPost(db.name, checkpoint && { id: checkpoint.id, lwt: checkpoint.lwt });
+}
+
+/** The site's data removed from this browser: its mirror is gone, in every tab. */
+export function forgetCheckpoint(dbName: string): void {
+  keepAndPost(dbName, null);
+}
+
+function keepAndPost(dbName: string, checkpoint: PushCheckpoint | null): void {
+  const key = checkpointKey(dbName);
+  const value = checkpoint && JSON.stringify(checkpoint);
   try {
     if (!globalThis.localStorage) throw new Error('no localStorage');
     if (value) globalThis.localStorage.setItem(key, value);
@@ -79,19 +89,19 @@ export function publishCheckpoint(db: Named, checkpoint: PushCheckpoint | null, 
     if (value) inMemory.set(key, value);
     else inMemory.delete(key);
   }
-  writtenHere.next(db.name);
+  postToTabs(dbName, { kind: 'checkpoint', checkpoint });
 }
 
-/** The push checkpoint as every tab sees it, live; null until a first batch was answered. */
+/**
+ * The push checkpoint as every tab sees it, live: the last one the tab channel brought, or the
+ * one kept when none came yet; null until a first batch was answered.
+ */
 export function pushCheckpoint$(db: Named): Observable<PushCheckpoint | null> {
-  const key = checkpointKey(db.name);
-  const otherTabs$: Observable<unknown> =
-    typeof window !== 'undefined' && typeof window.addEventListener === 'function'
-      ? fromEvent<StorageEvent>(window, 'storage').pipe(filter((e) => e.key === key || e.key === null))
-      : EMPTY;
-  return merge(writtenHere.pipe(filter((name) => name === db.name)), otherTabs$).pipe(
-    startWith(null),
-    map(() => storedCheckpoint(db.name)),
-    distinctUntilChanged(sameCheckpoint),
-  );
+  return defer(() => {
+    const heard = lastCheckpointHeard(db.name);
+    return tabMessages$(db.name, 'checkpoint').pipe(
+      map((m) => m.checkpoint),
+      startWith(heard ? heard.value : storedCheckpoint(db.name)),
+    );
+  }).pipe(distinctUntilChanged(sameCheckpoint));
 }

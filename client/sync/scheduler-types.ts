@@ -1,4 +1,4 @@
-/** The scheduler's contract (scheduler.ts): what a run may end with, what it reports, how it is driven. */
+/** The scheduler's contract (scheduler.ts): what a run may end with, what it reports, how it is driven, and its states. */
 
 export type RunOutcome =
   | { kind: 'ok' }
@@ -56,3 +56,13 @@ export interface Scheduler {
   /** Stops everything and waits for a run in flight to end. */
   dispose(): Promise<void>;
 }
+
+/** Where the scheduler is. `due`: a run is owed, to be made when the browser is back online. */
+export type Phase =
+  | { kind: 'idle'; due: boolean }
+  | { kind: 'running'; run: Promise<void> }
+  /** After a failure: ticks are skipped until `until`; `manualOwed`: "Sync now" came during a Retry-After wait. */
+  | { kind: 'waiting'; why: 'backoff' | 'rate-limit'; until: number; timer: ReturnType<typeof setTimeout>; due: boolean; manualOwed: boolean }
+  /** A 401: no automatic run until the session changes (canRetryAuth) or "Sync now". */
+  | { kind: 'needsSignIn' }
+  | { kind: 'disposed' };

@@ -9,7 +9,7 @@
  * in a row are apart from it.
  */
 import { browserOnline, onNetwork } from './network';
-import type { RunOutcome, Scheduler, SchedulerEvent, SchedulerOptions, SchedulerSnapshot } from './scheduler-types';
+import type { Phase, RunOutcome, Scheduler, SchedulerEvent, SchedulerOptions, SchedulerSnapshot } from './scheduler-types';
 
 export type { RunOutcome, Scheduler, SchedulerEvent, SchedulerOptions, SchedulerSnapshot } from './scheduler-types';
 
@@ -18,18 +18,6 @@ export function backoffDelay(failures: number, baseMs: number, maxMs: number, ra
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1));
   return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }
-
-type Timer = ReturnType<typeof setTimeout>;
-
-/** Where the scheduler is. `due`: a run is owed, to be made when the browser is back online. */
-type Phase =
-  | { kind: 'idle'; due: boolean }
-  | { kind: 'running'; run: Promise<void> }
-  /** After a failure: ticks are skipped until `until`; `manualOwed`: "Sync now" came during a Retry-After wait. */
-  | { kind: 'waiting'; why: 'backoff' | 'rate-limit'; until: number; timer: Timer; due: boolean; manualOwed: boolean }
-  /** A 401: no automatic run until the session changes (canRetryAuth) or "Sync now". */
-  | { kind: 'needsSignIn' }
-  | { kind: 'disposed' };
 
 export function createScheduler(opts: SchedulerOptions): Scheduler {
   const isOnline = opts.isOnline ?? browserOnline;

@@ -11,7 +11,7 @@ import type { AdoptOptions } from '../data/legacy-database';
 import { siteSettingsKey } from '../data/patient-history';
 import { deviceKey, siteDatabaseName, storage } from '../data/site';
 import { settingsKeyOf } from '../stores/sync-settings';
-import { checkpointKey } from './checkpoint';
+import { forgetCheckpoint } from './checkpoint';
 import { countBeforeOpen } from './pending';
 
 /**
@@ -23,8 +23,8 @@ export async function removeSiteDatabase(siteId: string, opts: Pick<AdoptOptions
   await removeRxDatabase(name, opts.storage ?? getRxStorageDexie());
   await deleteIndexedDbs(name, opts.indexedDB);
   const store = storage();
-  for (const key of [deviceKey(siteId), ...madeKeys(name, siteId), checkpointKey(name), settingsKeyOf(siteId), siteSettingsKey(siteId)])
-    store?.removeItem(key);
+  for (const key of [deviceKey(siteId), ...madeKeys(name, siteId), settingsKeyOf(siteId), siteSettingsKey(siteId)]) store?.removeItem(key);
+  forgetCheckpoint(name);
 }
 
 /**

@@ -1,7 +1,17 @@
 import { SyncFailure, type FailureKind } from './http';
-import type { RunResult } from './replication';
 import type { RunOutcome } from './scheduler';
-import { afterRun, deriveState, describeRun, firstRecord, mirrorStatus, outcomeOf, statusOf, type PublishedStatus, type RunRecord } from './status';
+import {
+  afterRun,
+  deriveState,
+  describeRun,
+  firstRecord,
+  mirrorStatus,
+  outcomeOf,
+  statusOf,
+  type PublishedStatus,
+  type RunRecord,
+  type RunResult,
+} from './status';
 
 const idle = { running: false, online: true, enabled: true, needsSignIn: false, failed: null };
 

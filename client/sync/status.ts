@@ -2,23 +2,37 @@
  * The sync panel's state and words, as pure functions of the leader's runs: a run's result
  * becomes an outcome for the scheduler and a new record of runs (afterRun), and the record with
  * the scheduler's snapshot becomes the status every tab shows (statusOf). No RxDB, no clock of its
- * own: unit-tested alone (status.test.ts). tabs.ts carries the status to the other tabs.
+ * own: unit-tested alone (status.test.ts). tabs.ts carries the status to every tab.
  */
 import type { SyncState, SyncStatusFields } from '../stores/sync-status';
-import type { RunReport, RunResult } from './replication';
-import type { RunOutcome, SchedulerSnapshot } from './scheduler';
+import type { SyncFailure } from './http';
+import type { BatchReport } from './push';
+import type { RunOutcome, SchedulerSnapshot } from './scheduler-types';
+import type { PublishedStatus } from './tabs';
 
-/** What the leader publishes: the status of its runs, not the counts (every tab reads those itself). */
-export interface PublishedStatus {
-  state: SyncState;
-  lastSyncAt: string | null;
-  lastResult: string | null;
-  lastError: string | null;
-  nextTryAt: string | null;
-  needsSignIn: boolean;
-  /** The last "Sync now" of another tab that the leader has run. */
-  handledRequestId: string | null;
+export type { PublishedStatus } from './tabs';
+
+/** What one run did: the sum of its push batches' answers, and what its pull wrote. */
+export interface RunReport {
+  acked: number;
+  /** Records the pull wrote here: changes made on other devices of the site (one this device holds as it is is not counted). */
+  received: number;
+  rejected: BatchReport['rejected'];
+  conflicts: number;
+  superseded: number;
 }
+
+export const emptyReport = (): RunReport => ({ acked: 0, received: 0, rejected: [], conflicts: 0, superseded: 0 });
+
+/** A push batch's answer, added to the run's report. */
+export function addBatch(r: RunReport, b: BatchReport): void {
+  r.acked += b.acked;
+  r.rejected.push(...b.rejected);
+  r.conflicts += b.conflicts;
+  r.superseded += b.superseded;
+}
+
+export type RunResult = { ok: true; report: RunReport } | { ok: false; failure: SyncFailure; report: RunReport };
 
 /** The leader's record of its runs: with the scheduler's snapshot, all the status is made of. */
 export interface RunRecord {
