@@ -7,7 +7,7 @@ module.exports = {
       { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'automatic' } } }, module: { type: 'commonjs' } },
     ],
   },
-  // @noble/hashes ships ES modules only (client/db.ts's hash outside a secure context), and so does
+  // @noble/hashes ships ES modules only (client/data/db.ts's hash outside a secure context), and so does
   // fhir-kit-client (the FHIR tests' health-system client, whose exports name no CommonJS entry):
   // both compiled like our code.
   transformIgnorePatterns: ['/node_modules/(?!(@noble/hashes|fhir-kit-client)/)'],

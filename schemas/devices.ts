@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { offlineAccessSchema } from './api';
 import { isoInstant } from './dispense';
 
-/** A device id as the server accepts it in X-Device-Id (made by the client, see client/site.ts). */
+/** A device id as the server accepts it in X-Device-Id (made by the client, see client/data/site.ts). */
 export const DEVICE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** A device warns its user when its clock is further than this from the server's. */

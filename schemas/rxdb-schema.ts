@@ -1,7 +1,7 @@
 /**
  * Derives the RxDB collection schema of `dispenses` from the zod record, so the browser's
  * storage and the wire protocol cannot drift apart. Bump DISPENSE_SCHEMA_VERSION (and add a
- * migration strategy in client/dispense-migrations.ts) whenever the derived schema changes.
+ * migration strategy in client/data/dispense-migrations.ts) whenever the derived schema changes.
  */
 import { z } from 'zod';
 import { dispenseObjectSchema } from './dispense';

@@ -10,7 +10,7 @@ import type * as DbModule from './db';
 
 const user = { username: 'pharm1', siteId: 'SITE-1' };
 
-/** client/db.ts as a build with `version` would load it (vite.config.ts defines the global). */
+/** client/data/db.ts as a build with `version` would load it (vite.config.ts defines the global). */
 function dbModuleOfVersion(version: number): typeof DbModule {
   const g = globalThis as { __SEMS_TEST_SCHEMA_VERSION__?: number };
   let mod!: typeof DbModule;

@@ -104,7 +104,7 @@ export function createPushHandler(deps: PushDeps) {
     // Conflicts the server's version wins: this device's version is kept aside (superseded).
     const lost = new Set([...conflicts.values()].filter((d) => conflictWinner(sent.get(d.externalId) ?? d, d) === 'server').map((d) => d.externalId));
     // Confirmed rows need no write here: RxDB's checkpoint, stored once this batch is noted,
-    // acknowledges them by range (progress.ts). Only refusals and lost conflicts are marked.
+    // acknowledges them by range (run.ts, step 5). Only refusals and lost conflicts are marked.
     const now = new Date().toISOString();
     const exceptions = [...sent.keys()].filter((id) => rejected.has(id) || lost.has(id));
     await updateMarks(deps.marks, exceptions, (m, id) => {

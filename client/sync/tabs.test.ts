@@ -1,4 +1,4 @@
-import '../../test/client/local-storage';
+import '../../test/support/local-storage';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import type { DispenseDatabase } from '../data/db';
 

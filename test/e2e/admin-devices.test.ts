@@ -17,7 +17,7 @@ jest.setTimeout(90_000);
 const ADMIN = { username: 'admin1', password: 'admin-pass-1', siteId: USER.siteId };
 const AXE = path.join(path.dirname(require.resolve('axe-core/package.json')), 'axe.min.js');
 
-/** This browser's device id at the site (client/site.ts keeps it in localStorage). */
+/** This browser's device id at the site (client/data/site.ts keeps it in localStorage). */
 const deviceIdOf = (page: Page) => page.evaluate(() => Object.entries(localStorage).find(([k]) => k.startsWith('sems_device:'))![1]);
 
 describeE2E("the Admin view's devices and export", () => {
