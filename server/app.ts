@@ -1,5 +1,5 @@
 /**
- * Builds the Express app from its dependencies; main.ts listens. Handlers stay thin: parse
+ * Builds the Express app from its dependencies; start.ts listens. Handlers stay thin: parse
  * with the shared zod schemas, call a domain function, send JSON, pass failures to next().
  */
 import { timingSafeEqual } from 'node:crypto';
