@@ -1,6 +1,6 @@
 import { makeDispense } from '../../test/support/records';
 import { markMigrations, markRejected, markSuperseded } from './marks';
-import { isAfter } from '../sync/checkpoint';
+import { isAfter } from './rxdb';
 
 const T = (n: number) => new Date(Date.UTC(2026, 10, 25, 9, 0, n)).toISOString();
 

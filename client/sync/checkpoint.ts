@@ -13,7 +13,7 @@
  * from none (all pending until the next run).
  */
 import { defer, distinctUntilChanged, map, Observable, startWith } from 'rxjs';
-import type { ChangesCheckpoint } from '../data/rxdb';
+import { isAfter, type ChangesCheckpoint } from '../data/rxdb';
 import { lastCheckpointHeard, postToTabs, tabMessages$ } from './tabs';
 
 export type PushCheckpoint = ChangesCheckpoint;
@@ -48,12 +48,6 @@ export function storedCheckpoint(dbName: string): PushCheckpoint | null {
   } catch {
     return null;
   }
-}
-
-/** Is the record at (lwt, id) after the checkpoint, i.e. not yet answered by the server? */
-export function isAfter(checkpoint: PushCheckpoint | null, lwt: number, id: string): boolean {
-  if (!checkpoint) return true;
-  return lwt > checkpoint.lwt || (lwt === checkpoint.lwt && id > checkpoint.id);
 }
 
 function sameCheckpoint(a: PushCheckpoint | null, b: PushCheckpoint | null): boolean {

@@ -5,8 +5,8 @@
  */
 import { combineLatest, map, of, type Observable } from 'rxjs';
 import type { DispenseDatabase } from '../data/db';
-import { storedDocs$ } from '../data/rxdb';
-import { isAfter, pushCheckpoint$ } from './checkpoint';
+import { storedAfter, storedDocs$ } from '../data/rxdb';
+import { pushCheckpoint$ } from './checkpoint';
 import { isRefusedVersion } from '../data/marks';
 
 export interface RecordSyncState {
@@ -27,10 +27,11 @@ export function recordSyncStatesOf$(db: DispenseDatabase, ids: string[]): Observ
   return combineLatest([pushCheckpoint$(db), storedDocs$(db.dispenses, ids), db.syncmarks.findByIds(ids).$]).pipe(
     map(([cp, held, marks]) => {
       const states = new Map<string, RecordSyncState>();
-      for (const { externalId: id, updatedAt, _meta } of held) {
+      for (const doc of held) {
+        const { externalId: id, updatedAt } = doc;
         const mark = marks.get(id);
         let state: RecordSyncState | null = null;
-        if (isAfter(cp, _meta.lwt, id)) state = { state: 'pending' };
+        if (storedAfter(cp, doc, id)) state = { state: 'pending' };
         else if (isRefusedVersion(mark, { updatedAt })) state = { state: 'rejected', reason: mark?.reason };
         if (mark?.superseded) state = { ...(state ?? { state: 'synced' }), kept: true };
         if (state) states.set(id, state);

@@ -6,7 +6,7 @@
  */
 export { checkRxdbVersion, isDexieStorage, RxdbInternalsChanged, WRITTEN_FOR_RXDB, type AnyRxStorage, type AnyStorageInstance } from './assumptions';
 export { browserIndexedDb, deleteIndexedDbs, recordsIndexedDbExists, recordsIndexedDbName } from './names';
-export { countAfter, countAfterBeforeOpen, firstAfter, idsAfter, idsUpTo, type ChangesCheckpoint } from './push-order';
+export { countAfter, countAfterBeforeOpen, firstAfter, idsAfter, idsUpTo, isAfter, storedAfter, type ChangesCheckpoint } from './push-order';
 export { readAll, readByIds, newestFirst$, storedDocs$, withoutMeta } from './index-read';
 export { withIndexReads } from './storage-patches';
 export { checkpointWritten, pushesUnderWaySettled, replicationMetaOpen, watchPushCheckpoint } from './replication-meta';

@@ -16,6 +16,16 @@ export interface ChangesCheckpoint {
   lwt: number;
 }
 
+/** Is the record at (lwt, id) after the checkpoint, i.e. not yet answered by the server? */
+export function isAfter(checkpoint: ChangesCheckpoint | null, lwt: number, id: string): boolean {
+  if (!checkpoint) return true;
+  return lwt > checkpoint.lwt || (lwt === checkpoint.lwt && id > checkpoint.id);
+}
+
+/** Is a stored document (as RxDB hands it, with its `_meta`) after the checkpoint in push order? */
+export const storedAfter = (checkpoint: ChangesCheckpoint | null, doc: { _meta: { lwt: number } }, id: string): boolean =>
+  isAfter(checkpoint, doc._meta.lwt, id);
+
 /** Every key of the changes index after `checkpoint` (all of them without one). The upper bound, [Infinity, []], is past any key: an array sorts after every string. */
 export function rangeAfter(KeyRange: KeyRangeClass, checkpoint: ChangesCheckpoint | null): IDBKeyRange {
   return checkpoint ? KeyRange.bound([checkpoint.lwt, checkpoint.id], [Infinity, []], true, false) : KeyRange.lowerBound([-Infinity, ''], false);
