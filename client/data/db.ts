@@ -14,7 +14,7 @@ import type { Dispense } from '../../schemas/dispense';
 import { dispenseRxJsonSchema } from '../../schemas/rxdb-schema';
 import { dispenseMigrationStrategies } from './dispense-migrations';
 import { withStalePullsRefused } from './stale-pulls';
-import { withIndexReads, type AnyRxStorage } from './rxdb';
+import { withIndexReads, withLocalReplicationMeta, type AnyRxStorage } from './rxdb';
 import { dispenseConflictHandler } from './conflict';
 import { markMigrations, syncMarkSchema, type SyncMarkCollection } from './marks';
 
@@ -83,7 +83,7 @@ export const hashFunction: HashFunction = async (input) => {
 
 /** Opens (or makes) the database `name`; the app names one per site (site.ts). */
 export async function openDispenseDatabase(name: string, opts: OpenOptions = {}): Promise<DispenseDatabase> {
-  let storage: AnyRxStorage = withStalePullsRefused(withIndexReads(opts.storage ?? getRxStorageDexie()));
+  let storage: AnyRxStorage = withLocalReplicationMeta(withStalePullsRefused(withIndexReads(opts.storage ?? getRxStorageDexie())));
   if (opts.devMode ?? defaultDevMode()) storage = await withDevMode(storage);
   const db = (await createRxDatabase({
     name,
