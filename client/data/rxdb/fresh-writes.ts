@@ -111,6 +111,24 @@ async function insertAll(instance: AnyStorageInstance, primary: string, rows: Bu
   return { error: [] } as RxStorageBulkWriteResponse<unknown>;
 }
 
+/**
+ * `instance`'s writes of rows that are all new (RxDB's inserts; the replication's first meta
+ * document of a record, pushed or pulled) without the read before them: one `add` each.
+ */
+function withInsertsUnread<I extends AnyStorageInstance>(instance: I): I {
+  const bulkWrite = instance.bulkWrite.bind(instance);
+  const primary = getPrimaryFieldOfPrimaryKey(instance.schema.primaryKey) as string;
+  return Object.assign(instance, {
+    bulkWrite: async (rows: BulkWriteRow<unknown>[], context: string) => {
+      if (rows.length > 0 && rows.every((row) => !row.previous)) {
+        const written = await insertAll(instance, primary, rows, context);
+        if (written) return written;
+      }
+      return bulkWrite(rows, context);
+    },
+  });
+}
+
 /** `instance`'s reads by id skip ids `known` never saw (`recordOf` maps a document id to its record's; null: always read). */
 function withKnownContents<I extends AnyStorageInstance>(instance: I, known: Known, recordOf: (id: string) => string | null): I {
   const findDocumentsById = instance.findDocumentsById.bind(instance);
@@ -125,21 +143,18 @@ function withKnownContents<I extends AnyStorageInstance>(instance: I, known: Kno
       });
       return maybe.length === 0 ? Promise.resolve([]) : findDocumentsById(maybe, deleted);
     },
-    bulkWrite: async (rows: BulkWriteRow<unknown>[], context: string) => {
+    bulkWrite: (rows: BulkWriteRow<unknown>[], context: string) => {
       for (const row of rows) note(known, recordOf(String((row.document as Record<string, unknown>)[primary])));
-      if (rows.length > 0 && rows.every((row) => !row.previous)) {
-        const written = await insertAll(instance, primary, rows, context);
-        if (written) return written;
-      }
       return bulkWrite(rows, context);
     },
   });
 }
 
 /**
- * The Dexie storage with a new device's records and replication meta written without reads that
- * find nothing (see the header). `records` names the records' collection. Other storages, and a
- * database whose records store held anything when it opened, are left as they are.
+ * The Dexie storage with the records and the replication's meta written without a read before
+ * rows that are all new, and, on a database whose records store was empty when it opened (a new
+ * device), read by id without the reads that find nothing (see the header). `records` names the
+ * records' collection. Other storages and collections are left as they are.
  */
 export function withFreshWrites<S extends AnyRxStorage>(storage: S, records: string): S {
   if (!isDexieStorage(storage)) return storage;
@@ -149,6 +164,7 @@ export function withFreshWrites<S extends AnyRxStorage>(storage: S, records: str
       const instance = await storage.createStorageInstance(params);
       const token = params.databaseInstanceToken;
       if (params.collectionName === records) {
+        withInsertsUnread(instance);
         if ((await (await dexieState(instance)).dexieTable.count()) > 0) return instance;
         const known: Known = { ids: new Set(), on: true };
         byDatabase.set(token, known);
@@ -168,8 +184,10 @@ export function withFreshWrites<S extends AnyRxStorage>(storage: S, records: str
         });
         return withKnownContents(instance, known, (id) => id);
       }
+      if (params.schema.title !== META_INSTANCE_SCHEMA_TITLE) return instance;
+      withInsertsUnread(instance);
       const known = byDatabase.get(token);
-      if (params.schema.title === META_INSTANCE_SCHEMA_TITLE && known && (await onlyCheckpoints(instance))) {
+      if (known && (await onlyCheckpoints(instance))) {
         // A record's meta document is only written after the record: an unknown record has none.
         return withKnownContents(instance, known, (id) => (id.endsWith(META_SUFFIX) ? id.slice(0, -META_SUFFIX.length) : null));
       }
