@@ -5,6 +5,7 @@
  */
 import { filter, firstValueFrom, map, race, timer, type Observable } from 'rxjs';
 import type { DispenseDatabase } from '../data/db';
+import { localDocument$ } from '../data/rxdb';
 import { uuidV4 } from '../data/uuid';
 import type { PublishedStatus } from './status';
 
@@ -28,11 +29,11 @@ export async function lastPublished(db: DispenseDatabase): Promise<PublishedStat
 }
 
 export function publishedStatus$(db: DispenseDatabase): Observable<PublishedStatus | null> {
-  return db.getLocal$<PublishedStatus>(STATUS_DOC).pipe(map((doc) => (doc ? (doc.toJSON().data as PublishedStatus) : null)));
+  return localDocument$(db, STATUS_DOC).pipe(map((doc) => (doc ? (doc.toJSON().data as PublishedStatus) : null)));
 }
 
 export function runRequests$(db: DispenseDatabase): Observable<RunRequest | null> {
-  return db.getLocal$<RunRequest>(REQUEST_DOC).pipe(map((doc) => (doc ? (doc.toJSON().data as RunRequest) : null)));
+  return localDocument$(db, REQUEST_DOC).pipe(map((doc) => (doc ? (doc.toJSON().data as RunRequest) : null)));
 }
 
 /**

@@ -12,4 +12,5 @@ export { withIndexReads, withLocalReplicationMeta } from './storage-patches';
 export { checkpointWritten, pushesUnderWaySettled, replicationMetaOpen, watchPushCheckpoint } from './replication-meta';
 export { checkPullWrites } from './pull-write-filter';
 export { withFreshWrites } from './fresh-writes';
+export { localDocument$ } from './local-docs';
 export { madeHerePage, markForResend } from './resend-meta';
