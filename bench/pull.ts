@@ -3,11 +3,16 @@
  * Chromium (the built app, a fresh profile, "Sync now" until the progress bar's end), in rows/s;
  * the same number of records written by RxDB's bulkInsert in the same browser with no network,
  * the ceiling on this machine (chunks of 1000, as a pull writes, and of 10,000; the best taken);
- * and the server's time for a pull page of 1000 with 1,000,000 records stored.
+ * raw IndexedDB `put` of records of the same shape with the collection's indexes, one transaction
+ * per chunk of 1000 and of 10,000, each twice (bench/raw-idb.ts: the hardware's ceiling, which the
+ * target is judged against); and the server's time for a pull page of 1000 with 1,000,000 records stored.
  *
  *   npm run bench:pull -- --records 100000 --stored 1000000
+ *   --cpu-prof <dir>: a CPU profile of the page during the first pull (CDP), written there.
  */
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { login, pull, push, pushBody } from '../test/support/api';
@@ -18,8 +23,11 @@ import { signIn } from '../test/e2e/harness';
 import { bulkInsertCeiling } from '../test/e2e/seed';
 import { BENCH_CLIENT_DIST, buildClient, launchChromium } from './product-browser';
 import { RECOUNT_SITE_RECORDS_SQL } from '../server/site-counts';
+import { rawPutCeiling } from './raw-idb';
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '100000' }, stored: { type: 'string', default: '1000000' } } });
+const { values } = parseArgs({
+  options: { records: { type: 'string', default: '100000' }, stored: { type: 'string', default: '1000000' }, 'cpu-prof': { type: 'string' } },
+});
 const N = Number(values.records);
 const STORED = Number(values.stored);
 const ACCOUNT = { username: 'bench-pull', password: 'bench-pull-pass-1', siteId: 'site-bench-pull' };
@@ -56,6 +64,12 @@ async function main(): Promise<void> {
     const page = await context.newPage();
     await page.goto('/');
     await signIn(page, ACCOUNT);
+    const cdp = values['cpu-prof'] ? await context.newCDPSession(page) : null;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp.send('Profiler.start');
+    }
     const start = performance.now();
     await syncNow(page);
     await page
@@ -64,6 +78,13 @@ async function main(): Promise<void> {
       .waitFor();
     await waitForPending(page, 0, 900_000);
     const pullMs = performance.now() - start;
+    if (cdp) {
+      const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };
+      const file = path.join(values['cpu-prof']!, `chromium-first-pull-${Date.now()}.cpuprofile`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, JSON.stringify(profile));
+      console.log(`  wrote ${file}`);
+    }
     await context.close();
 
     // 2. The ceiling: RxDB's bulkInsert of as many records in the same browser, no network.
@@ -74,6 +95,19 @@ async function main(): Promise<void> {
       await ctx.close();
     }
     const bestCeilingMs = Math.min(...Object.values(ceilings));
+
+    // 2b. The hardware's ceiling: raw IndexedDB puts, one transaction per chunk, each size twice.
+    const raw: Record<string, number> = {};
+    for (const round of [1, 2]) {
+      for (const chunk of [1000, 10_000]) {
+        const ctx = await browser.newContext({ baseURL: server.url });
+        const ms = await rawPutCeiling(await ctx.newPage(), N, chunk, ACCOUNT);
+        raw[chunk] = Math.min(raw[chunk] ?? Infinity, ms);
+        console.log(`  raw IndexedDB put, chunks of ${chunk}, round ${round}: ${rate(N, ms)} rows/s`);
+        await ctx.close();
+      }
+    }
+    const bestRawMs = Math.min(...Object.values(raw));
 
     // 3. The server's pull page of 1000 with STORED records stored (ten sites; this site's first pull).
     const sql = new pg.Client({ connectionString: server.database!.url });
@@ -114,6 +148,12 @@ async function main(): Promise<void> {
         `${(ceilings[10_000] / 1000).toFixed(1)} s`,
         `${rate(N, ceilings[10_000])} rows/s`,
       ],
+      ...[1000, 10_000].map((chunk) => [
+        `raw IndexedDB put, chunks of ${chunk.toLocaleString('en-US')}, same browser (ceiling), best of 2`,
+        `${N} records`,
+        `${(raw[chunk] / 1000).toFixed(1)} s`,
+        `${rate(N, raw[chunk])} rows/s`,
+      ]),
       [
         'server: a pull page of 1000 (HTTP, median of 30)',
         `${Number(rows[0].n)} stored`,
@@ -123,7 +163,13 @@ async function main(): Promise<void> {
     ];
     for (const r of table) console.log(`| ${r.join(' | ')} |`);
     const ratio = bestCeilingMs / pullMs;
-    console.log(`Target: the first pull at least 50% of the local ceiling: ${(ratio * 100).toFixed(1)}% (${ratio >= 0.5 ? 'met' : 'missed'})`);
+    console.log(`The first pull against RxDB's bulkInsert at its best: ${(ratio * 100).toFixed(1)}%`);
+    const rawRatio = bestRawMs / pullMs;
+    console.log(
+      `Target: the first pull at least 60% of raw IndexedDB put at its best (${rate(N, bestRawMs)} rows/s): ${(rawRatio * 100).toFixed(1)}% (${
+        rawRatio >= 0.6 ? 'met' : 'missed'
+      })`,
+    );
     console.log(
       `Load average at the end: ${os
         .loadavg()

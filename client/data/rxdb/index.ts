@@ -8,7 +8,8 @@ export { checkRxdbVersion, isDexieStorage, RxdbInternalsChanged, WRITTEN_FOR_RXD
 export { browserIndexedDb, deleteIndexedDbs, recordsIndexedDbExists, recordsIndexedDbName } from './names';
 export { countAfter, countAfterBeforeOpen, firstAfter, idsAfter, idsUpTo, isAfter, storedAfter, type ChangesCheckpoint } from './push-order';
 export { readAll, readByIds, newestFirst$, storedDocs$, withoutMeta } from './index-read';
-export { withIndexReads } from './storage-patches';
+export { withIndexReads, withLocalReplicationMeta } from './storage-patches';
 export { checkpointWritten, pushesUnderWaySettled, replicationMetaOpen, watchPushCheckpoint } from './replication-meta';
 export { checkPullWrites } from './pull-write-filter';
+export { withFreshWrites } from './fresh-writes';
 export { madeHerePage, markForResend } from './resend-meta';
