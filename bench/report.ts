@@ -164,7 +164,7 @@ export function evaluateTargets(rows: Row[], local: LocalLoadResult | null, reco
 }
 
 export function printTargets(targets: Target[]): void {
-  console.log('\nTargets (issues 4 and 14):');
+  console.log('\nTargets:');
   for (const t of targets) {
     const verdict = t.met === null ? 'n/a   ' : t.met ? 'met   ' : 'MISSED';
     console.log(`  ${verdict} ${t.target}: ${t.figures}`);

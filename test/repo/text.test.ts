@@ -20,7 +20,7 @@ test('every decision record is listed in docs/decisions/README.md', () => {
 });
 
 test('no file cites a document outside the repository or an issue number', () => {
-  const outside = /\b(DESIGN|STYLE)\.md\b|\b[Ii]ssue #?\d+|\(#\d+\)/;
+  const outside = /\b(DESIGN|STYLE)\.md\b|\b[Ii]ssues? #?\d+|\(#\d+\)/;
   const found = tracked.flatMap((f) =>
     readFileSync(path.join(root, f), 'utf8')
       .split('\n')
