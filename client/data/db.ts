@@ -14,7 +14,7 @@ import type { Dispense } from '../../schemas/dispense';
 import { dispenseRxJsonSchema } from '../../schemas/rxdb-schema';
 import { dispenseMigrationStrategies } from './dispense-migrations';
 import { withStalePullsRefused } from './stale-pulls';
-import { withFreshWrites, withIndexReads, withLocalReplicationMeta, type AnyRxStorage } from './rxdb';
+import { withIndexReads, withLocalReplicationMeta, type AnyRxStorage } from './rxdb';
 import { dispenseConflictHandler } from './conflict';
 import { markMigrations, syncMarkSchema, type SyncMarkCollection } from './marks';
 
@@ -83,9 +83,8 @@ export const hashFunction: HashFunction = async (input) => {
 
 /** Opens (or makes) the database `name`; the app names one per site (site.ts). */
 export async function openDispenseDatabase(name: string, opts: OpenOptions = {}): Promise<DispenseDatabase> {
-  // A new device's first pull writes without reads that find nothing (docs/decisions/first-pull-writes.md).
-  const fresh = withFreshWrites(withIndexReads(opts.storage ?? getRxStorageDexie()), 'dispenses');
-  let storage: AnyRxStorage = withLocalReplicationMeta(withStalePullsRefused(fresh));
+  const base = withIndexReads(opts.storage ?? getRxStorageDexie());
+  let storage: AnyRxStorage = withLocalReplicationMeta(withStalePullsRefused(base));
   if (opts.devMode ?? defaultDevMode()) storage = await withDevMode(storage);
   const db = (await createRxDatabase({
     name,

@@ -11,5 +11,4 @@ export { readAll, readByIds, newestFirst$, storedDocs$, withoutMeta } from './in
 export { withIndexReads, withLocalReplicationMeta } from './storage-patches';
 export { checkpointWritten, pushesUnderWaySettled, replicationMetaOpen, watchPushCheckpoint } from './replication-meta';
 export { checkPullWrites } from './pull-write-filter';
-export { withFreshWrites } from './fresh-writes';
 export { madeHerePage, markForResend } from './resend-meta';
