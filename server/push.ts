@@ -131,29 +131,19 @@ async function write(trx: Knex.Transaction, ctx: PushContext, rows: PushRows, ru
 
   // Step 5: a row decided as new and not inserted now exists or was never made: read it without
   // locks; one equal to the pushed record is done, with no lock.
-  const unread = rowsWhere(rows, (s) => s.at === 'decided' && s.seen === 'absent');
-  decideRows(
+  await decideOnStored(
+    trx,
     rows,
-    unread,
-    await readRecords(
-      trx,
-      unread.map((i) => idOf(rows, i)),
-      false,
-    ),
+    rowsWhere(rows, (s) => s.at === 'decided' && s.seen === 'absent'),
     'read',
     rules,
   );
 
   // Step 6: lock the records whose decision on a read does not stand, and decide them again.
-  const rest = rowsWhere(rows, (s) => !stands(s));
-  decideRows(
+  await decideOnStored(
+    trx,
     rows,
-    rest,
-    await readRecords(
-      trx,
-      rest.map((i) => idOf(rows, i)),
-      true,
-    ),
+    rowsWhere(rows, (s) => !stands(s)),
     'locked',
     rules,
   );
@@ -169,6 +159,16 @@ async function write(trx: Knex.Transaction, ctx: PushContext, rows: PushRows, ru
     markWritten(rows, updates, 'update');
   }
   return close(trx, ctx, rows);
+}
+
+/** Reads the stored records of rows `which` (locked: 'locked') and decides each on what it found. */
+async function decideOnStored(trx: Knex.Transaction, rows: PushRows, which: number[], seen: 'read' | 'locked', rules: Rules): Promise<void> {
+  const stored = await readRecords(
+    trx,
+    which.map((i) => idOf(rows, i)),
+    seen === 'locked',
+  );
+  decideRows(rows, which, stored, seen, rules);
 }
 
 /**
