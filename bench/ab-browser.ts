@@ -7,7 +7,6 @@
  *   npx vite build --outDir /tmp/a && (change) && npx vite build --outDir /tmp/b
  *   npx tsx bench/ab-browser.ts --dists /tmp/a,/tmp/b --push 5000 --pull 20000 --rounds 3 [--cpu-prof dir]
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,8 +20,8 @@ import { seedUsers } from '../test/support/users';
 import { autoSyncOffBeforeStart, syncNow, waitForPending } from '../test/e2e/counter';
 import { signIn } from '../test/e2e/harness';
 import { seedRecords } from '../test/e2e/seed';
+import { startCpuProfile, timeFirstPull } from './page';
 import { launchChromium } from './product-browser';
-import type { BrowserContext, Page } from 'playwright-core';
 
 const { values } = parseArgs({
   options: {
@@ -42,20 +41,8 @@ const pusher = (k: number) => ({ username: `ab-push-${k}`, password: 'ab-push-pa
 const PULLER = { username: 'ab-pull', password: 'ab-pull-pass-1', siteId: 'site-ab-pull' };
 const load = () => os.loadavg()[0].toFixed(2);
 
-/** With --cpu-prof: starts a CDP CPU profile of the page; the returned stop() writes it as `name`.cpuprofile. */
-async function profile(context: BrowserContext, page: Page, name: string): Promise<() => Promise<void>> {
-  const dir = values['cpu-prof'];
-  if (!dir) return async () => {};
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Profiler.enable');
-  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-  await cdp.send('Profiler.start');
-  return async () => {
-    const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
-  };
-}
+/** With --cpu-prof: the file of the profile `name`. */
+const profileFile = (name: string) => (values['cpu-prof'] ? path.join(values['cpu-prof'], `${name}.cpuprofile`) : undefined);
 
 async function main(): Promise<void> {
   if (DISTS.length === 0) throw new Error('--dists a,b');
@@ -99,7 +86,7 @@ async function main(): Promise<void> {
           await page.goto('/');
           await signIn(page, account);
           await waitForPending(page, PUSH_N, 300_000);
-          const stop = await profile(context, page, `push-${tag}`);
+          const stop = await startCpuProfile(context, page, profileFile(`push-${tag}`));
           const start = performance.now();
           await syncNow(page);
           await waitForPending(page, 0, 600_000);
@@ -120,15 +107,8 @@ async function main(): Promise<void> {
           const page = await context.newPage();
           await page.goto('/');
           await signIn(page, PULLER);
-          const stop = await profile(context, page, `pull-${tag}`);
-          const start = performance.now();
-          await syncNow(page);
-          await page
-            .getByRole('status')
-            .filter({ hasText: `All ${PULL_N.toLocaleString('en-US')} records of the site` })
-            .waitFor();
-          await waitForPending(page, 0, 900_000);
-          const ms = performance.now() - start;
+          const stop = await startCpuProfile(context, page, profileFile(`pull-${tag}`));
+          const ms = await timeFirstPull(page, PULL_N);
           await stop();
           await context.close();
           results[dist].pull.push(ms);

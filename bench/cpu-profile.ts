@@ -4,7 +4,6 @@
  * mapped through the build's source maps to their source file, per 1000 records.
  *
  *   npx tsx bench/cpu-profile.ts <file.cpuprofile> --records 5000 [--dist dist/bench/client] [--top 25]
- * (@jridgewell/trace-mapping comes with the build tools: vite, jest and babel depend on it.)
  */
 import fs from 'node:fs';
 import path from 'node:path';

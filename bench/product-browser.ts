@@ -5,7 +5,6 @@
  * holding many local records (list's first row, first exact pending count), and 8 the Find view there.
  */
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { chromium, type Browser, type BrowserContext, type CDPSession } from 'playwright-core';
@@ -14,6 +13,7 @@ import { CHROMIUM, CHROMIUM_ARGS, signIn } from '../test/e2e/harness';
 import { seedRecords } from '../test/e2e/seed';
 import { eventually } from '../test/support/eventually';
 import { measureFind, type FindResult } from './find';
+import { startCpuProfile } from './page';
 
 /** A build of the app for the benchmark alone, so a test run building dist/client is not disturbed. */
 export const BENCH_CLIENT_DIST = path.resolve('dist/bench/client');
@@ -100,11 +100,7 @@ export async function browserSync(
     await cdp.send('HeapProfiler.collectGarbage');
     opts.beforeSync?.();
     const heap = heapSampler(cdp);
-    if (opts.cpuProfile) {
-      await cdp.send('Profiler.enable');
-      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-      await cdp.send('Profiler.start');
-    }
+    const stopProfile = await startCpuProfile(context, page, opts.cpuProfile);
     const start = performance.now();
     await syncNow(page);
     await waitForPending(page, 0, 600_000);
@@ -117,11 +113,7 @@ export async function browserSync(
       600_000,
     );
     const syncMs = performance.now() - start;
-    if (opts.cpuProfile) {
-      const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };
-      fs.mkdirSync(path.dirname(opts.cpuProfile), { recursive: true });
-      fs.writeFileSync(opts.cpuProfile, JSON.stringify(profile));
-    }
+    await stopProfile();
     return { records: opts.records, seedMs, syncMs, peakHeapMb: await heap.stop(), pageErrors };
   } finally {
     await pool.end();

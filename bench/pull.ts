@@ -10,7 +10,6 @@
  *   npm run bench:pull -- --records 100000 --stored 1000000
  *   --cpu-prof <dir>: a CPU profile of the page during the first pull (CDP), written there.
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,11 +17,11 @@ import pg from 'pg';
 import { login, pull, push, pushBody } from '../test/support/api';
 import { makeDispense } from '../test/support/records';
 import { startTestServer } from '../test/support/server';
-import { syncNow, waitForPending } from '../test/e2e/counter';
 import { signIn } from '../test/e2e/harness';
 import { bulkInsertCeiling } from '../test/e2e/seed';
 import { BENCH_CLIENT_DIST, buildClient, launchChromium } from './product-browser';
 import { RECOUNT_SITE_RECORDS_SQL } from '../server/site-counts';
+import { startCpuProfile, timeFirstPull } from './page';
 import { rawPutCeiling } from './raw-idb';
 
 const { values } = parseArgs({
@@ -64,27 +63,11 @@ async function main(): Promise<void> {
     const page = await context.newPage();
     await page.goto('/');
     await signIn(page, ACCOUNT);
-    const cdp = values['cpu-prof'] ? await context.newCDPSession(page) : null;
-    if (cdp) {
-      await cdp.send('Profiler.enable');
-      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-      await cdp.send('Profiler.start');
-    }
-    const start = performance.now();
-    await syncNow(page);
-    await page
-      .getByRole('status')
-      .filter({ hasText: `All ${N.toLocaleString('en-US')} records of the site` })
-      .waitFor();
-    await waitForPending(page, 0, 900_000);
-    const pullMs = performance.now() - start;
-    if (cdp) {
-      const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };
-      const file = path.join(values['cpu-prof']!, `chromium-first-pull-${Date.now()}.cpuprofile`);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, JSON.stringify(profile));
-      console.log(`  wrote ${file}`);
-    }
+    const profileFile = values['cpu-prof'] && path.join(values['cpu-prof'], `chromium-first-pull-${Date.now()}.cpuprofile`);
+    const stop = await startCpuProfile(context, page, profileFile);
+    const pullMs = await timeFirstPull(page, N);
+    await stop();
+    if (profileFile) console.log(`  wrote ${profileFile}`);
     await context.close();
 
     // 2. The ceiling: RxDB's bulkInsert of as many records in the same browser, no network.
