@@ -7,7 +7,7 @@
  */
 import { createDispenses } from '../../client/data/records';
 import type { Dispense } from '../../schemas/dispense';
-import { inputFor, openDevice } from '../support/device';
+import { inputFor, openDevice, type DeviceOptions } from '../support/device';
 import { startTestServer, type TestServer } from '../support/server';
 import { report, scaled, since } from './support/results';
 
@@ -27,18 +27,22 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** A device of the site, signed in as `username` (its device id is its name). */
+const siteDevice = (username: string, token: string, opts: Partial<DeviceOptions>) =>
+  openDevice({
+    name: username,
+    deviceId: username,
+    baseUrl: server.url,
+    user: { username, siteId: 'site-pull-cut' },
+    getToken: () => token,
+    ...opts,
+  });
+
 test(`${FAULTS} pull answers lost or cut in the middle: the device ends with every record of the site once, none pending`, async () => {
   const started = Date.now();
   // The site's records, made on another device and pushed.
   const makerToken = (await server.login('maker')).token;
-  const maker = await openDevice({
-    name: 'maker',
-    deviceId: 'maker',
-    baseUrl: server.url,
-    user: { username: 'maker', siteId: 'site-pull-cut' },
-    getToken: () => makerToken,
-    scheduler: {},
-  });
+  const maker = await siteDevice('maker', makerToken, { scheduler: {} });
   const now = Date.now();
   await createDispenses(
     maker.db,
@@ -63,16 +67,7 @@ test(`${FAULTS} pull answers lost or cut in the middle: the device ends with eve
     const body = await res.text();
     return new Response(body.slice(0, Math.floor(body.length / 2)), { status: 200, headers: { 'content-type': 'application/json' } });
   };
-  const reader = await openDevice({
-    name: 'reader',
-    deviceId: 'reader',
-    baseUrl: server.url,
-    user: { username: 'reader', siteId: 'site-pull-cut' },
-    getToken: () => readerToken,
-    fetch: faulty,
-    pullBatchSize: BATCH,
-    scheduler: { backoffBaseMs: 10, backoffMaxMs: 50 },
-  });
+  const reader = await siteDevice('reader', readerToken, { fetch: faulty, pullBatchSize: BATCH, scheduler: { backoffBaseMs: 10, backoffMaxMs: 50 } });
   const held = () => reader.db.dispenses.count().exec();
   // Runs until it holds them all, bounded in time: a pull sees a change once every older
   // transaction on the PostgreSQL server has ended, which another suite can hold back a while.
